@@ -1,6 +1,6 @@
 module github.com/rollsniper/rollsniper/tools
 
-go 1.26
+go 1.26.4
 
 tool (
 	github.com/go-task/task/v3/cmd/task

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/lmittmann/tint"
+)
+
+// newLoggers builds the operational logger, which writes to stderr, and the trade
+// logger, which writes to stdout, in format (auto, text or json).
+//
+// auto and text both write tint's text, in colour only when the writer is a
+// terminal; json writes one JSON object a line. level filters the operational
+// logger; the trade logger shows Info and above whatever level says (and Debug
+// when level does), so that quieting the status messages never hides trades.
+func newLoggers(format string, level slog.Level, stdout, stderr io.Writer) (logs, trades *slog.Logger) {
+	logs = slog.New(newHandler(format, level, stderr))
+	trades = slog.New(newHandler(format, min(level, slog.LevelInfo), stdout))
+	return logs, trades
+}
+
+// newHandler returns the handler for format that writes to w from level up.
+func newHandler(format string, level slog.Level, w io.Writer) slog.Handler {
+	if format == "json" {
+		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+	}
+	return tint.NewTextHandler(w, &tint.Options{
+		Level:      level,
+		TimeFormat: "15:04:05.000",
+		NoColor:    !isTerminal(w),
+	})
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
