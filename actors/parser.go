@@ -1,0 +1,142 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/lmittmann/tint"
+	"github.com/rollsniper/rollsniper/messages"
+)
+
+// parserOutSize bounds the parser's output. When it is full the parser blocks:
+// trades are never dropped here, and the hub downstream never blocks for long
+// because it sheds load per sink.
+const parserOutSize = 1024
+
+// parserDebugPrefix is how much of a skipped frame is logged, at debug level only.
+const parserDebugPrefix = 120
+
+// Parser turns frames into trades with ParseFrame. It is one long-lived actor:
+// it keeps running, and counting, across the connection's sessions.
+type Parser struct {
+	in  <-chan messages.Frame
+	out chan messages.Trade
+	log *slog.Logger
+
+	frames  atomic.Uint64
+	trades  atomic.Uint64
+	skipped [len(parseKinds)]atomic.Uint64
+}
+
+// ParserStats are the parser's counters since it was made.
+type ParserStats struct {
+	// Frames counts the frames read from in.
+	Frames uint64
+	// Trades counts the trades sent on Out.
+	Trades uint64
+	// Skipped counts problems by kind: a whole frame for the frame kinds, one
+	// trade for ParseInvalidTrade. ParseServerErrors counts next payloads that
+	// carried errors; the data that came with them was still used.
+	Skipped map[ParseKind]uint64
+}
+
+// NewParser returns a parser reading frames from in. It starts nothing.
+func NewParser(in <-chan messages.Frame, log *slog.Logger) *Parser {
+	return newParser(in, log, parserOutSize)
+}
+
+func newParser(in <-chan messages.Frame, log *slog.Logger, size int) *Parser {
+	return &Parser{in: in, out: make(chan messages.Trade, size), log: log}
+}
+
+// Out is the parser's output. The parser owns it and closes it when Run returns.
+func (p *Parser) Out() <-chan messages.Trade { return p.out }
+
+// Stats returns the parser's counters. It is safe to call while Run runs.
+func (p *Parser) Stats() ParserStats {
+	s := ParserStats{
+		Frames:  p.frames.Load(),
+		Trades:  p.trades.Load(),
+		Skipped: make(map[ParseKind]uint64, len(parseKinds)),
+	}
+	for i, k := range parseKinds {
+		s.Skipped[k] = p.skipped[i].Load()
+	}
+	return s
+}
+
+// Run decodes every frame from in and sends its trades on Out, in order. Every
+// problem is logged at warn and counted, never fatal. Run returns nil once in is
+// closed and drained, or ctx.Err() if ctx ends first; either way it closes Out.
+func (p *Parser) Run(ctx context.Context) error {
+	defer close(p.out)
+	var trades []messages.Trade
+	for {
+		var f messages.Frame
+		var ok bool
+		select {
+		case f, ok = <-p.in:
+			if !ok {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		p.frames.Add(1)
+		var err error
+		trades, err = ParseFrame(trades[:0], f.Data, f.ReceivedAt)
+		if err != nil {
+			p.report(ctx, f, err)
+		}
+		for _, t := range trades {
+			select {
+			case p.out <- t:
+				p.trades.Add(1)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		clear(trades) // let the strings go while the slice waits for the next frame
+	}
+}
+
+// report logs and counts each problem in err, a ParseFrame error.
+func (p *Parser) report(ctx context.Context, f messages.Frame, err error) {
+	for _, e := range parseErrorList(err) {
+		var pe *ParseError
+		if !errors.As(e, &pe) {
+			pe = &ParseError{Kind: ParseMalformedJSON, Msg: e.Error()}
+		}
+		for i, k := range parseKinds {
+			if k == pe.Kind {
+				p.skipped[i].Add(1)
+			}
+		}
+		attrs := []slog.Attr{slog.String("kind", string(pe.Kind)), slog.Uint64("session", f.Session), tint.Err(e)}
+		msg := "frame skipped"
+		switch pe.Kind {
+		case ParseInvalidTrade:
+			msg = "trade skipped"
+			attrs = append(attrs, slog.String("trade", pe.TradeID))
+		case ParseServerErrors:
+			msg = "server errors in frame"
+		}
+		p.log.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
+	}
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		prefix := f.Data[:min(len(f.Data), parserDebugPrefix)]
+		p.log.LogAttrs(ctx, slog.LevelDebug, "frame with problems",
+			slog.Uint64("session", f.Session), slog.Int("bytes", len(f.Data)), slog.String("prefix", string(prefix)))
+	}
+}
+
+// parseErrorList returns the errors a ParseFrame error holds: itself, or those it
+// joins.
+func parseErrorList(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
