@@ -1,0 +1,292 @@
+package fakeroll
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/rollsniper/rollsniper/messages"
+)
+
+// conn is one accepted connection. ServeHTTP's goroutine runs its loop (run),
+// which owns the protocol state and is the only one to close the connection
+// with a close frame; a second goroutine, started and awaited by run, reads.
+// Other goroutines reach a conn through its subscriptions (Publish, SendRaw),
+// its gate (Silence), closeReq (CloseAll) and CloseNow (DropAll, Close), which
+// the library makes safe to call from anywhere.
+type conn struct {
+	s      *Server
+	ws     *websocket.Conn
+	net    *gatedConn
+	sess   *Session // guarded by s.mu
+	log    *slog.Logger
+	rng    *rand.Rand // run's only
+	cookie string     // the upgrade's session cookie
+	// done is closed when run has returned and the session is recorded closed.
+	done chan struct{}
+	// closeReq asks run to close with a close frame; run stops reading it when
+	// it returns, so a sender selects on done as well.
+	closeReq chan closeRequest
+
+	mu   sync.Mutex // guards subs
+	subs []subscription
+
+	// run's own state.
+	initReceived bool
+	acked        bool
+	closing      bool  // a close frame was sent: messages are only recorded
+	closeCode    int   // the status sent
+	closeErr     error // what the close handshake returned
+}
+
+type subscription struct {
+	id    string
+	field messages.Subscription
+}
+
+type closeRequest struct {
+	code   int
+	reason string
+}
+
+// run serves the connection until it ends, then records the end. ctx is never
+// cancelled: the connection ends when either side closes it.
+func (c *conn) run(ctx context.Context) {
+	defer close(c.done)
+
+	frames := make(chan []byte)
+	var readErr error
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		defer close(frames)
+		for {
+			_, data, err := c.ws.Read(ctx)
+			if err != nil {
+				readErr = err
+				return
+			}
+			frames <- data
+		}
+	})
+
+	opts := c.s.opts
+	initTimer := time.NewTimer(opts.InitTimeout)
+	defer initTimer.Stop()
+	var tick, drop <-chan time.Time
+	var tickTimer *time.Timer
+	if opts.TradeInterval > 0 {
+		tickTimer = time.NewTimer(c.jitter(opts.TradeInterval, 0.5, 1.5))
+		defer tickTimer.Stop()
+		tick = tickTimer.C
+	}
+	if opts.DropEvery > 0 {
+		dropTimer := time.NewTimer(c.jitter(opts.DropEvery, 0.75, 1.25))
+		defer dropTimer.Stop()
+		drop = dropTimer.C
+	}
+
+	if c.ws.Subprotocol() != messages.Subprotocol {
+		c.close(messages.CloseSubprotocolNotAcceptable, "Subprotocol not acceptable")
+	}
+	for {
+		select {
+		case data, ok := <-frames:
+			if !ok {
+				c.end(readErr)
+				return
+			}
+			c.handle(ctx, data)
+		case <-initTimer.C:
+			if !c.initReceived {
+				c.close(messages.CloseConnectionInitTimeout, "Connection initialisation timeout")
+			}
+		case <-tick:
+			c.autoPublish(ctx)
+			tickTimer.Reset(c.jitter(opts.TradeInterval, 0.5, 1.5))
+		case <-drop:
+			c.log.Info("dropping the connection")
+			_ = c.ws.CloseNow()
+		case req := <-c.closeReq:
+			c.close(req.code, req.reason)
+		}
+	}
+}
+
+// effect is what a client message makes the server do, decided before the
+// message is recorded and carried out after, so that a test that sees the
+// message recorded also sees its consequences in the session.
+type effect struct {
+	mutate      func(*Session) // applied with the message's record
+	reply       []byte
+	closeCode   int
+	closeReason string
+}
+
+func closeWith(code int, reason string) effect {
+	return effect{closeCode: code, closeReason: reason}
+}
+
+// handle records one client message and acts on it.
+func (c *conn) handle(ctx context.Context, data []byte) {
+	var env messages.Envelope
+	parsed := json.Unmarshal(data, &env) == nil
+	if !parsed {
+		quoted, _ := json.Marshal(string(data))
+		env = messages.Envelope{Payload: quoted}
+	}
+	var eff effect
+	if !c.closing {
+		eff = c.react(env, parsed)
+	}
+	c.s.update(c.sess, func(s *Session) {
+		s.Received = append(s.Received, env)
+		if eff.mutate != nil {
+			eff.mutate(s)
+		}
+	})
+	if eff.reply != nil {
+		c.send(ctx, eff.reply)
+	}
+	if eff.closeCode != 0 {
+		c.close(eff.closeCode, eff.closeReason)
+	}
+}
+
+// react updates the protocol state for one message and says what to do, as a
+// graphql-ws server would: validation first (4400), then the message's rules.
+func (c *conn) react(env messages.Envelope, parsed bool) effect {
+	sub, ok := validate(env, parsed)
+	if !ok {
+		return closeWith(messages.CloseBadRequest, "Invalid message received")
+	}
+	switch env.Type {
+	case messages.TypeConnectionInit:
+		if c.initReceived {
+			return closeWith(messages.CloseTooManyInitialisationReqs, "Too many initialisation requests")
+		}
+		c.initReceived = true
+		if want := c.s.opts.RequireSession; want != "" && c.cookie != want {
+			return closeWith(messages.CloseForbidden, "Forbidden")
+		}
+		if c.s.withholdingAck() {
+			c.log.Info("withholding connection_ack")
+			return effect{}
+		}
+		c.acked = true
+		return effect{reply: []byte(ackFrame), mutate: func(s *Session) { s.Acked = true }}
+	case messages.TypePing:
+		return effect{reply: []byte(pongFrame)}
+	case messages.TypeSubscribe:
+		if !c.acked {
+			return closeWith(messages.CloseUnauthorized, "Unauthorized")
+		}
+		if c.hasSub(env.ID) {
+			return closeWith(messages.CloseSubscriberAlreadyExists, "Subscriber for "+env.ID+" already exists")
+		}
+		field := subscriptionField(sub.Query)
+		switch f := messages.Subscription(field); f {
+		case messages.SubCreateTrades, messages.SubCreateTrade:
+			c.addSub(subscription{id: env.ID, field: f})
+			c.log.Info("subscribed", "id", env.ID, "field", f)
+			return effect{mutate: func(s *Session) { s.Subscribed, s.Subscription = true, f }}
+		default:
+			return effect{reply: errorFrame(env.ID, unknownFieldMessage(field))}
+		}
+	case messages.TypeComplete:
+		c.removeSub(env.ID)
+	}
+	// pong: nothing to do.
+	return effect{}
+}
+
+// close sends a close frame with code and waits for the client's, at most
+// about ten seconds (the library's handshake timeouts). Only run calls it; a
+// second call does nothing.
+func (c *conn) close(code int, reason string) {
+	if c.closing {
+		return
+	}
+	c.closing = true
+	c.closeCode = code
+	c.s.update(c.sess, func(s *Session) { s.ServerCloseCode = code })
+	c.log.Info("closing", "code", code, "reason", reason)
+	c.closeErr = c.ws.Close(websocket.StatusCode(code), reason)
+}
+
+// end records that the connection ended with readErr, the reader's last error.
+func (c *conn) end(readErr error) {
+	code := int(websocket.CloseStatus(readErr))
+	if code == -1 && c.closing && c.closeErr == nil {
+		// The close handshake read the client's echo of our code.
+		code = c.closeCode
+	}
+	c.log.Info("connection ended", "client_close", code)
+	c.s.ended(c, code)
+}
+
+// send writes one text message, unless the connection is silenced. It reports
+// whether the message was written.
+func (c *conn) send(ctx context.Context, data []byte) bool {
+	if c.net.silent.Load() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		c.log.Debug("write", "err", err)
+		return false
+	}
+	return true
+}
+
+// autoPublish sends one tick's worth of generated trades.
+func (c *conn) autoPublish(ctx context.Context) {
+	if c.net.silent.Load() || len(c.subscriptions()) == 0 {
+		return
+	}
+	c.deliver(ctx, &batch{trades: c.s.newTrades(1 + c.rng.IntN(c.s.opts.BatchMax))})
+}
+
+// jitter returns d scaled by a random factor in [lo, hi).
+func (c *conn) jitter(d time.Duration, lo, hi float64) time.Duration {
+	return time.Duration(float64(d) * (lo + (hi-lo)*c.rng.Float64()))
+}
+
+func (c *conn) subscriptions() []subscription {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]subscription(nil), c.subs...)
+}
+
+func (c *conn) hasSub(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.subs {
+		if s.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *conn) addSub(s subscription) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subs = append(c.subs, s)
+}
+
+func (c *conn) removeSub(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, s := range c.subs {
+		if s.id == id {
+			c.subs = append(c.subs[:i], c.subs[i+1:]...)
+			return
+		}
+	}
+}
