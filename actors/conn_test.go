@@ -1,0 +1,552 @@
+package actors
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollsniper/rollsniper/internal/fakeroll"
+	"github.com/rollsniper/rollsniper/internal/logtest"
+	"github.com/rollsniper/rollsniper/messages"
+)
+
+// connHarness is a connection actor running against a fake feed on loopback.
+type connHarness struct {
+	srv  *fakeroll.Server
+	conn *Conn
+	logs *logtest.Recorder
+	ctx  context.Context // bounds every wait in the test
+
+	cancel context.CancelFunc
+	done   chan error // Run's result
+}
+
+// connStart starts a fake feed and a connection actor against it, with timings
+// in milliseconds so the whole schedule runs fast. mod adjusts the config.
+func connStart(t *testing.T, opts fakeroll.Options, mod func(*ConnConfig)) *connHarness {
+	t.Helper()
+	return connRun(t, connServer(t, opts), mod)
+}
+
+// connServer starts a fake feed, for a test that sets faults up before the
+// actor's first dial.
+func connServer(t *testing.T, opts fakeroll.Options) *fakeroll.Server {
+	t.Helper()
+	srv, err := fakeroll.Start(opts)
+	if err != nil {
+		t.Fatalf("start fake feed: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close fake feed: %v", err)
+		}
+	})
+	return srv
+}
+
+// connRun starts a connection actor against srv; the test's cleanup stops it.
+func connRun(t *testing.T, srv *fakeroll.Server, mod func(*ConnConfig)) *connHarness {
+	t.Helper()
+	cfg := ConnConfig{
+		URL:            srv.URL(),
+		Session:        "s%3Asecret-session",
+		Origin:         "https://www.csgoroll.com",
+		UserAgent:      "Mozilla/5.0 test",
+		BackoffInitial: time.Millisecond,
+		BackoffMax:     8 * time.Millisecond,
+		PingInterval:   time.Minute,
+		PingTimeout:    time.Minute,
+		AckTimeout:     5 * time.Second,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	rec, log := logtest.New()
+	h := &connHarness{srv: srv, conn: NewConn(cfg, log), logs: rec, done: make(chan error, 1)}
+	var runCtx context.Context
+	runCtx, h.cancel = context.WithCancel(context.Background())
+	var cancelWait context.CancelFunc
+	h.ctx, cancelWait = context.WithTimeout(context.Background(), 20*time.Second)
+	go func() { h.done <- h.conn.Run(runCtx) }()
+	t.Cleanup(func() {
+		h.stop(t)
+		cancelWait()
+	})
+	return h
+}
+
+// stop cancels Run and returns its result; later calls return the same result.
+func (h *connHarness) stop(t *testing.T) error {
+	t.Helper()
+	h.cancel()
+	select {
+	case err := <-h.done:
+		h.done <- err
+		return err
+	case <-h.ctx.Done():
+		t.Fatalf("Run did not return after cancel; logged:\n%s", h.logs.Dump())
+		return nil
+	}
+}
+
+// result waits for Run to return by itself.
+func (h *connHarness) result(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-h.done:
+		h.done <- err
+		return err
+	case <-h.ctx.Done():
+		t.Fatalf("Run did not return; logged:\n%s", h.logs.Dump())
+		return nil
+	}
+}
+
+func (h *connHarness) waitSubscribed(t *testing.T, n int) {
+	t.Helper()
+	if err := h.srv.WaitSubscribed(h.ctx, n); err != nil {
+		t.Fatalf("waiting for subscription %d: %v; logged:\n%s", n, err, h.logs.Dump())
+	}
+}
+
+// frame returns the next frame the actor handed on.
+func (h *connHarness) frame(t *testing.T) messages.Frame {
+	t.Helper()
+	select {
+	case f, ok := <-h.conn.Out():
+		if !ok {
+			t.Fatal("Out closed while a frame was expected")
+		}
+		return f
+	case <-h.ctx.Done():
+		t.Fatalf("no frame arrived; logged:\n%s", h.logs.Dump())
+		return messages.Frame{}
+	}
+}
+
+// reconnects waits for n "reconnecting" records and returns their delays.
+func (h *connHarness) reconnects(t *testing.T, n int) []*logtest.Record {
+	t.Helper()
+	recs := h.logs.WaitCount(h.ctx, t, "reconnecting", n)
+	out := make([]*logtest.Record, len(recs))
+	for i := range recs {
+		out[i] = &recs[i]
+	}
+	return out
+}
+
+func connDelay(r *logtest.Record) time.Duration { return r.Attrs["delay"].Duration() }
+func connAttempt(r *logtest.Record) int64       { return r.Attrs["attempt"].Int64() }
+
+func TestConnUpgradeHeadersAndHandshakeOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		token       string
+		sub         messages.Subscription
+		wantPayload string // connection_init payload, "" for none
+	}{
+		{name: "no token, current shape", sub: messages.SubCreateTrades},
+		{name: "token, older shape", token: "api-token-123", sub: messages.SubCreateTrade, wantPayload: `{"token":"api-token-123"}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := connStart(t, fakeroll.Options{}, func(c *ConnConfig) {
+				c.Token = tt.token
+				c.Subscription = tt.sub
+			})
+			h.waitSubscribed(t, 1)
+
+			s := h.srv.Sessions()[0]
+			for header, want := range map[string]string{
+				"Cookie":                 "session=s%3Asecret-session",
+				"User-Agent":             "Mozilla/5.0 test",
+				"Origin":                 "https://www.csgoroll.com",
+				"Sec-Websocket-Protocol": messages.Subprotocol,
+			} {
+				if got := s.Header.Get(header); got != want {
+					t.Errorf("upgrade header %s = %q, want %q", header, got, want)
+				}
+			}
+			if s.Subprotocol != messages.Subprotocol {
+				t.Errorf("negotiated subprotocol %q, want %q", s.Subprotocol, messages.Subprotocol)
+			}
+			if len(s.Received) < 2 || s.Received[0].Type != messages.TypeConnectionInit || s.Received[1].Type != messages.TypeSubscribe {
+				t.Fatalf("client sent %v, want connection_init then subscribe", connTypes(s.Received))
+			}
+			if got := string(s.Received[0].Payload); got != tt.wantPayload {
+				t.Errorf("connection_init payload = %q, want %q", got, tt.wantPayload)
+			}
+			var sub messages.SubscribePayload
+			if err := json.Unmarshal(s.Received[1].Payload, &sub); err != nil {
+				t.Fatalf("subscribe payload: %v", err)
+			}
+			if !strings.Contains(sub.Query, string(tt.sub)+"(") {
+				t.Errorf("subscribe query does not subscribe to %s:\n%s", tt.sub, sub.Query)
+			}
+		})
+	}
+}
+
+// The ack must come before subscribe: with acks withheld, no subscribe is sent
+// and the session ends after the ack timeout.
+func TestConnWaitsForAckBeforeSubscribing(t *testing.T) {
+	srv := connServer(t, fakeroll.Options{})
+	srv.WithholdAck(true)
+	h := connRun(t, srv, func(c *ConnConfig) { c.AckTimeout = 50 * time.Millisecond })
+	r := h.reconnects(t, 1)[0]
+	if !strings.Contains(r.String("reason"), "connection_ack") {
+		t.Errorf("reason %q, want the ack timeout", r.String("reason"))
+	}
+	if got := connTypes(srv.Sessions()[0].Received); len(got) != 1 || got[0] != messages.TypeConnectionInit {
+		t.Errorf("without an ack the client sent %v, want only connection_init", got)
+	}
+	srv.WithholdAck(false)
+	h.waitSubscribed(t, 1)
+}
+
+func TestConnForwardsTradesWithReceiveTime(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, nil)
+	h.waitSubscribed(t, 1)
+	trade := h.srv.NewTrade()
+	before := time.Now()
+	if n := h.srv.Publish(trade); n != 1 {
+		t.Fatalf("Publish reached %d connections, want 1", n)
+	}
+	f := h.frame(t)
+	if !bytes.Contains(f.Data, []byte(trade.ID)) {
+		t.Errorf("frame does not carry trade %s: %s", trade.ID, f.Data)
+	}
+	if f.ReceivedAt.Before(before) {
+		t.Errorf("ReceivedAt %v is before the trade was sent (%v)", f.ReceivedAt, before)
+	}
+	if f.Session != 1 {
+		t.Errorf("Session = %d, want 1", f.Session)
+	}
+}
+
+// Frames the actor cannot classify go to the parser, which reports them; they
+// never end the session.
+func TestConnForwardsMalformedFramesWithoutReconnecting(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, nil)
+	h.waitSubscribed(t, 1)
+	for _, raw := range []string{`{not json`, `{"type":"surprise"}`, `[]`} {
+		h.srv.SendRaw([]byte(raw))
+		if f := h.frame(t); string(f.Data) != raw {
+			t.Errorf("forwarded %q, want %q", f.Data, raw)
+		}
+	}
+	trade := h.srv.NewTrade()
+	h.srv.Publish(trade)
+	if f := h.frame(t); !bytes.Contains(f.Data, []byte(trade.ID)) {
+		t.Errorf("after malformed frames, got %s, want trade %s", f.Data, trade.ID)
+	}
+	if got := h.conn.Sessions(); got != 1 {
+		t.Errorf("Sessions() = %d after malformed frames, want 1 (no reconnect)", got)
+	}
+}
+
+func TestConnAnswersServerPing(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, nil)
+	h.waitSubscribed(t, 1)
+	h.srv.SendRaw([]byte(`{"type":"ping"}`))
+	err := h.srv.Wait(h.ctx, func(ss []fakeroll.Session) bool {
+		for _, m := range ss[0].Received {
+			if m.Type == messages.TypePong {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("no pong for the server's ping: %v", err)
+	}
+}
+
+func TestConnShutdownUnsubscribesAndClosesNormally(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, nil)
+	h.waitSubscribed(t, 1)
+	if err := h.stop(t); err != nil {
+		t.Fatalf("Run after cancel = %v, want nil", err)
+	}
+	if _, ok := <-h.conn.Out(); ok {
+		t.Error("Out still open after Run returned")
+	}
+	err := h.srv.Wait(h.ctx, func(ss []fakeroll.Session) bool { return ss[0].Closed })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := h.srv.Sessions()[0]
+	if s.ClientCloseCode != 1000 {
+		t.Errorf("client closed with %d, want 1000", s.ClientCloseCode)
+	}
+	last := s.Received[len(s.Received)-1]
+	if last.Type != messages.TypeComplete || last.ID != subscriptionID {
+		t.Errorf("last client message %+v, want complete for id %s", last, subscriptionID)
+	}
+}
+
+func TestConnReconnectsAfterDropAndResetsBackoff(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, nil)
+	h.waitSubscribed(t, 1)
+
+	// A session with no trade does not reset the schedule...
+	h.srv.RefuseNext(3, http.StatusServiceUnavailable, nil)
+	h.srv.DropAll()
+	h.waitSubscribed(t, 2)
+	h.srv.DropAll()
+	h.waitSubscribed(t, 3)
+	recs := h.reconnects(t, 5)
+	var got []time.Duration
+	for _, r := range recs {
+		got = append(got, connDelay(r))
+	}
+	want := []time.Duration{1, 2, 4, 8, 8}
+	for i := range want {
+		want[i] *= time.Millisecond
+		if got[i] != want[i] || connAttempt(recs[i]) != int64(i+1) {
+			t.Errorf("reconnect %d: delay %v attempt %d, want %v attempt %d", i, got[i], connAttempt(recs[i]), want[i], i+1)
+		}
+	}
+
+	// ...a session that received a trade does.
+	h.srv.Publish(h.srv.NewTrade())
+	h.frame(t)
+	h.srv.DropAll()
+	h.waitSubscribed(t, 4)
+	r := h.reconnects(t, 6)[5]
+	if connDelay(r) != time.Millisecond || connAttempt(r) != 1 {
+		t.Errorf("after a productive session: delay %v attempt %d, want 1ms attempt 1", connDelay(r), connAttempt(r))
+	}
+	if r.String("reason") == "" {
+		t.Errorf("reconnecting record has no reason: %+v", r.Attrs)
+	}
+	// Frames of the new session say so: sessions 2 to 4 were refused dials.
+	h.srv.Publish(h.srv.NewTrade())
+	if f := h.frame(t); f.Session != 7 {
+		t.Errorf("frame from session %d, want 7", f.Session)
+	}
+}
+
+func TestConnRefusedUpgradesFollowTheSchedule(t *testing.T) {
+	srv := connServer(t, fakeroll.Options{})
+	srv.RefuseNext(6, http.StatusBadGateway, nil)
+	h := connRun(t, srv, nil)
+	h.waitSubscribed(t, 1)
+	recs := h.reconnects(t, 6)
+	for i, want := range []time.Duration{1, 2, 4, 8, 8, 8} {
+		want *= time.Millisecond
+		if connDelay(recs[i]) != want {
+			t.Errorf("wait %d = %v, want %v", i+1, connDelay(recs[i]), want)
+		}
+		if !strings.Contains(recs[i].String("reason"), "502") {
+			t.Errorf("wait %d reason %q does not name the HTTP status", i+1, recs[i].String("reason"))
+		}
+	}
+	if got := h.srv.Refused(); got != 6 {
+		t.Errorf("server refused %d upgrades, want 6", got)
+	}
+}
+
+func TestConnHonoursRetryAfter(t *testing.T) {
+	srv := connServer(t, fakeroll.Options{})
+	srv.RefuseNext(1, http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}})
+	h := connRun(t, srv, nil)
+	r := h.reconnects(t, 1)[0]
+	if connDelay(r) != 7*time.Second {
+		t.Errorf("delay after Retry-After: 7 = %v, want 7s", connDelay(r))
+	}
+	// The wait is interrupted by shutdown.
+	if err := h.stop(t); err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+}
+
+func TestConnWarnsOnForbiddenUpgrade(t *testing.T) {
+	srv := connServer(t, fakeroll.Options{})
+	srv.RefuseNext(1, http.StatusForbidden, nil)
+	h := connRun(t, srv, nil)
+	h.waitSubscribed(t, 1)
+	var warned bool
+	for _, r := range h.logs.Records() {
+		if strings.Contains(r.Message, "Cloudflare") && strings.Contains(r.Message, "ROLL_SESSION") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no warning naming the session and Cloudflare; logged:\n%s", h.logs.Dump())
+	}
+}
+
+func TestConnAbandonsHalfOpenConnection(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, func(c *ConnConfig) {
+		c.PingInterval = 20 * time.Millisecond
+		c.PingTimeout = 30 * time.Millisecond
+	})
+	h.waitSubscribed(t, 1)
+	h.srv.Silence()
+	r := h.reconnects(t, 1)[0]
+	if !strings.Contains(r.String("reason"), "ping-timeout") {
+		t.Errorf("reason %q, want the ping timeout", r.String("reason"))
+	}
+	h.waitSubscribed(t, 2)
+	// The session kept alive by pongs was not abandoned before the silence.
+	if got := h.srv.Sessions()[0]; !connSentPing(got) {
+		t.Errorf("client never pinged: %v", connTypes(got.Received))
+	}
+}
+
+func connSentPing(s fakeroll.Session) bool {
+	for _, m := range s.Received {
+		if m.Type == messages.TypePing {
+			return true
+		}
+	}
+	return false
+}
+
+// Pongs keep a quiet connection alive: with pings far more frequent than the
+// timeout, many ping rounds pass without a reconnect.
+func TestConnKeepsQuietConnectionAliveWithPings(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, func(c *ConnConfig) {
+		c.PingInterval = 5 * time.Millisecond
+		c.PingTimeout = 2 * time.Second
+	})
+	h.waitSubscribed(t, 1)
+	err := h.srv.Wait(h.ctx, func(ss []fakeroll.Session) bool {
+		pings := 0
+		for _, m := range ss[0].Received {
+			if m.Type == messages.TypePing {
+				pings++
+			}
+		}
+		return pings >= 10
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.conn.Sessions(); got != 1 {
+		t.Errorf("Sessions() = %d, want 1: pongs should keep the connection", got)
+	}
+}
+
+func TestConnServerEndsSubscription(t *testing.T) {
+	for _, tt := range []struct{ frame, reason string }{
+		{`{"id":"1","type":"complete"}`, "completed"},
+		{`{"id":"1","type":"error","payload":[{"message":"field createTrades is gone"}]}`, "field createTrades is gone"},
+	} {
+		t.Run(tt.reason, func(t *testing.T) {
+			h := connStart(t, fakeroll.Options{}, nil)
+			h.waitSubscribed(t, 1)
+			h.srv.SendRaw([]byte(tt.frame))
+			if r := h.reconnects(t, 1)[0]; !strings.Contains(r.String("reason"), tt.reason) {
+				t.Errorf("reason %q, want it to contain %q", r.String("reason"), tt.reason)
+			}
+			h.waitSubscribed(t, 2)
+		})
+	}
+}
+
+func TestConnRetriesRetryableCloseCodes(t *testing.T) {
+	for _, code := range []int{1001, 1011, 1012, 1013, 1014, messages.CloseConnectionInitTimeout, messages.CloseTooManyInitialisationReqs, messages.CloseInternalServerError, 4000} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			h := connStart(t, fakeroll.Options{}, nil)
+			h.waitSubscribed(t, 1)
+			h.srv.CloseAll(code, "test")
+			h.waitSubscribed(t, 2)
+			if r := h.reconnects(t, 1)[0]; !strings.Contains(r.String("reason"), fmt.Sprint(code)) {
+				t.Errorf("reason %q does not name close code %d", r.String("reason"), code)
+			}
+		})
+	}
+}
+
+func TestConnStopsOnFatalAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		prep    func(*fakeroll.Server) // before the first dial
+		fault   func(*fakeroll.Server) // once subscribed
+		opts    fakeroll.Options
+		wantFix string
+	}{
+		{name: "4403 session rejected", opts: fakeroll.Options{RequireSession: "another-session"}, wantFix: "ROLL_SESSION"},
+		{name: "HTTP 401", prep: func(s *fakeroll.Server) { s.RefuseNext(1, http.StatusUnauthorized, nil) }, wantFix: "ROLL_SESSION"},
+		{name: "4401", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseUnauthorized, "Unauthorized") }, wantFix: "ROLL_SESSION"},
+		{name: "4400", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseBadRequest, "bad") }, wantFix: "-subscription"},
+		{name: "4406", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseSubprotocolNotAcceptable, "no") }, wantFix: "-url"},
+		{name: "4409", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseSubscriberAlreadyExists, "dup") }, wantFix: "-subscription"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := connServer(t, tt.opts)
+			if tt.prep != nil {
+				tt.prep(srv)
+			}
+			h := connRun(t, srv, nil)
+			if tt.fault != nil {
+				h.waitSubscribed(t, 1)
+				tt.fault(srv)
+			}
+			err := h.result(t)
+			var fatal *FatalError
+			if !errors.As(err, &fatal) {
+				t.Fatalf("Run = %v, want a *FatalError", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantFix) {
+				t.Errorf("error %q does not name %s", err, tt.wantFix)
+			}
+			if strings.Contains(err.Error(), "secret-session") {
+				t.Errorf("error %q shows the session", err)
+			}
+			if n := len(h.logs.Matching("reconnecting")); n != 0 {
+				t.Errorf("%d reconnects after a fatal answer, want none", n)
+			}
+			if _, ok := <-h.conn.Out(); ok {
+				t.Error("Out still open after Run returned")
+			}
+		})
+	}
+}
+
+func TestConnNeverLogsSecrets(t *testing.T) {
+	srv := connServer(t, fakeroll.Options{})
+	srv.RefuseNext(2, http.StatusForbidden, nil)
+	h := connRun(t, srv, func(c *ConnConfig) { c.Token = "tok-secret" })
+	h.waitSubscribed(t, 1)
+	h.srv.DropAll()
+	h.waitSubscribed(t, 2)
+	if dump := h.logs.Dump(); strings.Contains(dump, "secret") {
+		t.Errorf("a secret was logged:\n%s", dump)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"5", 5 * time.Second},
+		{"0", 0},
+		{"-3", 0},
+		{"soon", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+	} {
+		if got := retryAfter(tt.in, now); got != tt.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func connTypes(ms []messages.Envelope) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Type)
+	}
+	return out
+}
