@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -295,6 +296,9 @@ func retryAfter(v string, now time.Time) time.Duration {
 func closeError(err error) error {
 	var ce websocket.CloseError
 	if !errors.As(err, &ce) {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return errors.New("the connection was dropped without a close frame")
+		}
 		return err
 	}
 	closed := fmt.Errorf("server closed the connection with %d %s", int(ce.Code), closeReason(ce))
