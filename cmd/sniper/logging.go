@@ -24,7 +24,7 @@ func newLoggers(format string, level slog.Level, stdout, stderr io.Writer) (logs
 // newHandler returns the handler for format that writes to w from level up.
 func newHandler(format string, level slog.Level, w io.Writer) slog.Handler {
 	if format == "json" {
-		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
+		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: durationText})
 	}
 	return tint.NewTextHandler(w, &tint.Options{
 		Level:      level,
@@ -41,4 +41,13 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// durationText writes durations as text ("2s") rather than slog's default
+// nanosecond count, so a reconnect's delay reads the same in JSON as in text.
+func durationText(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }

@@ -9,13 +9,14 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNewLoggersJSON(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	logs, trades := newLoggers("json", slog.LevelInfo, &stdout, &stderr)
 	logs.Info("connected", "session", 1)
-	logs.Warn("reconnecting", "delay", "2s")
+	logs.Warn("reconnecting", "delay", 2*time.Second)
 	trades.Info("trade", "id", "T1")
 
 	for _, tt := range []struct {
@@ -37,6 +38,9 @@ func TestNewLoggersJSON(t *testing.T) {
 			}
 			if rec["msg"] != tt.msgs[i] {
 				t.Errorf("%s line %d: msg = %v, want %q", tt.name, i+1, rec["msg"], tt.msgs[i])
+			}
+			if rec["msg"] == "reconnecting" && rec["delay"] != "2s" {
+				t.Errorf("delay = %#v, want \"2s\": durations read as text in JSON", rec["delay"])
 			}
 		}
 	}

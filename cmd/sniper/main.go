@@ -1,4 +1,80 @@
-// Command sniper watches CSGORoll's live trade feed and reports every listing.
+// Command sniper watches CSGORoll's live trade feed and reports every listing the
+// moment it arrives.
+//
+// Trades go to stdout, one record each; operational logs go to stderr. See the
+// README for settings, or run sniper -h.
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/fakeroll"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, the default handling comes back: a second one
+	// ends the process at once, while the first is still draining.
+	context.AfterFunc(ctx, stop)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(os.Stderr, "sniper: %v\n", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// exitCode maps run's error to the process status: 0 for a clean stop or -h, 2
+// when the user must change a setting, 1 for anything else.
+func exitCode(err error) int {
+	var cfgErr *ConfigError
+	var fatal *actors.FatalError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &cfgErr), errors.As(err, &fatal):
+		return 2
+	}
+	return 1
+}
+
+// run is the whole program: read the settings, build the loggers, start the demo
+// feed when asked, and run the pipeline until ctx ends or a fatal error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
+	if err != nil {
+		return err
+	}
+	logs, trades := newLoggers(cfg.LogFormat, cfg.LogLevel, stdout, stderr)
+
+	var demo *fakeroll.Server
+	if cfg.Demo {
+		demo, err = fakeroll.Start(demoOptions())
+		if err != nil {
+			return fmt.Errorf("start demo feed: %w", err)
+		}
+		defer demo.Close()
+		cfg.URL = demo.URL()
+		logs.InfoContext(ctx, "demo: a built-in fake feed stands in for CSGORoll; it drops the connection now and then to show reconnects")
+	} else if cfg.Session == "" {
+		logs.WarnContext(ctx, "ROLL_SESSION is not set: public listings may still arrive, but if the feed refuses you, copy the \"session\" cookie from your browser into ROLL_SESSION (or -session)")
+	}
+	logs.InfoContext(ctx, "starting", "config", cfg)
+
+	p := newPipeline(cfg, logs, trades)
+	if demo != nil {
+		p.extra = append(p.extra, func(ctx context.Context) error { return demoFaults(ctx, demo, logs) })
+	}
+	err = p.run(ctx)
+	if err == nil {
+		logs.InfoContext(ctx, "stopped", "trades", p.parser.Stats().Trades)
+	}
+	return err
+}

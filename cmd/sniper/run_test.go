@@ -1,0 +1,487 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/fakeroll"
+	"github.com/rollsniper/rollsniper/internal/logtest"
+	"github.com/rollsniper/rollsniper/messages"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// fastArgs are settings that run the whole schedule in milliseconds.
+func fastArgs(url string) []string {
+	return []string{"-url", url, "-log-format", "json", "-backoff-initial", "1ms", "-backoff-max", "8ms",
+		"-ping-interval", "1m", "-ack-timeout", "5s"}
+}
+
+// testCtx bounds a test's waits.
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func startFeed(t *testing.T, opts fakeroll.Options) *fakeroll.Server {
+	t.Helper()
+	srv, err := fakeroll.Start(opts)
+	if err != nil {
+		t.Fatalf("start fake feed: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close fake feed: %v", err)
+		}
+	})
+	return srv
+}
+
+// lines is an io.Writer that keeps what was written and lets a test wait for
+// a number of trade records.
+type lines struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newLines() *lines { return &lines{changed: make(chan struct{})} }
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return l.buf.Write(p)
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// tradeIDs returns the ids of the JSON trade records written so far.
+func (l *lines) tradeIDs(t *testing.T) []string {
+	t.Helper()
+	return tradeIDs(t, l.String())
+}
+
+func tradeIDs(t *testing.T, out string) []string {
+	t.Helper()
+	var ids []string
+	for line := range strings.Lines(out) {
+		var rec struct {
+			Msg string `json:"msg"`
+			ID  string `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("stdout line is not JSON: %q: %v", line, err)
+		}
+		if rec.Msg != "trade" {
+			t.Fatalf("stdout has a record that is not a trade: %q", line)
+		}
+		ids = append(ids, rec.ID)
+	}
+	return ids
+}
+
+// waitTrades waits until n trade records were written.
+func (l *lines) waitTrades(ctx context.Context, t *testing.T, n int) []string {
+	t.Helper()
+	for {
+		l.mu.Lock()
+		changed := l.changed
+		l.mu.Unlock()
+		if ids := l.tradeIDs(t); len(ids) >= n {
+			return ids
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("waiting for %d trades; stdout:\n%s", n, l.String())
+		}
+	}
+}
+
+func publishIDs(srv *fakeroll.Server, n int) []string {
+	var ids []string
+	for range n {
+		tr := srv.NewTrade()
+		srv.Publish(tr)
+		ids = append(ids, tr.ID)
+	}
+	return ids
+}
+
+func TestRunPrintsTradesAndStopsCleanly(t *testing.T) {
+	ctx := testCtx(t)
+	srv := startFeed(t, fakeroll.Options{})
+	stdout, stderr := newLines(), newLines()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(runCtx, fastArgs(srv.URL()), stdout, stderr) }()
+
+	if err := srv.WaitSubscribed(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	want := publishIDs(srv, 5)
+	stdout.waitTrades(ctx, t, len(want))
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run = %v, want nil after cancel", err)
+	}
+	if got := stdout.tradeIDs(t); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("printed %v, want %v", got, want)
+	}
+	if s := srv.Sessions()[0]; s.ClientCloseCode != 1000 {
+		t.Errorf("closed with %d, want 1000", s.ClientCloseCode)
+	}
+	if !strings.Contains(stderr.String(), `"session":"set"`) && !strings.Contains(stderr.String(), `"session":"unset"`) {
+		t.Errorf("the starting config does not say whether the session is set:\n%s", stderr)
+	}
+}
+
+func TestRunRejectedSessionExitsWithStatus2(t *testing.T) {
+	srv := startFeed(t, fakeroll.Options{RequireSession: "the-right-one"})
+	stdout, stderr := newLines(), newLines()
+	args := append(fastArgs(srv.URL()), "-session", "session=the-wrong-one")
+	err := run(testCtx(t), args, stdout, stderr)
+	if err == nil {
+		t.Fatal("run = nil, want a fatal error")
+	}
+	if got := exitCode(err); got != 2 {
+		t.Errorf("exit code %d, want 2", got)
+	}
+	for _, want := range []string{"ROLL_SESSION", "-session", "4403"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+	for _, out := range []string{err.Error(), stdout.String(), stderr.String()} {
+		if strings.Contains(out, "the-wrong-one") {
+			t.Errorf("the session value was shown: %s", out)
+		}
+	}
+}
+
+func TestRunInvalidSettingExitsWithStatus2(t *testing.T) {
+	err := run(testCtx(t), []string{"-url", "http://example.invalid/ws"}, io.Discard, io.Discard)
+	if got := exitCode(err); got != 2 {
+		t.Errorf("exit code %d for %v, want 2", got, err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "-url") {
+		t.Errorf("error %v does not name -url", err)
+	}
+}
+
+// testPipeline is the real pipeline against a fake feed, with a recording sink
+// beside the printer, so a test can look at the same actor instances over time.
+type testPipeline struct {
+	*pipeline
+	srv    *fakeroll.Server
+	stdout *lines
+	logs   *logtest.Recorder
+	seen   *recordingSink
+	stop   func() error
+}
+
+func startPipeline(t *testing.T, sub messages.Subscription) *testPipeline {
+	t.Helper()
+	ctx := testCtx(t)
+	srv := startFeed(t, fakeroll.Options{})
+	cfg, err := parseConfig(append(fastArgs(srv.URL()), "-subscription", string(sub)), func(string) string { return "" }, t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := newLines()
+	rec, logs := logtest.New()
+	_, trades := newLoggers("json", slog.LevelInfo, stdout, io.Discard)
+	tp := &testPipeline{pipeline: newPipeline(cfg, logs, trades), srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
+	tp.sinks = append(tp.sinks, namedSink{"recorder", tp.seen})
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- tp.run(runCtx) }()
+	var once sync.Once
+	var result error
+	tp.stop = func() error {
+		once.Do(func() {
+			cancel()
+			result = <-done
+		})
+		return result
+	}
+	t.Cleanup(func() { tp.stop() })
+	if err := srv.WaitSubscribed(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	return tp
+}
+
+// recordingSink keeps every trade it is given.
+type recordingSink struct {
+	mu      sync.Mutex
+	trades  []messages.Trade
+	changed chan struct{}
+}
+
+var _ actors.Sink = (*recordingSink)(nil)
+
+func newRecordingSink() *recordingSink { return &recordingSink{changed: make(chan struct{})} }
+
+func (s *recordingSink) Run(ctx context.Context, in <-chan messages.Trade) error {
+	for {
+		select {
+		case tr, ok := <-in:
+			if !ok {
+				return nil
+			}
+			s.mu.Lock()
+			s.trades = append(s.trades, tr)
+			close(s.changed)
+			s.changed = make(chan struct{})
+			s.mu.Unlock()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *recordingSink) wait(ctx context.Context, t *testing.T, n int) []messages.Trade {
+	t.Helper()
+	for {
+		s.mu.Lock()
+		got, changed := append([]messages.Trade(nil), s.trades...), s.changed
+		s.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("sink got %d trades, want %d", len(got), n)
+		}
+	}
+}
+
+// Every fixture frame parses and is printed; malformed frames in between are
+// skipped without a reconnect.
+func TestPipelineFixturesAndMalformedFrames(t *testing.T) {
+	ctx := testCtx(t)
+	tp := startPipeline(t, messages.SubCreateTrades)
+	fixtures := []struct {
+		file string
+		ids  []string
+	}{
+		{"createTrade_stickers.json", []string{"VHJhZGU6MzI5OTM0Nzg"}},
+		{"createTrade_canJoinAfter.json", []string{"VHJhZGU6MzQ5MjEwMjA"}},
+		{"createTrades_batch.json", []string{"VHJhZGU6MzI5OTM0Nzg", "VHJhZGU6MzQ5MjEwMjA"}},
+	}
+	malformed := []string{
+		`{"id":"1","type":"next","payload":{"data":{"createTrades":{"trades":[{"id":"VHJhZGU6MQ","status":"LISTED","markupPercent":5,"totalValue":1,"createdAt":"2024-01-02T19:37:45.236Z","tradeItems":[{"marketName":"AK-47 | Redline (Field-Tested)","itemVariant":null}]}]}}}}`,
+		`{"id":"1","type":"next","payload":{"data":{"createTrades":{"trades":[{"id":"VHJhZGU6Mg","status":"LISTED"}]}}}}`,
+		`{"id":"1","type":"next","payload":{"data":{"createTrade":{"trade":{"id":42}}}}}`,
+		`{"id":"1","type":"next","payload":`,
+		"\xff\xfe not json",
+		`{"type":"surprise"}`,
+	}
+	var want []string
+	for i, f := range fixtures {
+		data, err := os.ReadFile(filepath.Join("..", "..", "actors", "testdata", "fixtures", f.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp.srv.SendRaw(data)
+		tp.srv.SendRaw([]byte(malformed[i%len(malformed)]))
+		want = append(want, f.ids...)
+	}
+	for _, m := range malformed {
+		tp.srv.SendRaw([]byte(m))
+	}
+	last := publishIDs(tp.srv, 1)
+	want = append(want, last...)
+
+	got := tp.seen.wait(ctx, t, len(want))
+	var gotIDs []string
+	for _, tr := range got {
+		gotIDs = append(gotIDs, tr.ID)
+	}
+	if fmt.Sprint(gotIDs) != fmt.Sprint(want) {
+		t.Errorf("trades %v, want %v", gotIDs, want)
+	}
+	tp.stdout.waitTrades(ctx, t, len(want))
+	if n := tp.conn.Sessions(); n != 1 {
+		t.Errorf("%d sessions, want 1: malformed frames must not cost the connection", n)
+	}
+	if n := len(tp.logs.Matching("reconnecting")); n != 0 {
+		t.Errorf("%d reconnects, want none", n)
+	}
+	if s := tp.parser.Stats(); s.Trades != uint64(len(want)) {
+		t.Errorf("parser counted %d trades, want %d", s.Trades, len(want))
+	}
+	var warned int
+	for _, r := range tp.logs.Records() {
+		if r.Level == slog.LevelWarn && r.String("actor") == "parser" {
+			warned++
+		}
+	}
+	if warned < len(malformed) {
+		t.Errorf("%d parser warnings, want at least one for each of %d malformed frames", warned, len(malformed))
+	}
+}
+
+// After an abrupt drop the program reconnects and the same parser and sinks
+// keep counting.
+func TestPipelineKeepsActorsAcrossReconnects(t *testing.T) {
+	for _, sub := range []messages.Subscription{messages.SubCreateTrades, messages.SubCreateTrade} {
+		t.Run(string(sub), func(t *testing.T) {
+			ctx := testCtx(t)
+			tp := startPipeline(t, sub)
+			parser, printer := tp.parser, tp.printer
+
+			first := publishIDs(tp.srv, 3)
+			tp.seen.wait(ctx, t, 3)
+			tp.srv.DropAll()
+			if err := tp.srv.WaitSubscribed(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+			second := publishIDs(tp.srv, 4)
+			got := tp.seen.wait(ctx, t, 7)
+			tp.stdout.waitTrades(ctx, t, 7)
+			if err := tp.stop(); err != nil {
+				t.Fatalf("run = %v, want nil", err)
+			}
+
+			if tp.parser != parser || tp.printer != printer {
+				t.Fatal("actor instances were replaced")
+			}
+			want := append(first, second...)
+			for i, tr := range got {
+				if tr.ID != want[i] {
+					t.Errorf("trade %d = %s, want %s", i, tr.ID, want[i])
+				}
+			}
+			if s := parser.Stats(); s.Trades != 7 {
+				t.Errorf("parser counted %d trades across the reconnect, want 7", s.Trades)
+			}
+			if n := printer.Printed(); n != 7 {
+				t.Errorf("printer printed %d trades across the reconnect, want 7", n)
+			}
+			if n := tp.conn.Sessions(); n != 2 {
+				t.Errorf("%d sessions, want 2", n)
+			}
+			r := tp.logs.WaitCount(ctx, t, "reconnecting", 1)[0]
+			if d := r.Attrs["delay"].Duration(); d != time.Millisecond {
+				t.Errorf("first reconnect waited %v, want the initial 1ms", d)
+			}
+		})
+	}
+}
+
+// The real binary: SIGINT during the stream closes with status 1000, prints
+// every trade received before it, and exits 0.
+func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	ctx := testCtx(t)
+	bin := filepath.Join(t.TempDir(), "sniper")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	srv := startFeed(t, fakeroll.Options{})
+	cmd := exec.CommandContext(ctx, bin, fastArgs(srv.URL())...)
+	cmd.Dir = t.TempDir() // no .env there
+	cmd.Env = append(os.Environ(), "ROLL_SESSION=")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitSubscribed(ctx, 1); err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, stderr.String())
+	}
+
+	want := publishIDs(srv, 50)
+	// Read until the last trade is out, then interrupt while the stream is live.
+	sc := bufio.NewScanner(stdout)
+	var printed strings.Builder
+	for n := 0; n < len(want) && sc.Scan(); n++ {
+		printed.WriteString(sc.Text() + "\n")
+	}
+	more := publishIDs(srv, 50)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) || err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, stderr.String())
+	}
+
+	got := tradeIDs(t, printed.String())
+	if len(got) < len(want) || fmt.Sprint(got[:len(want)]) != fmt.Sprint(want) {
+		t.Fatalf("printed %d trades, want the first %d in order", len(got), len(want))
+	}
+	// Whatever of the second burst arrived before the unsubscribe was printed,
+	// in order: the frames the server sent before it saw complete.
+	for i, id := range got[len(want):] {
+		if id != more[i] {
+			t.Errorf("after SIGINT, trade %d = %s, want %s", i, id, more[i])
+		}
+	}
+	if err := srv.Wait(ctx, func(ss []fakeroll.Session) bool { return ss[0].Closed }); err != nil {
+		t.Fatal(err)
+	}
+	s := srv.Sessions()[0]
+	if s.ClientCloseCode != 1000 {
+		t.Errorf("client closed with %d, want 1000", s.ClientCloseCode)
+	}
+	if last := s.Received[len(s.Received)-1]; last.Type != messages.TypeComplete {
+		t.Errorf("last client message %q, want complete", last.Type)
+	}
+}
+
+func TestRunDemoShowsTrades(t *testing.T) {
+	ctx := testCtx(t)
+	stdout := newLines()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(runCtx, []string{"-demo", "-log-format", "json"}, stdout, io.Discard)
+	}()
+	stdout.waitTrades(ctx, t, 2)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run -demo = %v, want nil", err)
+	}
+}
