@@ -43,6 +43,10 @@ type ConnConfig struct {
 // DefaultReadLimit is large enough for the biggest realistic batch of trades.
 const DefaultReadLimit = 1 << 20
 
+// shutdownFlushTimeout bounds how long a shutdown waits for the trades still in
+// flight before it closes: they arrive within a round trip.
+const shutdownFlushTimeout = 2 * time.Second
+
 // subscriptionID is the id of the one operation a session runs.
 const subscriptionID = "1"
 
@@ -175,7 +179,8 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	// closes the socket, and on shutdown the socket must stay open long enough
 	// to unsubscribe and close cleanly.
 	rctx, cancelRead := context.WithCancel(context.WithoutCancel(ctx))
-	r := &sessionReader{conn: c, ws: ws, session: n, log: log, acked: make(chan struct{}), start: time.Now()}
+	r := &sessionReader{conn: c, ws: ws, session: n, log: log, start: time.Now(),
+		acked: make(chan struct{}), pong: make(chan struct{}, 1), done: make(chan struct{})}
 	readErr := make(chan error, 1)
 	go func() { readErr <- r.run(rctx) }()
 	readerDone := false
@@ -330,6 +335,8 @@ type sessionReader struct {
 	log     *slog.Logger
 
 	acked      chan struct{} // closed on the first connection_ack
+	pong       chan struct{} // a pong arrived (buffer 1, never blocks the reader)
+	done       chan struct{} // closed when run returns
 	start      time.Time     // when the reader started
 	lastFrame  atomic.Int64  // when the last frame arrived, as nanoseconds since start
 	productive atomic.Bool   // a trade message arrived
@@ -342,6 +349,7 @@ func (r *sessionReader) idle() time.Duration {
 
 // run reads until the socket fails or ctx ends and returns why.
 func (r *sessionReader) run(ctx context.Context) error {
+	defer close(r.done)
 	ackSeen := false
 	for {
 		typ, data, err := r.ws.Read(ctx)
@@ -374,6 +382,10 @@ func (r *sessionReader) run(ctx context.Context) error {
 			}
 			continue
 		case messages.TypePong:
+			select {
+			case r.pong <- struct{}{}:
+			default:
+			}
 			continue
 		case messages.TypeComplete:
 			if env.ID == subscriptionID {
@@ -410,14 +422,41 @@ func (r *sessionReader) write(ctx context.Context, m messages.Envelope) error {
 
 // closeNormal ends the session on shutdown: unsubscribe when subscribed, then a
 // close handshake with status 1000.
+//
+// Between the two it sends a ping and waits (at most the ping timeout) for the
+// pong: the server answers in order, so once the pong is read every trade it
+// sent before it saw the unsubscribe has been read too and handed on. Without
+// this barrier the close handshake would discard trades still in flight.
 func (r *sessionReader) closeNormal(ctx context.Context, subscribed bool) {
 	if subscribed {
-		if err := r.write(ctx, messages.Envelope{ID: subscriptionID, Type: messages.TypeComplete}); err != nil {
+		select {
+		case <-r.pong: // an earlier ping's pong: the one awaited below must come after the ping
+		default:
+		}
+		err := r.write(ctx, messages.Envelope{ID: subscriptionID, Type: messages.TypeComplete})
+		if err == nil {
+			err = r.write(ctx, messages.Envelope{Type: messages.TypePing})
+		}
+		if err != nil {
 			r.log.DebugContext(ctx, "unsubscribe", tint.Err(err))
+		} else {
+			r.awaitPong(min(r.conn.cfg.PingTimeout, shutdownFlushTimeout))
 		}
 	}
 	if err := r.ws.Close(websocket.StatusNormalClosure, ""); err != nil {
 		r.log.DebugContext(ctx, "close", tint.Err(err))
+	}
+}
+
+// awaitPong waits for a pong, for the reader to end, or for timeout.
+func (r *sessionReader) awaitPong(timeout time.Duration) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-r.pong:
+	case <-r.done:
+	case <-t.C:
+		r.log.Debug("no pong before closing", slog.Duration("waited", timeout))
 	}
 }
 

@@ -284,9 +284,36 @@ func TestConnShutdownUnsubscribesAndClosesNormally(t *testing.T) {
 	if s.ClientCloseCode != 1000 {
 		t.Errorf("client closed with %d, want 1000", s.ClientCloseCode)
 	}
-	last := s.Received[len(s.Received)-1]
-	if last.Type != messages.TypeComplete || last.ID != subscriptionID {
-		t.Errorf("last client message %+v, want complete for id %s", last, subscriptionID)
+	if got := connTypes(s.Received); fmt.Sprint(got) != "[connection_init subscribe complete ping]" {
+		t.Errorf("client sent %v, want init, subscribe, then complete and the ping that flushes the stream", got)
+	}
+	if id := s.Received[2].ID; id != subscriptionID {
+		t.Errorf("complete for id %q, want %q", id, subscriptionID)
+	}
+}
+
+// Trades the server sent before it saw the unsubscribe are all handed on, not
+// discarded by the close handshake.
+func TestConnShutdownKeepsTradesInFlight(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, nil)
+	h.waitSubscribed(t, 1)
+	var ids []string
+	for range 200 {
+		tr := h.srv.NewTrade()
+		h.srv.Publish(tr)
+		ids = append(ids, tr.ID)
+	}
+	if err := h.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	var got int
+	for f := range h.conn.Out() {
+		if got < len(ids) && bytes.Contains(f.Data, []byte(ids[got])) {
+			got++
+		}
+	}
+	if got != len(ids) {
+		t.Errorf("%d of %d trades sent before shutdown were handed on", got, len(ids))
 	}
 }
 
@@ -414,7 +441,7 @@ func connSentPing(s fakeroll.Session) bool {
 func TestConnKeepsQuietConnectionAliveWithPings(t *testing.T) {
 	h := connStart(t, fakeroll.Options{}, func(c *ConnConfig) {
 		c.PingInterval = 5 * time.Millisecond
-		c.PingTimeout = 2 * time.Second
+		c.PingTimeout = 10 * time.Second
 	})
 	h.waitSubscribed(t, 1)
 	err := h.srv.Wait(h.ctx, func(ss []fakeroll.Session) bool {
