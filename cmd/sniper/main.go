@@ -20,10 +20,19 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal, the default handling comes back: a second one
-	// ends the process at once, while the first is still draining.
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	// The first SIGINT or SIGTERM starts a graceful stop; a second one ends the
+	// process at once, while the first is still draining. This goroutine lives
+	// as long as the process, so nothing waits for it.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "sniper: second %v, exiting at once\n", sig)
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(os.Stderr, "sniper: %v\n", err)

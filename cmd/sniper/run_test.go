@@ -27,7 +27,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if sniperBin != "" {
+			os.RemoveAll(filepath.Dir(sniperBin))
+		}
+		os.Exit(code)
+	}))
 }
 
 // fastArgs are settings that run the whole schedule in milliseconds.
@@ -154,6 +159,9 @@ func TestRunPrintsTradesAndStopsCleanly(t *testing.T) {
 	}
 	if got := stdout.tradeIDs(t); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("printed %v, want %v", got, want)
+	}
+	if err := srv.Wait(ctx, func(ss []fakeroll.Session) bool { return ss[0].Closed }); err != nil {
+		t.Fatal(err)
 	}
 	if s := srv.Sessions()[0]; s.ClientCloseCode != 1000 {
 		t.Errorf("closed with %d, want 1000", s.ClientCloseCode)
@@ -332,6 +340,9 @@ func TestPipelineFixturesAndMalformedFrames(t *testing.T) {
 		t.Errorf("trades %v, want %v", gotIDs, want)
 	}
 	tp.stdout.waitTrades(ctx, t, len(want))
+	if err := tp.stop(); err != nil {
+		t.Fatalf("run = %v, want nil", err)
+	}
 	if n := tp.conn.Sessions(); n != 1 {
 		t.Errorf("%d sessions, want 1: malformed frames must not cost the connection", n)
 	}
@@ -400,64 +411,86 @@ func TestPipelineKeepsActorsAcrossReconnects(t *testing.T) {
 	}
 }
 
-// The real binary: SIGINT during the stream closes with status 1000, prints
-// every trade received before it, and exits 0.
-func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
+// buildSniper builds the program once per test binary run.
+func buildSniper(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	ctx := testCtx(t)
-	bin := filepath.Join(t.TempDir(), "sniper")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	sniperOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sniper-test")
+		if err != nil {
+			sniperErr = err
+			return
+		}
+		sniperBin = filepath.Join(dir, "sniper")
+		out, err := exec.Command("go", "build", "-o", sniperBin, ".").CombinedOutput()
+		if err != nil {
+			sniperErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if sniperErr != nil {
+		t.Fatal(sniperErr)
 	}
-	srv := startFeed(t, fakeroll.Options{})
-	cmd := exec.CommandContext(ctx, bin, fastArgs(srv.URL())...)
+	return sniperBin
+}
+
+var (
+	sniperOnce sync.Once
+	sniperBin  string
+	sniperErr  error
+)
+
+// startSniper runs the built program against srv, subscribed, with stdout
+// read line by line.
+func startSniper(ctx context.Context, t *testing.T, srv *fakeroll.Server) (*exec.Cmd, *bufio.Scanner, *lines) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, buildSniper(t), fastArgs(srv.URL())...)
 	cmd.Dir = t.TempDir() // no .env there
 	cmd.Env = append(os.Environ(), "ROLL_SESSION=")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := newLines()
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	if err := srv.WaitSubscribed(ctx, 1); err != nil {
-		t.Fatalf("%v; stderr:\n%s", err, stderr.String())
+		t.Fatalf("%v; stderr:\n%s", err, stderr)
 	}
+	return cmd, bufio.NewScanner(stdout), stderr
+}
 
-	want := publishIDs(srv, 50)
-	// Read until the last trade is out, then interrupt while the stream is live.
-	sc := bufio.NewScanner(stdout)
+// The real binary: SIGINT during the stream closes with status 1000, prints
+// every trade received before it, and exits 0.
+func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
+	ctx := testCtx(t)
+	srv := startFeed(t, fakeroll.Options{})
+	cmd, sc, stderr := startSniper(ctx, t, srv)
+
+	first := publishIDs(srv, 50)
+	// Read until the last trade is out, then interrupt while more are in flight.
 	var printed strings.Builder
-	for n := 0; n < len(want) && sc.Scan(); n++ {
+	for n := 0; n < len(first) && sc.Scan(); n++ {
 		printed.WriteString(sc.Text() + "\n")
 	}
-	more := publishIDs(srv, 50)
+	second := publishIDs(srv, 200)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	for sc.Scan() {
 		printed.WriteString(sc.Text() + "\n")
 	}
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) || err != nil {
-		t.Fatalf("exit: %v; stderr:\n%s", err, stderr.String())
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, stderr)
 	}
 
-	got := tradeIDs(t, printed.String())
-	if len(got) < len(want) || fmt.Sprint(got[:len(want)]) != fmt.Sprint(want) {
-		t.Fatalf("printed %d trades, want the first %d in order", len(got), len(want))
-	}
-	// Whatever of the second burst arrived before the unsubscribe was printed,
-	// in order: the frames the server sent before it saw complete.
-	for i, id := range got[len(want):] {
-		if id != more[i] {
-			t.Errorf("after SIGINT, trade %d = %s, want %s", i, id, more[i])
-		}
+	want := append(first, second...)
+	if got := tradeIDs(t, printed.String()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("printed %d trades, want all %d sent before SIGINT, in order", len(got), len(want))
 	}
 	if err := srv.Wait(ctx, func(ss []fakeroll.Session) bool { return ss[0].Closed }); err != nil {
 		t.Fatal(err)
@@ -466,8 +499,44 @@ func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
 	if s.ClientCloseCode != 1000 {
 		t.Errorf("client closed with %d, want 1000", s.ClientCloseCode)
 	}
-	if last := s.Received[len(s.Received)-1]; last.Type != messages.TypeComplete {
-		t.Errorf("last client message %q, want complete", last.Type)
+	var unsubscribed bool
+	for _, m := range s.Received {
+		unsubscribed = unsubscribed || m.Type == messages.TypeComplete
+	}
+	if !unsubscribed {
+		t.Errorf("client never unsubscribed: %v", s.Received)
+	}
+}
+
+// A second SIGINT ends the program at once, even while the first is still
+// waiting on a server that no longer answers.
+func TestBinarySecondSIGINTExitsAtOnce(t *testing.T) {
+	ctx := testCtx(t)
+	srv := startFeed(t, fakeroll.Options{})
+	cmd, _, stderr := startSniper(ctx, t, srv)
+	srv.Silence() // the graceful close now waits for a pong and a close frame that never come
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	// The first signal is being handled once the client has unsubscribed.
+	err := srv.Wait(ctx, func(ss []fakeroll.Session) bool {
+		for _, m := range ss[0].Received {
+			if m.Type == messages.TypeComplete {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, stderr)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGINT) {
+		t.Fatalf("exit: %v, want status %d from the second SIGINT; stderr:\n%s", err, 128+int(syscall.SIGINT), stderr)
 	}
 }
 
