@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
+	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -31,23 +32,7 @@ type connHarness struct {
 // in milliseconds so the whole schedule runs fast. mod adjusts the config.
 func connStart(t *testing.T, opts fakeroll.Options, mod func(*ConnConfig)) *connHarness {
 	t.Helper()
-	return connRun(t, connServer(t, opts), mod)
-}
-
-// connServer starts a fake feed, for a test that sets faults up before the
-// actor's first dial.
-func connServer(t *testing.T, opts fakeroll.Options) *fakeroll.Server {
-	t.Helper()
-	srv, err := fakeroll.Start(opts)
-	if err != nil {
-		t.Fatalf("start fake feed: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("close fake feed: %v", err)
-		}
-	})
-	return srv
+	return connRun(t, rolltest.Start(t, opts), mod)
 }
 
 // connRun starts a connection actor against srv; the test's cleanup stops it.
@@ -81,21 +66,15 @@ func connRun(t *testing.T, srv *fakeroll.Server, mod func(*ConnConfig)) *connHar
 	return h
 }
 
-// stop cancels Run and returns its result; later calls return the same result.
+// stop cancels Run and returns its result.
 func (h *connHarness) stop(t *testing.T) error {
 	t.Helper()
 	h.cancel()
-	select {
-	case err := <-h.done:
-		h.done <- err
-		return err
-	case <-h.ctx.Done():
-		t.Fatalf("Run did not return after cancel; logged:\n%s", h.logs.Dump())
-		return nil
-	}
+	return h.result(t)
 }
 
-// result waits for Run to return by itself.
+// result waits for Run to return and returns its result; later calls return
+// the same result.
 func (h *connHarness) result(t *testing.T) error {
 	t.Helper()
 	select {
@@ -195,7 +174,7 @@ func TestConnUpgradeHeadersAndHandshakeOrder(t *testing.T) {
 // The ack must come before subscribe: with acks withheld, no subscribe is sent
 // and the session ends after the ack timeout.
 func TestConnWaitsForAckBeforeSubscribing(t *testing.T) {
-	srv := connServer(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	srv.WithholdAck(true)
 	h := connRun(t, srv, func(c *ConnConfig) { c.AckTimeout = 50 * time.Millisecond })
 	r := h.reconnects(t, 1)[0]
@@ -360,7 +339,7 @@ func TestConnReconnectsAfterDropAndResetsBackoff(t *testing.T) {
 }
 
 func TestConnRefusedUpgradesFollowTheSchedule(t *testing.T) {
-	srv := connServer(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	srv.RefuseNext(6, http.StatusBadGateway, nil)
 	h := connRun(t, srv, nil)
 	h.waitSubscribed(t, 1)
@@ -380,7 +359,7 @@ func TestConnRefusedUpgradesFollowTheSchedule(t *testing.T) {
 }
 
 func TestConnHonoursRetryAfter(t *testing.T) {
-	srv := connServer(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	srv.RefuseNext(1, http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}})
 	h := connRun(t, srv, nil)
 	r := h.reconnects(t, 1)[0]
@@ -394,7 +373,7 @@ func TestConnHonoursRetryAfter(t *testing.T) {
 }
 
 func TestConnWarnsOnForbiddenUpgrade(t *testing.T) {
-	srv := connServer(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	srv.RefuseNext(1, http.StatusForbidden, nil)
 	h := connRun(t, srv, nil)
 	h.waitSubscribed(t, 1)
@@ -508,7 +487,7 @@ func TestConnStopsOnFatalAnswers(t *testing.T) {
 		{name: "4409", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseSubscriberAlreadyExists, "dup") }, wantFix: "-subscription"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := connServer(t, tt.opts)
+			srv := rolltest.Start(t, tt.opts)
 			if tt.prep != nil {
 				tt.prep(srv)
 			}
@@ -539,7 +518,7 @@ func TestConnStopsOnFatalAnswers(t *testing.T) {
 }
 
 func TestConnNeverLogsSecrets(t *testing.T) {
-	srv := connServer(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	srv.RefuseNext(2, http.StatusForbidden, nil)
 	h := connRun(t, srv, func(c *ConnConfig) { c.Token = "tok-secret" })
 	h.waitSubscribed(t, 1)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
+	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -47,20 +48,6 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func startFeed(t *testing.T, opts fakeroll.Options) *fakeroll.Server {
-	t.Helper()
-	srv, err := fakeroll.Start(opts)
-	if err != nil {
-		t.Fatalf("start fake feed: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("close fake feed: %v", err)
-		}
-	})
-	return srv
 }
 
 // lines is an io.Writer that keeps what was written and lets a test wait for
@@ -142,7 +129,7 @@ func publishIDs(srv *fakeroll.Server, n int) []string {
 
 func TestRunPrintsTradesAndStopsCleanly(t *testing.T) {
 	ctx := testCtx(t)
-	srv := startFeed(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	stdout, stderr := newLines(), newLines()
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -172,7 +159,7 @@ func TestRunPrintsTradesAndStopsCleanly(t *testing.T) {
 }
 
 func TestRunRejectedSessionExitsWithStatus2(t *testing.T) {
-	srv := startFeed(t, fakeroll.Options{RequireSession: "the-right-one"})
+	srv := rolltest.Start(t, fakeroll.Options{RequireSession: "the-right-one"})
 	stdout, stderr := newLines(), newLines()
 	args := append(fastArgs(srv.URL()), "-session", "session=the-wrong-one")
 	err := run(testCtx(t), args, stdout, stderr)
@@ -218,7 +205,7 @@ type testPipeline struct {
 func startPipeline(t *testing.T, sub messages.Subscription) *testPipeline {
 	t.Helper()
 	ctx := testCtx(t)
-	srv := startFeed(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	cfg, err := parseConfig(append(fastArgs(srv.URL()), "-subscription", string(sub)), func(string) string { return "" }, t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -468,7 +455,7 @@ func startSniper(ctx context.Context, t *testing.T, srv *fakeroll.Server) (*exec
 // every trade received before it, and exits 0.
 func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
 	ctx := testCtx(t)
-	srv := startFeed(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	cmd, sc, stderr := startSniper(ctx, t, srv)
 
 	first := publishIDs(srv, 50)
@@ -512,7 +499,7 @@ func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
 // waiting on a server that no longer answers.
 func TestBinarySecondSIGINTExitsAtOnce(t *testing.T) {
 	ctx := testCtx(t)
-	srv := startFeed(t, fakeroll.Options{})
+	srv := rolltest.Start(t, fakeroll.Options{})
 	cmd, _, stderr := startSniper(ctx, t, srv)
 	srv.Silence() // the graceful close now waits for a pong and a close frame that never come
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
