@@ -31,6 +31,18 @@ func BenchmarkParseFrame(b *testing.B) {
 	}
 }
 
+// BenchmarkParseFrameReference runs parseFrameRef, the encoding/json decoder
+// ParseFrame replaced, on the batch: what ParseFrame was before.
+func BenchmarkParseFrameReference(b *testing.B) {
+	data := parserFixture(b, "createTrades_batch.json")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	var dst []messages.Trade
+	for b.Loop() {
+		dst, _ = parseFrameRef(dst[:0], data, parserReceived)
+	}
+}
+
 // BenchmarkParseFrameStdlib decodes the full-field fixture (the batch) into a
 // plain struct of every field with encoding/json: the yardstick for ParseFrame.
 func BenchmarkParseFrameStdlib(b *testing.B) {
