@@ -363,13 +363,9 @@ func (r *sessionReader) run(ctx context.Context) error {
 			r.log.WarnContext(ctx, "skipping binary frame", slog.Int("bytes", len(data)))
 			continue
 		}
-		var env struct {
-			ID      string          `json:"id"`
-			Type    string          `json:"type"`
-			Payload json.RawMessage `json:"payload"`
-		}
-		_ = json.Unmarshal(data, &env) // a malformed frame is the parser's to report
-		switch env.Type {
+		// A malformed frame is the parser's to report: it goes on like a trade.
+		env := peekEnvelope(data)
+		switch env.typ {
 		case messages.TypeConnectionAck:
 			if !ackSeen {
 				ackSeen = true
@@ -388,13 +384,13 @@ func (r *sessionReader) run(ctx context.Context) error {
 			}
 			continue
 		case messages.TypeComplete:
-			if env.ID == subscriptionID {
+			if env.id == subscriptionID {
 				return errors.New("server completed the subscription")
 			}
 			continue
 		case messages.TypeError:
-			if env.ID == subscriptionID {
-				return fmt.Errorf("server rejected the subscription: %s", graphQLErrors(env.Payload))
+			if env.id == subscriptionID {
+				return fmt.Errorf("server rejected the subscription: %s", graphQLErrors(data))
 			}
 			continue
 		case messages.TypeNext:
@@ -461,14 +457,16 @@ func (r *sessionReader) awaitPong(timeout time.Duration) {
 }
 
 // graphQLErrors renders an error message's payload for a log line.
-func graphQLErrors(payload json.RawMessage) string {
-	var errs []messages.GraphQLError
-	if json.Unmarshal(payload, &errs) != nil || len(errs) == 0 {
+func graphQLErrors(frame []byte) string {
+	var msg struct {
+		Payload []messages.GraphQLError `json:"payload"`
+	}
+	if json.Unmarshal(frame, &msg) != nil || len(msg.Payload) == 0 {
 		return "no reason given"
 	}
-	msg := errs[0].Message
-	if len(errs) > 1 {
-		msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
+	reason := msg.Payload[0].Message
+	if len(msg.Payload) > 1 {
+		reason += fmt.Sprintf(" (and %d more)", len(msg.Payload)-1)
 	}
-	return msg
+	return reason
 }

@@ -1,0 +1,76 @@
+package actors
+
+import "bytes"
+
+// envelope is what the connection actor needs to know of a message before it
+// decides whether to handle it or hand it to the parser.
+type envelope struct {
+	typ string // the top-level "type", "" when absent or not a string
+	id  string // the top-level "id", "" when absent or not a string
+	ok  bool   // the frame is a well-formed JSON object
+}
+
+// peekEnvelope reads the top-level type and id of a protocol message in one
+// pass of the scanner that ParseFrame uses, skipping (and checking) the rest.
+// Keys match as encoding/json would match them. A frame that is not a
+// well-formed JSON object returns ok false: the parser will say what is wrong.
+//
+// It allocates only for a type or id that is not one of the protocol's
+// message types or the subscription's id.
+func peekEnvelope(data []byte) envelope {
+	s := scanner{data: data}
+	s.skipSpace()
+	if !s.enter('{') {
+		return envelope{}
+	}
+	var env envelope
+	for {
+		key, ok := s.key()
+		if !ok {
+			break
+		}
+		switch {
+		case bytes.Equal(key, []byte("type")):
+			env.typ = s.peekString()
+		case bytes.Equal(key, []byte("id")):
+			env.id = s.peekString()
+		default:
+			s.skip()
+		}
+	}
+	s.end()
+	env.ok = !s.bad
+	return env
+}
+
+// peekString reads the value at s.pos and returns it when it is a string, or
+// "" for any other value.
+func (s *scanner) peekString() string {
+	if s.cur() != '"' {
+		s.skip()
+		return ""
+	}
+	start := s.pos + 1
+	flags := s.str()
+	if s.bad {
+		return ""
+	}
+	text := s.data[start : s.pos-1]
+	if flags&strEscaped != 0 {
+		return string(appendUnquoted(nil, text))
+	}
+	return internWireString(text)
+}
+
+// internWireString returns text as a string, without allocating for the
+// strings the connection actor sees in almost every frame.
+func internWireString(text []byte) string {
+	for _, known := range [...]string{
+		"next", "ping", "pong", "connection_ack", "complete", "error", subscriptionID,
+	} {
+		if string(text) == known {
+			return known
+		}
+	}
+	return string(text)
+}
