@@ -192,6 +192,9 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	}()
 	ended := func(err error) (bool, error) {
 		readerDone = true
+		if errors.Is(err, websocket.ErrMessageTooBig) {
+			return r.productive.Load(), fmt.Errorf("a frame was larger than the read limit of %d bytes", c.cfg.ReadLimit)
+		}
 		return r.productive.Load(), closeError(err)
 	}
 

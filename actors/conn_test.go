@@ -556,3 +556,16 @@ func connTypes(ms []messages.Envelope) []string {
 	}
 	return out
 }
+
+// A frame over the read limit ends the session (the library closes it with
+// 1009) and the actor reconnects.
+func TestConnOversizeFrameEndsSessionAndReconnects(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, func(c *ConnConfig) { c.ReadLimit = 1024 })
+	h.waitSubscribed(t, 1)
+	h.srv.SendRaw(bytes.Repeat([]byte("x"), 4096))
+	r := h.reconnects(t, 1)[0]
+	if !strings.Contains(r.String("reason"), "read limit of 1024 bytes") {
+		t.Errorf("reason %q, want it to name the read limit", r.String("reason"))
+	}
+	h.waitSubscribed(t, 2)
+}
