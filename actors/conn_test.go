@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -379,7 +380,7 @@ func TestConnWarnsOnForbiddenUpgrade(t *testing.T) {
 	h.waitSubscribed(t, 1)
 	var warned bool
 	for _, r := range h.logs.Records() {
-		if strings.Contains(r.Message, "Cloudflare") && strings.Contains(r.Message, "ROLL_SESSION") {
+		if r.Level == slog.LevelWarn && strings.Contains(r.Message, "Cloudflare") && strings.Contains(r.Message, "ROLL_SESSION") {
 			warned = true
 		}
 	}
