@@ -102,6 +102,66 @@ func (c *Conn) Sessions() uint64 { return c.sessions.Load() }
 // Frames is how many frames have been read across every session.
 func (c *Conn) Frames() uint64 { return c.frames.Load() }
 
+// ConnState is where the connection actor is in a session's life.
+type ConnState int32
+
+// The connection actor's states, in the order a session goes through them.
+const (
+	StateWaiting     ConnState = iota // between sessions: waiting out the backoff (or not started)
+	StateConnecting                   // dialling, upgrading, waiting for connection_ack
+	StateSubscribed                   // subscribed: frames flow
+	StateStopped                      // Run has returned
+)
+
+// String names the state as metrics and logs show it.
+func (s ConnState) String() string {
+	switch s {
+	case StateWaiting:
+		return "waiting"
+	case StateConnecting:
+		return "connecting"
+	case StateSubscribed:
+		return "subscribed"
+	case StateStopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// ConnStats is a snapshot of the connection actor, for metrics and health
+// checks. Counters only grow.
+type ConnStats struct {
+	State    ConnState
+	Sessions uint64 // sessions started, dial attempts included
+	Frames   uint64 // frames read across every session
+	// Reconnects counts ended sessions by reason label (see the reason
+	// constants): a small fixed set, safe as a metric label.
+	Reconnects map[string]uint64
+	// Backoff is the delay being waited now, or the last one waited; zero
+	// before the first failure.
+	Backoff time.Duration
+	// ConsecutiveFailures counts the sessions that ended since the last
+	// productive one (one that received a trade).
+	ConsecutiveFailures int
+	// LastFrame is when the last frame of any kind arrived; zero if none has.
+	LastFrame time.Time
+	// LastTrade is when the last next (trade) message arrived; zero if none has.
+	LastTrade time.Time
+	// Window is how long the connection may stay silent before it counts as
+	// dead: the ping interval plus the ping timeout.
+	Window time.Duration
+}
+
+// Stats returns a snapshot of the actor. It is safe to call while Run runs.
+func (c *Conn) Stats() ConnStats {
+	return ConnStats{
+		Sessions:   c.Sessions(),
+		Frames:     c.Frames(),
+		Reconnects: map[string]uint64{},
+		Window:     c.cfg.PingInterval + c.cfg.PingTimeout,
+	}
+}
+
 // FatalError is an answer from the server that retrying cannot fix: the user
 // has to change a setting. Fix says which and how.
 type FatalError struct {
