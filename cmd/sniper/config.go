@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,6 +36,13 @@ type Config struct {
 	PingInterval   time.Duration
 	PingTimeout    time.Duration
 	AckTimeout     time.Duration
+	BackoffJitter  bool          // full jitter on every reconnect delay
+	StaleAfter     time.Duration // reconnect when subscribed but no trade for this long
+	ReadLimit      int64         // largest frame accepted, in bytes
+
+	MetricsAddr    string // host:port for /metrics, /healthz and /readyz; empty: off
+	Whitelist      string // path of the whitelist file; empty: no whitelist sink
+	DiscordWebhook string // Discord webhook URL for match alerts; empty: no alerts
 
 	LogFormat string // auto, text or json
 	LogLevel  slog.Level
@@ -107,6 +115,24 @@ func settings(c *Config) []setting {
 		{flag: "ack-timeout", env: "ROLL_ACK_TIMEOUT", def: "10s",
 			usage: "how long connecting and the server's connection_ack may take before trying again, a `duration`",
 			set:   durationSetter(&c.AckTimeout)},
+		{flag: "backoff-jitter", env: "ROLL_BACKOFF_JITTER", isBool: true,
+			usage: "wait a random part of each reconnect delay (full jitter), so that many instances do not reconnect in step",
+			set:   boolSetter(&c.BackoffJitter)},
+		{flag: "stale-after", env: "ROLL_STALE_AFTER", def: "5m",
+			usage: "reconnect when the connection is up but no trade has arrived for this `duration`: the subscription may have died silently",
+			set:   durationSetter(&c.StaleAfter)},
+		{flag: "read-limit", env: "ROLL_READ_LIMIT", def: "1MiB",
+			usage: "largest frame to accept, a `size` such as 512KiB or 4MiB; a larger one ends the connection, which is then reopened",
+			set:   func(s string) (err error) { c.ReadLimit, err = parseSize(s); return err }},
+		{flag: "metrics-addr", env: "ROLL_METRICS_ADDR",
+			usage: "serve Prometheus metrics, /healthz and /readyz on this `address`, such as :9090 (loopback only) or 0.0.0.0:9090; empty serves none",
+			set:   func(s string) (err error) { c.MetricsAddr, err = parseListenAddr(s); return err }},
+		{flag: "whitelist", env: "ROLL_WHITELIST",
+			usage: "JSON whitelist `file` of the items you want; matches print as match records (check it with: sniper check -whitelist FILE)",
+			set:   func(s string) error { c.Whitelist = strings.TrimSpace(s); return nil }},
+		{flag: "discord-webhook", env: "ROLL_DISCORD_WEBHOOK", secret: true,
+			usage: "Discord webhook `URL` to alert on every whitelist match; needs -whitelist",
+			set:   func(s string) (err error) { c.DiscordWebhook, err = parseWebhook(s); return err }},
 		{flag: "log-format", env: "ROLL_LOG_FORMAT", def: "auto",
 			usage: "log `format`: auto (colour on a terminal), text or json",
 			set:   func(s string) (err error) { c.LogFormat, err = parseLogFormat(s); return err }},
@@ -115,12 +141,7 @@ func settings(c *Config) []setting {
 			set:   func(s string) (err error) { c.LogLevel, err = parseLogLevel(s); return err }},
 		{flag: "demo", env: "ROLL_DEMO", isBool: true,
 			usage: "watch a built-in fake feed instead of CSGORoll, to try sniper out",
-			set: func(s string) (err error) {
-				if c.Demo, err = strconv.ParseBool(strings.TrimSpace(s)); err != nil {
-					return errors.New("must be true or false")
-				}
-				return nil
-			}},
+			set:   boolSetter(&c.Demo)},
 	}
 }
 
@@ -186,6 +207,9 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 
 	if cfg.BackoffInitial > 0 && cfg.BackoffMax > 0 && cfg.BackoffMax < cfg.BackoffInitial {
 		problems = append(problems, fmt.Errorf("-backoff-max %v is below -backoff-initial %v: raise -backoff-max (ROLL_BACKOFF_MAX) or lower -backoff-initial (ROLL_BACKOFF_INITIAL)", cfg.BackoffMax, cfg.BackoffInitial))
+	}
+	if cfg.DiscordWebhook != "" && cfg.Whitelist == "" && !cfg.Demo {
+		problems = append(problems, errors.New("-discord-webhook (ROLL_DISCORD_WEBHOOK) is set but -whitelist (ROLL_WHITELIST) is not: alerts are sent for whitelist matches, so name a whitelist file"))
 	}
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
@@ -328,6 +352,99 @@ func durationSetter(p *time.Duration) func(string) error {
 	}
 }
 
+// boolSetter returns a setter that stores a true or false into p.
+func boolSetter(p *bool) func(string) error {
+	return func(s string) (err error) {
+		if *p, err = strconv.ParseBool(strings.TrimSpace(s)); err != nil {
+			return errors.New("must be true or false")
+		}
+		return nil
+	}
+}
+
+// Bounds on -read-limit: below the smallest the largest real batch frame
+// needs, every session would end at its first burst; above, one frame could
+// take a small server's memory.
+const (
+	minReadLimit = 16 << 10
+	maxReadLimit = 256 << 20
+)
+
+// sizeUnits are the units parseSize accepts, in lower case.
+var sizeUnits = map[string]int64{"": 1, "b": 1, "kb": 1000, "kib": 1 << 10, "mb": 1000 * 1000, "mib": 1 << 20}
+
+// parseSize reads a byte count such as 1048576, 512KiB or 4MB within the
+// bounds on -read-limit.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	unit, ok := sizeUnits[strings.ToLower(strings.TrimSpace(s[i:]))]
+	if err != nil || !ok {
+		return 0, errors.New("not a size: write a number of bytes, or a number and KiB or MiB, such as 512KiB or 4MiB")
+	}
+	if n > maxReadLimit/unit || n*unit < minReadLimit {
+		return 0, fmt.Errorf("must be between %dKiB and %dMiB", minReadLimit>>10, maxReadLimit>>20)
+	}
+	return n * unit, nil
+}
+
+// parseListenAddr returns s as host:port to listen on. A port alone (":9090"
+// or "9090") listens on loopback only: metrics are shown to the world only when
+// the user names a host such as 0.0.0.0.
+func parseListenAddr(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if !strings.Contains(s, ":") {
+		s = ":" + s
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", errors.New("not an address: write a port such as :9090, or host:port such as 0.0.0.0:9090")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", errors.New("the port must be a number from 0 to 65535")
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// parseWebhook returns s if it is a Discord webhook URL: https, or http to a
+// loopback address for testing. Its value is a secret: no error quotes it.
+func parseWebhook(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || strings.ContainsAny(s, " \t\r\n") {
+		return "", errors.New("not a URL: copy the whole webhook URL from Discord (channel settings, Integrations, Webhooks, Copy Webhook URL)")
+	}
+	switch {
+	case strings.EqualFold(u.Scheme, "https"):
+	case strings.EqualFold(u.Scheme, "http") && isLoopback(u.Hostname()):
+	default:
+		return "", errors.New("must start with https://: copy the whole webhook URL from Discord")
+	}
+	return s, nil
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // parseLogFormat returns the log format named s, in any case.
 func parseLogFormat(s string) (string, error) {
 	switch f := strings.ToLower(strings.TrimSpace(s)); f {
@@ -367,6 +484,12 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("ping-interval", c.PingInterval),
 		slog.Duration("ping-timeout", c.PingTimeout),
 		slog.Duration("ack-timeout", c.AckTimeout),
+		slog.Bool("backoff-jitter", c.BackoffJitter),
+		slog.Duration("stale-after", c.StaleAfter),
+		slog.Int64("read-limit", c.ReadLimit),
+		slog.String("metrics-addr", c.MetricsAddr),
+		slog.String("whitelist", c.Whitelist),
+		slog.String("discord-webhook", setOrUnset(c.DiscordWebhook)),
 		slog.String("log-format", c.LogFormat),
 		slog.String("log-level", strings.ToLower(c.LogLevel.String())),
 		slog.Bool("demo", c.Demo),

@@ -22,6 +22,7 @@ import (
 const (
 	testSession = "s%3AsecretSessionValue.xyz"
 	testToken   = "tok-secretTokenValue"
+	testWebhook = "https://discord.com/api/webhooks/123/hookSecretPart"
 )
 
 // defaultConfig is what parseConfig returns with no settings at all.
@@ -36,6 +37,8 @@ func defaultConfig() Config {
 		PingInterval:   30 * time.Second,
 		PingTimeout:    10 * time.Second,
 		AckTimeout:     10 * time.Second,
+		StaleAfter:     5 * time.Minute,
+		ReadLimit:      1 << 20,
 		LogFormat:      "auto",
 		LogLevel:       slog.LevelInfo,
 	}
@@ -118,6 +121,27 @@ func TestParseConfigSources(t *testing.T) {
 			func(c *Config) { c.LogLevel = slog.LevelError }},
 		{"flag -demo alone", sources{args: []string{"-demo"}},
 			func(c *Config) { c.Demo = true }},
+		{"flag -backoff-jitter alone", sources{args: []string{"-backoff-jitter"}},
+			func(c *Config) { c.BackoffJitter = true }},
+		{"flag -stale-after", sources{args: []string{"-stale-after", "90s"}},
+			func(c *Config) { c.StaleAfter = 90 * time.Second }},
+		{"flag -read-limit in KiB", sources{args: []string{"-read-limit", "512KiB"}},
+			func(c *Config) { c.ReadLimit = 512 << 10 }},
+		{"flag -read-limit in bytes", sources{args: []string{"-read-limit", "100000"}},
+			func(c *Config) { c.ReadLimit = 100000 }},
+		{"flag -read-limit in MB", sources{args: []string{"-read-limit", "4 mb"}},
+			func(c *Config) { c.ReadLimit = 4000000 }},
+		{"flag -metrics-addr port only is loopback", sources{args: []string{"-metrics-addr", ":9090"}},
+			func(c *Config) { c.MetricsAddr = "127.0.0.1:9090" }},
+		{"flag -metrics-addr bare port is loopback", sources{args: []string{"-metrics-addr", "9100"}},
+			func(c *Config) { c.MetricsAddr = "127.0.0.1:9100" }},
+		{"flag -metrics-addr with a host", sources{args: []string{"-metrics-addr", "0.0.0.0:9090"}},
+			func(c *Config) { c.MetricsAddr = "0.0.0.0:9090" }},
+		{"flag -whitelist", sources{args: []string{"-whitelist", "wl.json"}},
+			func(c *Config) { c.Whitelist = "wl.json" }},
+		{"env webhook with whitelist", sources{env: map[string]string{
+			"ROLL_DISCORD_WEBHOOK": testWebhook, "ROLL_WHITELIST": "wl.json"}},
+			func(c *Config) { c.DiscordWebhook, c.Whitelist = testWebhook, "wl.json" }},
 		{"flag -demo=false beats env", sources{args: []string{"-demo=false"}, env: map[string]string{"ROLL_DEMO": "true"}},
 			func(c *Config) {}},
 
@@ -126,13 +150,16 @@ func TestParseConfigSources(t *testing.T) {
 			"ROLL_ORIGIN": "http://localhost", "ROLL_USER_AGENT": "ua", "ROLL_SUBSCRIPTION": "createTrade",
 			"ROLL_BACKOFF_INITIAL": "2s", "ROLL_BACKOFF_MAX": "3s", "ROLL_PING_INTERVAL": "4s",
 			"ROLL_PING_TIMEOUT": "5s", "ROLL_ACK_TIMEOUT": "6s", "ROLL_LOG_FORMAT": "text",
-			"ROLL_LOG_LEVEL": "error", "ROLL_DEMO": "1",
+			"ROLL_LOG_LEVEL": "error", "ROLL_DEMO": "1", "ROLL_BACKOFF_JITTER": "true",
+			"ROLL_STALE_AFTER": "7s", "ROLL_READ_LIMIT": "2MiB", "ROLL_METRICS_ADDR": ":1",
+			"ROLL_WHITELIST": "w", "ROLL_DISCORD_WEBHOOK": testWebhook,
 		}}, func(c *Config) {
 			*c = Config{URL: "wss://api-trader.csgoroll.com/graphql", Session: "e1", Token: "e2",
 				Origin: "http://localhost", UserAgent: "ua", Subscription: messages.SubCreateTrade,
 				BackoffInitial: 2 * time.Second, BackoffMax: 3 * time.Second, PingInterval: 4 * time.Second,
 				PingTimeout: 5 * time.Second, AckTimeout: 6 * time.Second, LogFormat: "text",
-				LogLevel: slog.LevelError, Demo: true}
+				LogLevel: slog.LevelError, Demo: true, BackoffJitter: true, StaleAfter: 7 * time.Second,
+				ReadLimit: 2 << 20, MetricsAddr: "127.0.0.1:1", Whitelist: "w", DiscordWebhook: testWebhook}
 		}},
 		{".env used when nothing else", sources{dotenv: "# my settings\nROLL_SESSION=d1\nexport ROLL_API_TOKEN='d2'\nROLL_BACKOFF_MAX=90s\nROLL_DEMO=true\n"},
 			func(c *Config) { c.Session, c.Token, c.BackoffMax, c.Demo = "d1", "d2", 90*time.Second, true }},
@@ -200,6 +227,26 @@ func TestParseConfigProblems(t *testing.T) {
 			[]string{`-log-level (ROLL_LOG_LEVEL) "verbose" from the environment: unknown log level: use debug, info, warn or error`}},
 		{"demo", sources{args: []string{"-demo=yes"}},
 			[]string{`-demo (ROLL_DEMO) "yes": must be true or false`}},
+		{"read limit not a size", sources{args: []string{"-read-limit", "lots"}},
+			[]string{`-read-limit (ROLL_READ_LIMIT) "lots": not a size: write a number of bytes, or a number and KiB or MiB`}},
+		{"read limit unknown unit", sources{args: []string{"-read-limit", "1GB"}},
+			[]string{`-read-limit (ROLL_READ_LIMIT) "1GB": not a size`}},
+		{"read limit too small", sources{args: []string{"-read-limit", "1KiB"}},
+			[]string{`-read-limit (ROLL_READ_LIMIT) "1KiB": must be between 16KiB and 256MiB`}},
+		{"read limit too large", sources{args: []string{"-read-limit", "999999MiB"}},
+			[]string{`-read-limit (ROLL_READ_LIMIT) "999999MiB": must be between 16KiB and 256MiB`}},
+		{"metrics address", sources{args: []string{"-metrics-addr", "localhost:http"}},
+			[]string{`-metrics-addr (ROLL_METRICS_ADDR) "localhost:http": the port must be a number from 0 to 65535`}},
+		{"metrics address malformed", sources{args: []string{"-metrics-addr", "a:b:c"}},
+			[]string{`-metrics-addr (ROLL_METRICS_ADDR) "a:b:c": not an address`}},
+		{"stale after zero", sources{args: []string{"-stale-after", "0s"}},
+			[]string{`-stale-after (ROLL_STALE_AFTER) "0s": must be above zero`}},
+		{"webhook not https", sources{args: []string{"-discord-webhook", "http://discord.com/api/webhooks/1/" + testToken, "-whitelist", "w"}},
+			[]string{`-discord-webhook (ROLL_DISCORD_WEBHOOK): must start with https://`}},
+		{"webhook not a URL", sources{env: map[string]string{"ROLL_DISCORD_WEBHOOK": testToken, "ROLL_WHITELIST": "w"}},
+			[]string{`-discord-webhook (ROLL_DISCORD_WEBHOOK) from the environment: not a URL: copy the whole webhook URL from Discord`}},
+		{"webhook without whitelist", sources{args: []string{"-discord-webhook", testWebhook}},
+			[]string{`-discord-webhook (ROLL_DISCORD_WEBHOOK) is set but -whitelist (ROLL_WHITELIST) is not`}},
 		{"unknown flag", sources{args: []string{"-sesion", "x"}},
 			[]string{`flag provided but not defined: -sesion (sniper -h lists the settings)`}},
 		{"flag without value", sources{args: []string{"-url"}},
@@ -287,7 +334,7 @@ func TestParseConfigHelp(t *testing.T) {
 // way the program might.
 func TestConfigHidesSecrets(t *testing.T) {
 	cfg := defaultConfig()
-	cfg.Session, cfg.Token = testSession, testToken
+	cfg.Session, cfg.Token, cfg.DiscordWebhook = testSession, testToken, testWebhook
 
 	var buf bytes.Buffer
 	handlers := map[string]slog.Handler{
@@ -311,7 +358,7 @@ func TestConfigHidesSecrets(t *testing.T) {
 		assertNoSecrets(t, out)
 		assertNoSecrets(t, fmt.Sprintf(verb, &cfg))
 		assertNoSecrets(t, fmt.Sprintf("%q", cfg))
-		if !strings.Contains(out, `session="set"`) || !strings.Contains(out, `token="set"`) {
+		if !strings.Contains(out, `session="set"`) || !strings.Contains(out, `token="set"`) || !strings.Contains(out, `discord-webhook="set"`) {
 			t.Errorf("%s: %s does not say the secrets are set", verb, out)
 		}
 	}
@@ -329,6 +376,9 @@ func TestProblemsHideSecrets(t *testing.T) {
 		{dotenv: "ROLL_SESSION=" + testSession + "\nROLL_API_TOKEN=" + testToken + "\nROLL_ACK_TIMEOUT=q\n"},
 		{dotenv: "ROLL_SESSION=\"" + testSession + "\nROLL_API_TOKEN=" + testToken + "\n"},
 		{dotenv: "session " + testSession + "\n" + testToken + "\n"},
+		{args: []string{"-discord-webhook", testWebhook + " trailing", "-whitelist", "w"}},
+		{args: []string{"-discord-webhook", "http" + strings.TrimPrefix(testWebhook, "https"), "-whitelist", "w"}},
+		{env: map[string]string{"ROLL_DISCORD_WEBHOOK": testWebhook}},
 	}
 	for i, src := range tests {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -344,7 +394,7 @@ func TestProblemsHideSecrets(t *testing.T) {
 
 func assertNoSecrets(t *testing.T, out string) {
 	t.Helper()
-	for _, secret := range []string{testSession, testToken, "secretSessionValue", "secretTokenValue"} {
+	for _, secret := range []string{testSession, testToken, "secretSessionValue", "secretTokenValue", testWebhook, "hookSecretPart"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("output shows the secret %q:\n%s", secret, out)
 		}

@@ -45,6 +45,7 @@ func newPipeline(cfg Config, logs, trades *slog.Logger) *pipeline {
 		PingInterval:   cfg.PingInterval,
 		PingTimeout:    cfg.PingTimeout,
 		AckTimeout:     cfg.AckTimeout,
+		ReadLimit:      cfg.ReadLimit,
 	}, logs.With("actor", "conn"))
 	parser := actors.NewParser(conn.Out(), logs.With("actor", "parser"))
 	p := &pipeline{
