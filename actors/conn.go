@@ -425,12 +425,14 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	case <-r.acked:
 	}
 
+	// Subscribed from before the subscribe leaves, so that whoever sees it
+	// arrive sees the state too; a failed send ends the session anyway.
+	c.state.Store(int32(StateSubscribed))
 	payload, _ := json.Marshal(c.cfg.Subscription.Payload())
 	if err := r.write(rctx, messages.Envelope{ID: subscriptionID, Type: messages.TypeSubscribe, Payload: payload}); err != nil {
 		return false, retry(ReasonWriteFailed, fmt.Errorf("send subscribe: %w", err))
 	}
 	subscribedAt := r.since()
-	c.state.Store(int32(StateSubscribed))
 	log.InfoContext(ctx, "subscribed", slog.String("subscription", string(c.cfg.Subscription)))
 
 	// Pings go out every interval. Any frame at all proves the connection is
@@ -545,6 +547,9 @@ func readError(err error) error {
 	if _, ok := errors.AsType[websocket.CloseError](err); ok {
 		return closeError(err)
 	}
+	if _, ok := errors.AsType[*readLimitError](err); ok {
+		return retry(ReasonReadLimit, err)
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return retry(ReasonDropped, errors.New("the connection was dropped without a close frame"))
 	}
@@ -575,12 +580,13 @@ func closeError(err error) error {
 }
 
 // reasonDelay reads a delay out of a close reason: a Go duration ("30s",
-// "1m30s") anywhere in it, or a number of seconds after "after" or "in" or
+// "1m30s") anywhere in it, or a number of seconds after "after" (or
+// "retry-after") or "in" or
 // before "s", "sec" or "seconds" ("retry after 30", "try again in 30
 // seconds"). It returns 0 when the reason names none.
 func reasonDelay(reason string) time.Duration {
 	words := strings.FieldsFunc(strings.ToLower(reason), func(r rune) bool {
-		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r == '.' || r == 'µ')
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r == '.' || r == '-' || r == 'µ')
 	})
 	for i, w := range words {
 		if d, err := time.ParseDuration(w); err == nil && d > 0 {
@@ -590,7 +596,7 @@ func reasonDelay(reason string) time.Duration {
 		if err != nil || secs <= 0 || secs > maxServerDelay.Seconds() {
 			continue
 		}
-		before := i > 0 && (words[i-1] == "after" || words[i-1] == "in")
+		before := i > 0 && (strings.HasSuffix(words[i-1], "after") || words[i-1] == "in")
 		after := i+1 < len(words) && slices.Contains([]string{"s", "sec", "secs", "second", "seconds"}, words[i+1])
 		if before || after {
 			return time.Duration(secs * float64(time.Second))
