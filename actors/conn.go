@@ -46,7 +46,7 @@ type ConnConfig struct {
 	StaleAfter time.Duration
 
 	// ReadLimit caps one frame's size in bytes; a larger frame ends the session
-	// and is logged with its size. Zero means DefaultReadLimit.
+	// and is logged with its size. Zero or less means DefaultReadLimit.
 	ReadLimit int64
 	// HTTPClient dials the upgrade; nil means http.DefaultClient.
 	HTTPClient *http.Client
@@ -105,7 +105,7 @@ type Conn struct {
 
 // NewConn returns a connection actor for cfg. It starts nothing: call Run.
 func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
-	if cfg.ReadLimit == 0 {
+	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = DefaultReadLimit
 	}
 	for _, d := range []struct {
