@@ -1,15 +1,26 @@
 package actors
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+)
 
 // Backoff is the user's reconnect schedule: Initial, then doubling after every
 // failure, capped at Max. With the defaults (1 s, 60 s) the delays are 1 s, 2 s,
 // 4 s, 8 s, 16 s, 32 s, then 60 s for every further failure.
 //
+// With Jitter set, each delay is instead drawn uniformly from [0, the scheduled
+// delay] ("full jitter"), so that many instances that lost the feed together do
+// not all reconnect together.
+//
 // A Backoff is not safe for concurrent use: the connection actor owns it.
 type Backoff struct {
 	Initial time.Duration
 	Max     time.Duration
+	Jitter  bool
+	// Rand returns a uniform random number in [0, n); nil means
+	// math/rand/v2's Int64N. Tests inject their own.
+	Rand func(n int64) int64
 
 	failures int // consecutive failures since the last Reset
 }
@@ -21,7 +32,15 @@ func (b *Backoff) Next() time.Duration {
 		d *= 2
 	}
 	b.failures++
-	return min(d, b.Max)
+	d = min(d, b.Max)
+	if !b.Jitter || d <= 0 {
+		return d
+	}
+	draw := rand.Int64N
+	if b.Rand != nil {
+		draw = b.Rand
+	}
+	return time.Duration(draw(int64(d) + 1)) // [0, d], both ends included
 }
 
 // Attempt is the number of consecutive failures so far: the attempt that the next

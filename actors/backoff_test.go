@@ -63,3 +63,48 @@ func TestBackoffDoesNotOverflowAfterManyFailures(t *testing.T) {
 		}
 	}
 }
+
+// Full jitter draws each delay from [0, the scheduled delay], from the injected
+// source, and leaves the schedule itself (doubling, cap) unchanged.
+func TestBackoffFullJitter(t *testing.T) {
+	const ms = time.Millisecond
+	for _, tt := range []struct {
+		name string
+		draw func(n int64) int64
+		want []time.Duration
+	}{
+		{name: "lowest draw", draw: func(int64) int64 { return 0 }, want: []time.Duration{0, 0, 0, 0, 0}},
+		{name: "highest draw is the schedule", draw: func(n int64) int64 { return n - 1 },
+			want: []time.Duration{ms, 2 * ms, 4 * ms, 8 * ms, 8 * ms}},
+		{name: "half", draw: func(n int64) int64 { return (n - 1) / 2 },
+			want: []time.Duration{ms / 2, ms, 2 * ms, 4 * ms, 4 * ms}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := Backoff{Initial: time.Millisecond, Max: 8 * time.Millisecond, Jitter: true, Rand: tt.draw}
+			var got []time.Duration
+			for range len(tt.want) {
+				got = append(got, b.Next())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("delays = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// With the real random source every delay stays within [0, schedule].
+func TestBackoffJitterStaysWithinSchedule(t *testing.T) {
+	b := Backoff{Initial: time.Second, Max: time.Minute, Jitter: true}
+	plain := Backoff{Initial: time.Second, Max: time.Minute}
+	seen := map[bool]bool{}
+	for range 1000 {
+		d, limit := b.Next(), plain.Next()
+		if d < 0 || d > limit {
+			t.Fatalf("jittered delay %v outside [0, %v]", d, limit)
+		}
+		seen[d == limit] = true
+	}
+	if !seen[false] {
+		t.Error("1000 jittered delays all equal the schedule: no jitter applied")
+	}
+}

@@ -39,6 +39,13 @@ func connStart(t *testing.T, opts fakeroll.Options, mod func(*ConnConfig)) *conn
 // connRun starts a connection actor against srv; the test's cleanup stops it.
 func connRun(t *testing.T, srv *fakeroll.Server, mod func(*ConnConfig)) *connHarness {
 	t.Helper()
+	return connRunHooked(t, srv, mod, nil)
+}
+
+// connRunHooked is connRun with hook applied to the actor before Run starts,
+// to inject what the config does not carry (the jitter's random source).
+func connRunHooked(t *testing.T, srv *fakeroll.Server, mod func(*ConnConfig), hook func(*Conn)) *connHarness {
+	t.Helper()
 	cfg := ConnConfig{
 		URL:            srv.URL(),
 		Session:        "s%3Asecret-session",
@@ -55,6 +62,9 @@ func connRun(t *testing.T, srv *fakeroll.Server, mod func(*ConnConfig)) *connHar
 	}
 	rec, log := logtest.New()
 	h := &connHarness{srv: srv, conn: NewConn(cfg, log), logs: rec, done: make(chan error, 1)}
+	if hook != nil {
+		hook(h.conn)
+	}
 	var runCtx context.Context
 	runCtx, h.cancel = context.WithCancel(context.Background())
 	var cancelWait context.CancelFunc

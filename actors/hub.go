@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -21,6 +22,7 @@ type Hub struct {
 	log     *slog.Logger
 	queues  []*hubQueue
 	started atomic.Bool
+	latency LatencyHistogram // frame receipt to fan-out, once per trade
 }
 
 // hubQueue is one sink's queue and its counters.
@@ -92,9 +94,14 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 }
 
-// fanOut offers t to every queue. It does not allocate unless it logs, which it
-// does only where a streak of drops begins or ends.
+// fanOut offers t to every queue and records its latency: from its frame's
+// receipt to now, once per trade (a trade with no ReceivedAt, which did not come
+// off the socket, is not recorded). It does not allocate unless it logs, which
+// it does only where a streak of drops begins or ends.
 func (h *Hub) fanOut(ctx context.Context, t messages.Trade) {
+	if !t.ReceivedAt.IsZero() {
+		h.latency.Observe(time.Since(t.ReceivedAt))
+	}
 	for _, q := range h.queues {
 		select {
 		case q.ch <- t:
@@ -117,6 +124,11 @@ func (h *Hub) fanOut(ctx context.Context, t messages.Trade) {
 		}
 	}
 }
+
+// Latency returns the histogram of how long trades took from their frame's
+// receipt off the socket to being offered to the sinks' queues. It is safe to
+// call while Run runs.
+func (h *Hub) Latency() LatencySnapshot { return h.latency.Snapshot() }
 
 // Stats returns a snapshot of every queue, in the order they were attached. It
 // is safe to call while Run runs.

@@ -345,6 +345,7 @@ func TestHubFanOutDoesNotAllocate(t *testing.T) {
 	h.Attach("room", runs+2) // a trade to fill "full", and AllocsPerRun's warm-up
 	h.Attach("full", 1)
 	trade := hubTrade(1)
+	trade.ReceivedAt = time.Now() // so that the latency is recorded too
 	// Fill "full", so that every measured trade is delivered to one queue and
 	// dropped for the other.
 	h.fanOut(t.Context(), trade)
@@ -359,6 +360,54 @@ func TestHubFanOutDoesNotAllocate(t *testing.T) {
 	}
 	if got := h.Stats(); !slices.Equal(got, want) {
 		t.Errorf("Stats() = %+v, want %+v", got, want)
+	}
+	if got := h.Latency().Count; got != runs+2 {
+		t.Errorf("Latency().Count = %d, want %d: one per trade", got, runs+2)
+	}
+}
+
+// The hub records each trade's latency once, however many sinks it goes to,
+// measured from the trade's ReceivedAt; trades with no ReceivedAt are left out.
+func TestHubRecordsLatencyOncePerTrade(t *testing.T) {
+	in := make(chan messages.Trade, 10)
+	h := NewHub(in, slog.New(slog.DiscardHandler))
+	q1, q2 := h.Attach("a", 10), h.Attach("b", 1) // b drops: still one observation a trade
+	const age = 3 * time.Millisecond
+	for i := range 5 {
+		tr := hubTrade(i)
+		tr.ReceivedAt = time.Now().Add(-age)
+		in <- tr
+	}
+	in <- hubTrade(99) // no ReceivedAt
+	close(in)
+	if err := h.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range q1 {
+	}
+	for range q2 {
+	}
+	s := h.Latency()
+	if s.Count != 5 {
+		t.Errorf("Count = %d, want 5", s.Count)
+	}
+	if i := slices.Index(s.Bounds, 2e-3); s.Counts[i] != 0 {
+		t.Errorf("%d trades at most 2ms old, want 0: each was %v old", s.Counts[i], age)
+	}
+	if s.Sum < 5*age.Seconds() {
+		t.Errorf("Sum = %vs, want at least %vs", s.Sum, 5*age.Seconds())
+	}
+}
+
+func BenchmarkHubFanOut(b *testing.B) {
+	h := NewHub(nil, slog.New(slog.DiscardHandler))
+	q := h.Attach("sink", 1)
+	trade := hubTrade(1)
+	trade.ReceivedAt = time.Now()
+	ctx := b.Context()
+	for b.Loop() {
+		h.fanOut(ctx, trade)
+		<-q
 	}
 }
 
