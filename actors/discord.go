@@ -222,7 +222,7 @@ type discordResult struct {
 // it was sent or given up on, or when DrainTimeout has passed since in closed
 // (what is left then is abandoned). It returns ctx.Err() when ctx ends first,
 // aborting the request in flight, and an error at once if WebhookURL cannot be
-// a webhook. No goroutine Run starts outlives it.
+// a webhook. No goroutine Run starts outlives it. Run must be called once.
 func (d *Discord) Run(ctx context.Context, in <-chan messages.Match) error {
 	if err := ValidateDiscordWebhook(d.cfg.WebhookURL); err != nil {
 		return err
