@@ -81,6 +81,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if demo != nil {
 		p.extra = append(p.extra, func(ctx context.Context) error { return demoFaults(ctx, demo, logs) })
 	}
+	if cfg.MetricsAddr != "" {
+		m, err := listenMetrics(cfg.MetricsAddr, p, logs.With("actor", "metrics"))
+		if err != nil {
+			return err
+		}
+		p.extra = append(p.extra, m.Run)
+	}
 	err = p.run(ctx)
 	if err == nil {
 		logs.InfoContext(ctx, "stopped", "trades", p.parser.Stats().Trades)

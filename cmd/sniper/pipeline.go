@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -27,8 +28,9 @@ type pipeline struct {
 	hub     *actors.Hub
 	printer *actors.Printer
 	sinks   []namedSink
-	extra   []func(context.Context) error // more actors to run beside the pipeline (the demo's faults)
+	extra   []func(context.Context) error // more actors to run beside the pipeline (the demo's faults, metrics)
 	log     *slog.Logger
+	started time.Time // when newPipeline built it
 }
 
 // newPipeline builds every actor for cfg. It starts nothing.
@@ -46,6 +48,8 @@ func newPipeline(cfg Config, logs, trades *slog.Logger) *pipeline {
 		PingTimeout:    cfg.PingTimeout,
 		AckTimeout:     cfg.AckTimeout,
 		ReadLimit:      cfg.ReadLimit,
+		BackoffJitter:  cfg.BackoffJitter,
+		StaleAfter:     cfg.StaleAfter,
 	}, logs.With("actor", "conn"))
 	parser := actors.NewParser(conn.Out(), logs.With("actor", "parser"))
 	p := &pipeline{
@@ -54,6 +58,7 @@ func newPipeline(cfg Config, logs, trades *slog.Logger) *pipeline {
 		hub:     actors.NewHub(parser.Out(), logs.With("actor", "hub")),
 		printer: actors.NewPrinter(trades),
 		log:     logs,
+		started: time.Now(),
 	}
 	// Adding a sink is one line here.
 	p.sinks = append(p.sinks, namedSink{"printer", p.printer})

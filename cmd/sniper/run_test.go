@@ -202,7 +202,9 @@ type testPipeline struct {
 	stop   func() error
 }
 
-func startPipeline(t *testing.T, sub messages.Subscription) *testPipeline {
+// startPipeline runs a pipeline against a fresh fake feed, after setup (if
+// any) has changed it, and returns once it has subscribed.
+func startPipeline(t *testing.T, sub messages.Subscription, setup ...func(*testPipeline)) *testPipeline {
 	t.Helper()
 	ctx := testCtx(t)
 	srv := rolltest.Start(t, fakeroll.Options{})
@@ -215,6 +217,9 @@ func startPipeline(t *testing.T, sub messages.Subscription) *testPipeline {
 	_, trades := newLoggers("json", slog.LevelInfo, stdout, io.Discard)
 	tp := &testPipeline{pipeline: newPipeline(cfg, logs, trades), srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
 	tp.sinks = append(tp.sinks, namedSink{"recorder", tp.seen})
+	for _, f := range setup {
+		f(tp)
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

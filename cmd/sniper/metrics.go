@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rollsniper/rollsniper/actors"
+)
+
+// metricsServer serves /metrics (Prometheus), /healthz (the process is alive)
+// and /readyz (subscribed, and a frame seen within the ping window) for the
+// pipeline it watches.
+type metricsServer struct {
+	ln  net.Listener
+	srv *http.Server
+	log *slog.Logger
+}
+
+// listenMetrics opens addr and builds the server for p. It listens before the
+// pipeline starts, so a port already in use is reported at once as a setting
+// to change, not after the feed is up.
+func listenMetrics(addr string, p *pipeline, log *slog.Logger) (*metricsServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &ConfigError{Problems: []error{fmt.Errorf("-metrics-addr (ROLL_METRICS_ADDR) %q: %w: choose another port, or leave it empty to serve no metrics", addr, err)}}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&pipelineCollector{p: p},
+	)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if why := p.notReady(time.Now()); why != "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready:", why)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return &metricsServer{
+		ln:  ln,
+		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
+		log: log,
+	}, nil
+}
+
+// Addr is the address the server listens on.
+func (m *metricsServer) Addr() net.Addr { return m.ln.Addr() }
+
+// Run serves until ctx ends, then shuts the server down (waiting at most a
+// second for scrapes in progress) and returns nil.
+func (m *metricsServer) Run(ctx context.Context) error {
+	m.log.InfoContext(ctx, "serving metrics", slog.String("metrics", "http://"+m.ln.Addr().String()+"/metrics"))
+	served := make(chan error, 1)
+	go func() { served <- m.srv.Serve(m.ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("metrics server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := m.srv.Shutdown(sctx); err != nil {
+		m.srv.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics server: %w", err)
+	}
+	return nil
+}
+
+// notReady says why the pipeline is not ready to report trades, or "" when it
+// is: subscribed, with a frame of any kind within the ping window.
+func (p *pipeline) notReady(now time.Time) string {
+	s := p.conn.Stats()
+	switch {
+	case s.State != actors.StateSubscribed:
+		why := "the connection is " + s.State.String()
+		if s.State == actors.StateWaiting && s.Backoff > 0 {
+			why += fmt.Sprintf(" %v to reconnect after %d failure(s)", s.Backoff, s.ConsecutiveFailures)
+		}
+		return why
+	case s.LastFrame.IsZero():
+		return "subscribed, but no frame has arrived yet"
+	case now.Sub(s.LastFrame) > s.Window:
+		return fmt.Sprintf("no frame for %v (the ping window is %v)", now.Sub(s.LastFrame).Round(time.Second), s.Window)
+	}
+	return ""
+}
+
+// The pipeline's metrics. Every name starts with rollsniper_.
+var (
+	descState = prometheus.NewDesc("rollsniper_connection_state",
+		"1 for the connection actor's current state (waiting, connecting, subscribed, stopped), 0 for the others.", []string{"state"}, nil)
+	descSessions = prometheus.NewDesc("rollsniper_sessions_total",
+		"Sessions the connection actor has started, dial attempts included.", nil, nil)
+	descReconnects = prometheus.NewDesc("rollsniper_reconnects_total",
+		"Sessions that ended and were retried, by reason.", []string{"reason"}, nil)
+	descBackoff = prometheus.NewDesc("rollsniper_backoff_seconds",
+		"The reconnect delay being waited now, or the last one waited.", nil, nil)
+	descFailures = prometheus.NewDesc("rollsniper_consecutive_failures",
+		"Sessions that ended since the last one that received a trade.", nil, nil)
+	descFrames = prometheus.NewDesc("rollsniper_frames_received_total",
+		"Frames read off the socket, of every kind.", nil, nil)
+	descTrades = prometheus.NewDesc("rollsniper_trades_received_total",
+		"Trades the parser decoded and handed on.", nil, nil)
+	descParseErrors = prometheus.NewDesc("rollsniper_parse_errors_total",
+		"Frames or trades the parser skipped, by kind.", []string{"kind"}, nil)
+	descLastTrade = prometheus.NewDesc("rollsniper_last_trade_age_seconds",
+		"Time since the last trade arrived (since the start, before the first one).", nil, nil)
+	descQueueDepth = prometheus.NewDesc("rollsniper_sink_queue_depth",
+		"Trades waiting in a sink's queue.", []string{"sink"}, nil)
+	descQueueCap = prometheus.NewDesc("rollsniper_sink_queue_capacity",
+		"The capacity of a sink's queue.", []string{"sink"}, nil)
+	descDelivered = prometheus.NewDesc("rollsniper_sink_delivered_total",
+		"Trades put in a sink's queue.", []string{"sink"}, nil)
+	descDropped = prometheus.NewDesc("rollsniper_sink_dropped_total",
+		"Trades a sink lost because its queue was full.", []string{"sink"}, nil)
+	descLatency = prometheus.NewDesc("rollsniper_frame_to_sink_seconds",
+		"Time from a frame being read off the socket to its trades being handed to the sinks' queues.", nil, nil)
+)
+
+// connStates are the states rollsniper_connection_state shows.
+var connStates = []actors.ConnState{actors.StateWaiting, actors.StateConnecting, actors.StateSubscribed, actors.StateStopped}
+
+// pipelineCollector reads the actors' counters at each scrape: the hot path
+// pays nothing for metrics.
+type pipelineCollector struct {
+	p *pipeline
+}
+
+func (c *pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
+	prometheus.DescribeByCollect(c, ch)
+}
+
+func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
+	now := time.Now()
+	conn := c.p.conn.Stats()
+	for _, s := range connStates {
+		ch <- gauge(descState, boolFloat(conn.State == s), s.String())
+	}
+	ch <- counter(descSessions, float64(conn.Sessions))
+	for reason, n := range conn.Reconnects {
+		ch <- counter(descReconnects, float64(n), reason)
+	}
+	ch <- gauge(descBackoff, conn.Backoff.Seconds())
+	ch <- gauge(descFailures, float64(conn.ConsecutiveFailures))
+	ch <- counter(descFrames, float64(conn.Frames))
+	last := conn.LastTrade
+	if last.IsZero() {
+		last = c.p.started
+	}
+	ch <- gauge(descLastTrade, now.Sub(last).Seconds())
+
+	parser := c.p.parser.Stats()
+	ch <- counter(descTrades, float64(parser.Trades))
+	for kind, n := range parser.Skipped {
+		ch <- counter(descParseErrors, float64(n), string(kind))
+	}
+
+	lat := c.p.hub.Latency()
+	buckets := make(map[float64]uint64, len(lat.Bounds))
+	for i, le := range lat.Bounds {
+		buckets[le] = lat.Counts[i]
+	}
+	ch <- prometheus.MustNewConstHistogram(descLatency, lat.Count, lat.Sum, buckets)
+	for _, s := range c.p.hub.Stats() {
+		ch <- gauge(descQueueDepth, float64(s.Queued), s.Name)
+		ch <- gauge(descQueueCap, float64(s.Capacity), s.Name)
+		ch <- counter(descDelivered, float64(s.Delivered), s.Name)
+		ch <- counter(descDropped, float64(s.Dropped), s.Name)
+	}
+}
+
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func counter(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

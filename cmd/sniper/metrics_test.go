@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollsniper/rollsniper/internal/logtest"
+	"github.com/rollsniper/rollsniper/messages"
+)
+
+// startMetrics serves tp's metrics on a free loopback port beside the pipeline
+// and returns the server's base URL.
+func startMetrics(t *testing.T, tp *testPipeline) string {
+	t.Helper()
+	m, err := listenMetrics("127.0.0.1:0", tp.pipeline, tp.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.extra = append(tp.extra, m.Run)
+	return "http://" + m.Addr().String()
+}
+
+// get fetches url and returns the status and body.
+func get(ctx context.Context, t *testing.T, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// scrape fetches /metrics and returns every sample by its name and labels as
+// the text format writes them, e.g. `rollsniper_sink_dropped_total{sink="printer"}`.
+func scrape(ctx context.Context, t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	status, body := get(ctx, t, base+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("GET /metrics: %d\n%s", status, body)
+	}
+	samples := make(map[string]float64)
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("sample %q: %v", line, err)
+		}
+		samples[line[:i]] = v
+	}
+	return samples
+}
+
+func TestMetricsCountThePipeline(t *testing.T) {
+	var base string
+	tp := startPipeline(t, messages.SubCreateTrades, func(tp *testPipeline) { base = startMetrics(t, tp) })
+	ctx := testCtx(t)
+
+	ids := publishIDs(tp.srv, 5)
+	tp.srv.SendRaw([]byte(`{"id":"1","type":"next","payload":{"data":{"createTrades":{"trades":[{"id":`))
+	tp.seen.wait(ctx, t, len(ids))
+	tp.logs.WaitCount(ctx, t, "frame skipped", 1)
+
+	got := scrape(ctx, t, base)
+	want := map[string]float64{
+		`rollsniper_connection_state{state="subscribed"}`:      1,
+		`rollsniper_connection_state{state="waiting"}`:         0,
+		`rollsniper_sessions_total`:                            1,
+		`rollsniper_trades_received_total`:                     5,
+		`rollsniper_parse_errors_total{kind="malformed_json"}`: 1,
+		`rollsniper_parse_errors_total{kind="invalid_trade"}`:  0,
+		`rollsniper_sink_delivered_total{sink="printer"}`:      5,
+		`rollsniper_sink_delivered_total{sink="recorder"}`:     5,
+		`rollsniper_sink_dropped_total{sink="printer"}`:        0,
+		`rollsniper_sink_queue_capacity{sink="printer"}`:       sinkQueue,
+		`rollsniper_consecutive_failures`:                      0,
+		`rollsniper_backoff_seconds`:                           0,
+		`rollsniper_frame_to_sink_seconds_count`:               5,
+		`rollsniper_frames_received_total`:                     got[`rollsniper_frames_received_total`],
+		`rollsniper_reconnects_total{reason="dropped"}`:        0,
+		`rollsniper_frame_to_sink_seconds_bucket{le="+Inf"}`:   5,
+		`rollsniper_sink_queue_depth{sink="printer"}`:          got[`rollsniper_sink_queue_depth{sink="printer"}`],
+		`rollsniper_last_trade_age_seconds`:                    got[`rollsniper_last_trade_age_seconds`],
+		`go_goroutines`:                                        got[`go_goroutines`],
+		`process_resident_memory_bytes`:                        got[`process_resident_memory_bytes`],
+	}
+	for name, w := range want {
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("%s is missing", name)
+		} else if g != w {
+			t.Errorf("%s = %v, want %v", name, g, w)
+		}
+	}
+	if n := got[`rollsniper_frames_received_total`]; n < 7 { // ack, 5 trades' frames, the malformed one
+		t.Errorf("rollsniper_frames_received_total = %v, want at least 7", n)
+	}
+	if age := got[`rollsniper_last_trade_age_seconds`]; age < 0 || age > 60 {
+		t.Errorf("rollsniper_last_trade_age_seconds = %v, want the seconds since the trades were sent", age)
+	}
+
+	// A drop is counted by reason, and the state and failures follow it.
+	tp.srv.DropAll()
+	if err := tp.srv.WaitSubscribed(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	got = scrape(ctx, t, base)
+	if n := got[`rollsniper_reconnects_total{reason="dropped"}`]; n != 1 {
+		t.Errorf(`rollsniper_reconnects_total{reason="dropped"} = %v, want 1`, n)
+	}
+	if n := got[`rollsniper_sessions_total`]; n != 2 {
+		t.Errorf("rollsniper_sessions_total = %v, want 2", n)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	var base string
+	tp := startPipeline(t, messages.SubCreateTrades, func(tp *testPipeline) { base = startMetrics(t, tp) })
+	ctx := testCtx(t)
+
+	if status, body := get(ctx, t, base+"/healthz"); status != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz: %d %q, want 200 ok", status, body)
+	}
+	// Subscribed, and the ack was a frame within the ping window: ready.
+	if status, body := get(ctx, t, base+"/readyz"); status != http.StatusOK {
+		t.Errorf("/readyz while subscribed: %d %q, want 200", status, body)
+	}
+
+	// Refused reconnects: not ready, and the answer says why.
+	tp.srv.RefuseNext(1000, http.StatusServiceUnavailable, nil)
+	tp.srv.DropAll()
+	tp.logs.WaitFor(ctx, t, "a refused reconnect", func(rs []logtest.Record) bool {
+		for _, r := range rs {
+			if strings.Contains(r.String("reason"), "HTTP 503") {
+				return true
+			}
+		}
+		return false
+	})
+	status, body := get(ctx, t, base+"/readyz")
+	if status != http.StatusServiceUnavailable || !strings.HasPrefix(body, "not ready: the connection is ") {
+		t.Errorf("/readyz while refused: %d %q, want 503 saying why", status, body)
+	}
+	if status, _ := get(ctx, t, base+"/healthz"); status != http.StatusOK {
+		t.Errorf("/healthz while refused: %d, want 200: the process is alive", status)
+	}
+}
+
+func TestNotReadyWhenSilentPastTheWindow(t *testing.T) {
+	tp := startPipeline(t, messages.SubCreateTrades)
+	now := time.Now()
+	if why := tp.notReady(now); why != "" {
+		t.Fatalf("subscribed with a fresh frame: not ready: %s", why)
+	}
+	window := tp.conn.Stats().Window
+	later := now.Add(window + time.Minute)
+	if why := tp.notReady(later); !strings.HasPrefix(why, "no frame for ") {
+		t.Errorf("silent past the window: %q, want it to say no frame for so long", why)
+	}
+}
+
+func TestMetricsPortInUseIsASettingToFix(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	err = run(testCtx(t), []string{"-url", "ws://127.0.0.1:1/ws", "-metrics-addr", ln.Addr().String()}, io.Discard, io.Discard)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "-metrics-addr (ROLL_METRICS_ADDR)") || exitCode(err) != 2 {
+		t.Errorf("got %v, want a ConfigError naming -metrics-addr (exit 2)", err)
+	}
+}
