@@ -1,6 +1,7 @@
 package whitelist
 
 import (
+	"crypto/sha256"
 	"math"
 	"strconv"
 	"strings"
@@ -16,7 +17,13 @@ type List struct {
 	// index maps the key of every (name, wear, StatTrak, Souvenir) an entry
 	// accepts to the entry's position in entries.
 	index map[string]int32
+	// sum is the SHA-256 of the file the list was parsed from.
+	sum [sha256.Size]byte
 }
+
+// Sum returns the SHA-256 of the file contents the list was parsed from, so a
+// reloader can tell a file whose contents changed from one merely touched.
+func (l *List) Sum() [sha256.Size]byte { return l.sum }
 
 // Len returns how many entries the list has.
 func (l *List) Len() int { return len(l.entries) }

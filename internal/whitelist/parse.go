@@ -2,6 +2,7 @@ package whitelist
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,6 +74,7 @@ func Parse(data []byte) (*List, error) {
 	if len(p.problems) > 0 {
 		return nil, &ValidationError{Problems: p.problems}
 	}
+	l.sum = sha256.Sum256(data)
 	return l, nil
 }
 
