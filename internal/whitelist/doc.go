@@ -56,5 +56,9 @@
 // List.Match folds a trade's market name (without its prefixes and wear
 // suffix) into a key with the trade's wear, StatTrak and Souvenir, looks it up,
 // and checks, in order, markup ≤ max_markup, min_price ≤ price ≤ max_price and
-// can-join. It returns the entry or the Reason for the rejection.
+// can-join. It returns the entry or the Reason for the rejection. A trade of
+// several items is matched on its first item, the one messages.Trade
+// describes.
+//
+// Demo returns a built-in whitelist for the fake feed of the demo mode.
 package whitelist

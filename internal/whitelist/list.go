@@ -28,7 +28,8 @@ func (l *List) Sum() [sha256.Size]byte { return l.sum }
 // Len returns how many entries the list has.
 func (l *List) Len() int { return len(l.entries) }
 
-// Entry returns entry i, counted from 0 in the order of the file's items.
+// Entry returns entry i, counted from 0 in the order of the file's items. It
+// panics if i is not in [0, Len()).
 func (l *List) Entry(i int) Entry { return l.entries[i] }
 
 // Keys returns how many (name, wear, StatTrak, Souvenir) combinations the list

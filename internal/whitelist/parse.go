@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -553,18 +554,16 @@ func quoteAll(list []string) []string {
 // clip shortens s for a message, so a problem never echoes more than the start
 // of the offending value.
 func clip(s string) string {
-	const max = 60
-	if len(s) <= max {
+	const most = 60
+	if len(s) <= most {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8RuneStart(s[cut]) {
+	cut := most
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "…"
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // quote renders a raw JSON value for a message, clipped.
 func quote(raw json.RawMessage) string {
