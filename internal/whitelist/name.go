@@ -1,0 +1,144 @@
+package whitelist
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/rollsniper/rollsniper/messages"
+)
+
+// keyCap is the size of the stack buffer a key is built in: two bytes of wear
+// and flags, then the folded name. A name that does not fit names no entry.
+const keyCap = 256
+
+// maxNameBytes is the longest folded name that always fits in a key.
+const maxNameBytes = keyCap - 2 - utf8.UTFMax
+
+// Bits of a key's flags byte.
+const (
+	flagStatTrak byte = 1 << iota
+	flagSouvenir
+)
+
+// wearNoTier is the wear byte of a trade whose wear is none of the five tiers:
+// no key has it, so such a trade matches no entry.
+const wearNoTier = 0xff
+
+// wearIndex returns w's position in a WearSet: 0 for WearNone, 1 to 5 for the
+// tiers best first, wearNoTier for anything else.
+func wearIndex(w messages.Wear) byte {
+	switch w {
+	case messages.WearNone:
+		return 0
+	case messages.WearFactoryNew:
+		return 1
+	case messages.WearMinimalWear:
+		return 2
+	case messages.WearFieldTested:
+		return 3
+	case messages.WearWellWorn:
+		return 4
+	case messages.WearBattleScarred:
+		return 5
+	}
+	return wearNoTier
+}
+
+// splitName is a market name taken apart: its base (the name without the ★,
+// StatTrak™ and Souvenir prefixes and the wear suffix, still as written) and
+// what the prefixes and suffix said.
+type splitName struct {
+	base     string
+	star     bool
+	statTrak bool
+	souvenir bool
+	wear     messages.Wear // the tier of the "(Field-Tested)" suffix, WearNone without one
+}
+
+// split takes s apart by slicing, without allocating: it is used both at load
+// on the user's names and on every trade's market name, so that the two are
+// normalised by the same code. Prefixes are matched ignoring case and in any
+// order; "StatTrak" may lack its ™; white space around them is skipped. Only a
+// suffix naming one of the five tiers is a wear suffix: "Sticker | Crown
+// (Foil)" keeps its "(Foil)".
+func split(s string) splitName {
+	var n splitName
+	s = strings.TrimFunc(s, unicode.IsSpace)
+	for {
+		if rest, ok := strings.CutPrefix(s, "★"); ok {
+			n.star, s = true, rest
+		} else if rest, ok := cutWordFold(s, "StatTrak"); ok {
+			n.statTrak, s = true, rest
+		} else if rest, ok := cutWordFold(s, "Souvenir"); ok {
+			n.souvenir, s = true, rest
+		} else {
+			break
+		}
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	}
+	if strings.HasSuffix(s, ")") {
+		if open := strings.LastIndexByte(s, '('); open >= 0 {
+			tier := strings.TrimFunc(s[open+1:len(s)-1], unicode.IsSpace)
+			for _, w := range messages.Wears {
+				if strings.EqualFold(tier, string(w)) {
+					n.wear, s = w, strings.TrimRightFunc(s[:open], unicode.IsSpace)
+					break
+				}
+			}
+		}
+	}
+	n.base = s
+	return n
+}
+
+// cutWordFold cuts the word w (ASCII, any case) from the front of s when it is
+// followed by white space or, for StatTrak, by its ™.
+func cutWordFold(s, w string) (string, bool) {
+	if len(s) < len(w) || !strings.EqualFold(s[:len(w)], w) {
+		return s, false
+	}
+	rest := s[len(w):]
+	if r, ok := strings.CutPrefix(rest, "™"); ok && w == "StatTrak" {
+		return r, true
+	}
+	if r, _ := utf8.DecodeRuneInString(rest); unicode.IsSpace(r) {
+		return rest, true
+	}
+	return s, false
+}
+
+// appendKey appends the key of (base, wear, flags) to dst: the wear byte, the
+// flags byte, then base with white space removed and letters in lower case. It
+// reports false when the key would outgrow cap(dst); it never grows dst, so a
+// key built in a stack array stays there.
+func appendKey(dst []byte, base string, wear, flags byte) ([]byte, bool) {
+	dst = append(dst, wear, flags)
+	for i := 0; i < len(base); {
+		c := base[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == ' ' || c-'\t' <= '\r'-'\t':
+				continue
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			if len(dst) == cap(dst) {
+				return dst, false
+			}
+			dst = append(dst, c)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(base[i:])
+		i += size
+		if unicode.IsSpace(r) {
+			continue
+		}
+		if cap(dst)-len(dst) < utf8.UTFMax {
+			return dst, false
+		}
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+	}
+	return dst, true
+}
