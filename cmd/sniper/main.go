@@ -54,9 +54,48 @@ func exitCode(err error) int {
 	return 1
 }
 
+// check validates the settings and the whitelist without connecting: sniper
+// check -whitelist FILE. It prints a summary of a good whitelist to stdout and
+// returns a *ConfigError listing every problem otherwise.
+func check(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.Whitelist == "" {
+		return &ConfigError{Problems: []error{errors.New("nothing to check: name the whitelist with -whitelist FILE (or ROLL_WHITELIST)")}}
+	}
+	list, err := loadWhitelist(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d entries, OK\n", cfg.Whitelist, list.Len())
+	for i := range list.Len() {
+		fmt.Fprintf(stdout, "  %s\n", list.Entry(i))
+	}
+	return nil
+}
+
+// forwardReloads calls reload for every signal on sigs (SIGHUP) until ctx
+// ends. Without a whitelist file SIGHUP is not caught and keeps its usual
+// meaning: it ends the process.
+func forwardReloads(ctx context.Context, sigs <-chan os.Signal, reload func()) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sigs:
+			reload()
+		}
+	}
+}
+
 // run is the whole program: read the settings, build the loggers, start the demo
 // feed when asked, and run the pipeline until ctx ends or a fatal error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "check" {
+		return check(args[1:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
 	if err != nil {
 		return err
@@ -77,7 +116,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logs.InfoContext(ctx, "starting", "config", cfg)
 
-	p := newPipeline(cfg, logs, trades)
+	p, err := newPipeline(cfg, logs, trades)
+	if err != nil {
+		return err
+	}
+	if p.hup != nil {
+		// Registered before anything runs, so a SIGHUP from now on reloads.
+		hups := make(chan os.Signal, 1)
+		signal.Notify(hups, syscall.SIGHUP)
+		defer signal.Stop(hups)
+		p.extra = append(p.extra, func(ctx context.Context) error { return forwardReloads(ctx, hups, p.reload) })
+	}
 	if demo != nil {
 		p.extra = append(p.extra, func(ctx context.Context) error { return demoFaults(ctx, demo, logs) })
 	}

@@ -131,6 +131,20 @@ var (
 		"Trades put in a sink's queue.", []string{"sink"}, nil)
 	descDropped = prometheus.NewDesc("rollsniper_sink_dropped_total",
 		"Trades a sink lost because its queue was full.", []string{"sink"}, nil)
+	descMatches = prometheus.NewDesc("rollsniper_whitelist_matches_total",
+		"Trades that matched a whitelist entry.", nil, nil)
+	descRejected = prometheus.NewDesc("rollsniper_whitelist_rejected_total",
+		"Trades the whitelist turned down, by reason.", []string{"reason"}, nil)
+	descEntries = prometheus.NewDesc("rollsniper_whitelist_entries",
+		"Entries in the whitelist in use.", nil, nil)
+	descAlertsDropped = prometheus.NewDesc("rollsniper_alerts_dropped_total",
+		"Matches not alerted because an alert queue was full, by where they were dropped.", []string{"queue"}, nil)
+	descAlerts = prometheus.NewDesc("rollsniper_discord_alerts_total",
+		"Discord alerts by outcome: sent, failed (given up), abandoned (unsent at shutdown).", []string{"outcome"}, nil)
+	descAlertRetries = prometheus.NewDesc("rollsniper_discord_retries_total",
+		"Discord posts repeated after a 5xx answer or a network error.", nil, nil)
+	descRateLimited = prometheus.NewDesc("rollsniper_discord_rate_limited_total",
+		"Discord 429 answers, each waited out.", nil, nil)
 	descLatency = prometheus.NewDesc("rollsniper_frame_to_sink_seconds",
 		"Time from a frame being read off the socket to its trades being handed to the sinks' queues.", nil, nil)
 )
@@ -184,6 +198,24 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- gauge(descQueueCap, float64(s.Capacity), s.Name)
 		ch <- counter(descDelivered, float64(s.Delivered), s.Name)
 		ch <- counter(descDropped, float64(s.Dropped), s.Name)
+	}
+	if w := c.p.whitelist; w != nil {
+		s := w.Stats()
+		ch <- counter(descMatches, float64(s.Matched))
+		for reason, n := range s.Rejected {
+			ch <- counter(descRejected, float64(n), reason.String())
+		}
+		ch <- gauge(descEntries, float64(s.Entries))
+		ch <- counter(descAlertsDropped, float64(s.AlertsDropped), "whitelist")
+	}
+	if d := c.p.discord; d != nil {
+		s := d.Stats()
+		ch <- counter(descAlerts, float64(s.Sent), "sent")
+		ch <- counter(descAlerts, float64(s.Failed), "failed")
+		ch <- counter(descAlerts, float64(s.Abandoned), "abandoned")
+		ch <- counter(descAlertRetries, float64(s.Retries))
+		ch <- counter(descRateLimited, float64(s.RateLimited))
+		ch <- counter(descAlertsDropped, float64(s.Dropped), "discord")
 	}
 }
 

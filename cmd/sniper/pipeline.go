@@ -1,19 +1,28 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/whitelist"
 )
 
 // sinkQueue is each sink's queue capacity: about a quarter of an hour of the
 // real feed's usual rate, so only a sink that is stuck, not one that is briefly
 // slow, loses trades.
 const sinkQueue = 1024
+
+// alertQueue is the whitelist's queue of matches for the alert sinks: matches
+// are rare (a few a day for a tight whitelist), so this only fills when the
+// alert sink is stuck, and then the whitelist drops and counts.
+const alertQueue = 64
 
 // namedSink is a sink and the name its queue is counted and logged under.
 type namedSink struct {
@@ -28,13 +37,22 @@ type pipeline struct {
 	hub     *actors.Hub
 	printer *actors.Printer
 	sinks   []namedSink
-	extra   []func(context.Context) error // more actors to run beside the pipeline (the demo's faults, metrics)
+
+	whitelist *actors.Whitelist // the decision sink; nil without a whitelist
+	discord   *actors.Discord   // alerts on the whitelist's matches; nil without a webhook
+	hup       chan struct{}     // asks the whitelist reloader to reload; nil without a whitelist file
+	// alerts are actors fed by a sink rather than the hub: they stop, like
+	// the sinks, once their input is closed and drained.
+	alerts []func(context.Context) error
+
+	extra   []func(context.Context) error // more actors to run beside the pipeline (the demo's faults, metrics, reloads)
 	log     *slog.Logger
 	started time.Time // when newPipeline built it
 }
 
-// newPipeline builds every actor for cfg. It starts nothing.
-func newPipeline(cfg Config, logs, trades *slog.Logger) *pipeline {
+// newPipeline builds every actor for cfg. It starts nothing. It fails, with a
+// *ConfigError, only when the whitelist file cannot be read or is invalid.
+func newPipeline(cfg Config, logs, trades *slog.Logger) (*pipeline, error) {
 	conn := actors.NewConn(actors.ConnConfig{
 		URL:            cfg.URL,
 		Session:        cfg.Session,
@@ -60,9 +78,77 @@ func newPipeline(cfg Config, logs, trades *slog.Logger) *pipeline {
 		log:     logs,
 		started: time.Now(),
 	}
+	list, err := loadWhitelist(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if list != nil {
+		p.addWhitelist(cfg, list, logs, trades)
+	}
 	// Adding a sink is one line here.
 	p.sinks = append(p.sinks, namedSink{"printer", p.printer})
-	return p
+	return p, nil
+}
+
+// loadWhitelist returns the whitelist cfg names, the demo's when -demo runs
+// without one, or nil when there is none.
+func loadWhitelist(cfg Config) (*whitelist.List, error) {
+	switch {
+	case cfg.Whitelist != "":
+		list, err := whitelist.Load(cfg.Whitelist)
+		if _, ok := errors.AsType[*whitelist.ValidationError](err); ok {
+			return nil, &ConfigError{Problems: []error{fmt.Errorf("-whitelist (ROLL_WHITELIST): fix these in the file, then check it with: sniper check -whitelist FILE\n%w", err)}}
+		}
+		if err != nil {
+			return nil, &ConfigError{Problems: []error{fmt.Errorf("-whitelist (ROLL_WHITELIST): %w", err)}}
+		}
+		return list, nil
+	case cfg.Demo:
+		return whitelist.Demo(), nil
+	}
+	return nil, nil
+}
+
+// addWhitelist adds the whitelist sink, first so that it decides before the
+// printer is offered the trade; its reloader when the list comes from a file;
+// and the Discord alerts when a webhook is set.
+func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs, trades *slog.Logger) {
+	alerts := 0
+	if cfg.DiscordWebhook != "" {
+		alerts = alertQueue
+	}
+	p.whitelist = actors.NewWhitelist(actors.WhitelistConfig{
+		List:   list,
+		Out:    trades,
+		Log:    logs.With("actor", "whitelist"),
+		Alerts: alerts,
+	})
+	p.sinks = append(p.sinks, namedSink{"whitelist", p.whitelist})
+	logs.Info("whitelist loaded", slog.String("file", cmp.Or(cfg.Whitelist, "built-in demo")), slog.Int("entries", list.Len()))
+
+	if cfg.Whitelist != "" {
+		p.hup = make(chan struct{}, 1)
+		reloader := actors.NewWhitelistReloader(actors.WhitelistReloaderConfig{
+			Path: cfg.Whitelist,
+			Sink: p.whitelist,
+			HUP:  p.hup,
+			Log:  logs.With("actor", "whitelist"),
+		})
+		p.extra = append(p.extra, reloader.Run)
+	}
+	if cfg.DiscordWebhook != "" {
+		p.discord = actors.NewDiscord(actors.DiscordConfig{WebhookURL: cfg.DiscordWebhook}, logs.With("actor", "discord"))
+		p.alerts = append(p.alerts, func(ctx context.Context) error { return p.discord.Run(ctx, p.whitelist.Alerts()) })
+	}
+}
+
+// reload asks for the whitelist to be read again (SIGHUP). It never blocks: a
+// reload already pending covers this one too.
+func (p *pipeline) reload() {
+	select {
+	case p.hup <- struct{}{}:
+	default:
+	}
 }
 
 // run runs every actor until the pipeline has drained. A cancelled ctx stops
@@ -79,6 +165,9 @@ func (p *pipeline) run(ctx context.Context) error {
 	for _, s := range p.sinks {
 		in := p.hub.Attach(s.name, sinkQueue)
 		g.Go(func() error { return s.sink.Run(gctx, in) })
+	}
+	for _, run := range p.alerts {
+		g.Go(func() error { return run(gctx) })
 	}
 	g.Go(func() error { return p.hub.Run(gctx) })
 	g.Go(func() error { return p.parser.Run(gctx) })

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -91,10 +92,13 @@ func tradeIDs(t *testing.T, out string) []string {
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("stdout line is not JSON: %q: %v", line, err)
 		}
-		if rec.Msg != "trade" {
-			t.Fatalf("stdout has a record that is not a trade: %q", line)
+		switch rec.Msg {
+		case "trade":
+			ids = append(ids, rec.ID)
+		case "match": // the whitelist's, when one is loaded (the demo's is)
+		default:
+			t.Fatalf("stdout has a record that is neither a trade nor a match: %q", line)
 		}
-		ids = append(ids, rec.ID)
 	}
 	return ids
 }
@@ -102,19 +106,43 @@ func tradeIDs(t *testing.T, out string) []string {
 // waitTrades waits until n trade records were written.
 func (l *lines) waitTrades(ctx context.Context, t *testing.T, n int) []string {
 	t.Helper()
+	var ids []string
+	l.waitUntil(ctx, t, fmt.Sprintf("%d trades", n), func(string) bool {
+		ids = l.tradeIDs(t)
+		return len(ids) >= n
+	})
+	return ids
+}
+
+// waitUntil waits until cond holds for what was written, or fails the test
+// saying it was waiting for what.
+func (l *lines) waitUntil(ctx context.Context, t *testing.T, what string, cond func(written string) bool) {
+	t.Helper()
 	for {
 		l.mu.Lock()
-		changed := l.changed
+		written, changed := l.buf.String(), l.changed
 		l.mu.Unlock()
-		if ids := l.tradeIDs(t); len(ids) >= n {
-			return ids
+		if cond(written) {
+			return
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			t.Fatalf("waiting for %d trades; stdout:\n%s", n, l.String())
+			t.Fatalf("waiting for %s in:\n%s", what, tail(l.String(), 50))
 		}
 	}
+}
+
+// waitFor waits until what was written contains s.
+func (l *lines) waitFor(ctx context.Context, t *testing.T, s string) {
+	t.Helper()
+	l.waitUntil(ctx, t, strconv.Quote(s), func(w string) bool { return strings.Contains(w, s) })
+}
+
+// waitCount waits until what was written contains s at least n times.
+func (l *lines) waitCount(ctx context.Context, t *testing.T, s string, n int) {
+	t.Helper()
+	l.waitUntil(ctx, t, fmt.Sprintf("%d of %q", n, s), func(w string) bool { return strings.Count(w, s) >= n })
 }
 
 func publishIDs(srv *fakeroll.Server, n int) []string {
@@ -206,16 +234,27 @@ type testPipeline struct {
 // any) has changed it, and returns once it has subscribed.
 func startPipeline(t *testing.T, sub messages.Subscription, setup ...func(*testPipeline)) *testPipeline {
 	t.Helper()
+	return startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-subscription", string(sub)} }, setup...)
+}
+
+// startPipelineArgs is startPipeline with more settings, which args returns
+// for the fake feed it is given.
+func startPipelineArgs(t *testing.T, args func(*fakeroll.Server) []string, setup ...func(*testPipeline)) *testPipeline {
+	t.Helper()
 	ctx := testCtx(t)
 	srv := rolltest.Start(t, fakeroll.Options{})
-	cfg, err := parseConfig(append(fastArgs(srv.URL()), "-subscription", string(sub)), func(string) string { return "" }, t.TempDir(), io.Discard)
+	cfg, err := parseConfig(append(fastArgs(srv.URL()), args(srv)...), func(string) string { return "" }, t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stdout := newLines()
 	rec, logs := logtest.New()
 	_, trades := newLoggers("json", slog.LevelInfo, stdout, io.Discard)
-	tp := &testPipeline{pipeline: newPipeline(cfg, logs, trades), srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
+	p, err := newPipeline(cfg, logs, trades)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := &testPipeline{pipeline: p, srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
 	tp.sinks = append(tp.sinks, namedSink{"recorder", tp.seen})
 	for _, f := range setup {
 		f(tp)
@@ -435,9 +474,9 @@ var (
 
 // startSniper runs the built program against srv, subscribed, with stdout
 // read line by line.
-func startSniper(ctx context.Context, t *testing.T, srv *fakeroll.Server) (*exec.Cmd, *bufio.Scanner, *lines) {
+func startSniper(ctx context.Context, t *testing.T, srv *fakeroll.Server, args ...string) (*exec.Cmd, *bufio.Scanner, *lines) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, buildSniper(t), fastArgs(srv.URL())...)
+	cmd := exec.CommandContext(ctx, buildSniper(t), append(fastArgs(srv.URL()), args...)...)
 	cmd.Dir = t.TempDir() // no .env there
 	cmd.Env = append(os.Environ(), "ROLL_SESSION=")
 	stdout, err := cmd.StdoutPipe()

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +26,12 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		// once the scenario has played out far enough (nil: until run returns).
 		start func(t *testing.T, stdout, stderr *lines) (url string, wait func(context.Context))
 	}
+	// A trade the whitelist wants, and a webhook that fails: every secret is
+	// in play, the webhook's included.
+	wanted := fakeroll.New(fakeroll.Options{Seed: 1}).NewTrade()
+	wl := writeFile(t, "wl.json", fmt.Sprintf(`{"items":[{"name":%q,"joinable_only":false}]}`, wanted.TradeItems[0].MarketName))
+	hook := startFailingWebhook(t)
+
 	scenarios := []scenario{
 		{"dial fails", func(t *testing.T, _, _ *lines) (string, func(context.Context)) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -70,9 +78,17 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			srv := rolltest.Start(t, fakeroll.Options{RequireSession: "another-session"})
 			return srv.URL(), nil
 		}},
-		{"trades flow", func(t *testing.T, stdout, _ *lines) (string, func(context.Context)) {
+		{"trades flow, a match, its alert fails", func(t *testing.T, stdout, _ *lines) (string, func(context.Context)) {
 			srv := rolltest.Start(t, fakeroll.Options{TradeInterval: time.Millisecond})
-			return srv.URL(), func(ctx context.Context) { stdout.waitFor(ctx, t, `"msg":"trade"`) }
+			return srv.URL(), func(ctx context.Context) {
+				srv.Publish(wanted)
+				stdout.waitFor(ctx, t, `"msg":"match"`)
+				select {
+				case <-hook.posted:
+				case <-ctx.Done():
+					t.Fatal("the alert was never posted")
+				}
+			}
 		}},
 	}
 	for _, level := range []string{"debug", "info", "warn", "error"} {
@@ -83,8 +99,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 				url, wait := sc.start(t, stdout, stderr)
 				args := append(fastArgs(url), "-log-level", level,
 					"-session", testSession, "-token", testToken,
-					"-whitelist", writeFile(t, "wl.json", `{"items":[{"name":"AK-47 | Redline"}]}`),
-					"-discord-webhook", testWebhook)
+					"-whitelist", wl, "-discord-webhook", hook.url)
 				runCtx, stop := context.WithCancel(ctx)
 				done := make(chan error, 1)
 				go func() { done <- run(runCtx, args, stdout, stderr) }()
@@ -111,22 +126,26 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 }
 
-// waitFor waits until what was written contains s, or fails the test.
-func (l *lines) waitFor(ctx context.Context, t *testing.T, s string) {
+// failingWebhook is a local stand-in for Discord that answers every post with
+// a 404 (a deleted webhook), and says when one arrives. Its URL holds the test's webhook secret.
+type failingWebhook struct {
+	url    string
+	posted chan struct{}
+}
+
+func startFailingWebhook(t *testing.T) *failingWebhook {
 	t.Helper()
-	for {
-		l.mu.Lock()
-		found, changed := strings.Contains(l.buf.String(), s), l.changed
-		l.mu.Unlock()
-		if found {
-			return
-		}
+	h := &failingWebhook{posted: make(chan struct{}, 1)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-changed:
-		case <-ctx.Done():
-			t.Fatalf("waiting for %q in:\n%s", s, l.String())
+		case h.posted <- struct{}{}:
+		default:
 		}
-	}
+		http.Error(w, `{"message": "Unknown Webhook", "code": 10015}`, http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL + strings.TrimPrefix(testWebhook, "https://discord.com")
+	return h
 }
 
 // writeFile writes content to a new file named name in a fresh directory and

@@ -126,7 +126,9 @@ func TestSoak(t *testing.T) {
 		}
 		ids := publishIDs(srv, 3)
 		sent = append(sent, ids...)
-		waitLines(ctx, t, stdout, len(sent))
+		// Lines are counted, not parsed: parsing thousands of trades at every
+		// write would cost more than the soak itself.
+		stdout.waitCount(ctx, t, "\n", len(sent))
 
 		m := scrape(ctx, t, base)
 		g := m["go_goroutines"]
@@ -221,44 +223,21 @@ func TestSoak(t *testing.T) {
 // soakMetricsURL waits for the binary to say where it serves metrics.
 func soakMetricsURL(ctx context.Context, t *testing.T, stderr *lines) string {
 	t.Helper()
-	for {
-		stderr.mu.Lock()
-		out, changed := stderr.buf.String(), stderr.changed
-		stderr.mu.Unlock()
-		for _, line := range strings.Split(out, "\n") {
+	var url string
+	stderr.waitUntil(ctx, t, "where metrics are served", func(out string) bool {
+		for line := range strings.Lines(out) {
 			var rec struct {
 				Msg     string `json:"msg"`
 				Metrics string `json:"metrics"`
 			}
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving metrics" {
-				return strings.TrimSuffix(rec.Metrics, "/metrics")
+				url = strings.TrimSuffix(rec.Metrics, "/metrics")
+				return true
 			}
 		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			t.Fatalf("the program never said where it serves metrics; stderr:\n%s", out)
-		}
-	}
-}
-
-// waitLines waits until l holds n lines: cheaper than parsing them all each
-// time, which a soak of thousands of trades cannot afford.
-func waitLines(ctx context.Context, t *testing.T, l *lines, n int) {
-	t.Helper()
-	for {
-		l.mu.Lock()
-		got, changed := bytes.Count(l.buf.Bytes(), []byte("\n")), l.changed
-		l.mu.Unlock()
-		if got >= n {
-			return
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			t.Fatalf("waiting for %d lines on stdout, have %d", n, got)
-		}
-	}
+		return false
+	})
+	return url
 }
 
 // quarterMedians returns the medians of the first and the last quarter of xs.
