@@ -84,10 +84,11 @@ func startWebhook(t *testing.T) *webhook {
 func TestPipelineWhitelistMatchesAndAlerts(t *testing.T) {
 	hook := startWebhook(t)
 	var wanted fakeroll.Trade
+	var base string
 	tp := startPipelineArgs(t, func(srv *fakeroll.Server) []string {
 		wanted = srv.NewTrade()
 		return []string{"-whitelist", writeFile(t, "wl.json", whitelistFor(wanted)), "-discord-webhook", hook.url}
-	})
+	}, func(tp *testPipeline) { base = startMetrics(t, tp) })
 	ctx := testCtx(t)
 
 	other := otherTrade(tp.srv, wanted)
@@ -99,8 +100,24 @@ func TestPipelineWhitelistMatchesAndAlerts(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no alert was posted to the webhook")
 	}
+	got := scrape(ctx, t, base)
+	for name, want := range map[string]float64{
+		`rollsniper_whitelist_matches_total`:                        1,
+		`rollsniper_whitelist_rejected_total{reason="no_entry"}`:    2,
+		`rollsniper_whitelist_rejected_total{reason="cannot_join"}`: 0,
+		`rollsniper_whitelist_entries`:                              1,
+		`rollsniper_alerts_dropped_total{queue="whitelist"}`:        0,
+		`rollsniper_sink_delivered_total{sink="whitelist"}`:         3,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
 	if err := tp.stop(); err != nil {
 		t.Fatal(err)
+	}
+	if s := tp.discord.Stats(); s.Sent != 1 || s.Failed != 0 {
+		t.Errorf("discord stats %+v, want one alert sent", s)
 	}
 
 	matches := records(t, tp.stdout.String(), "match")
