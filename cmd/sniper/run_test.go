@@ -54,9 +54,10 @@ func testCtx(t *testing.T) context.Context {
 // lines is an io.Writer that keeps what was written and lets a test wait for
 // a number of trade records.
 type lines struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	newlines int // line ends in buf
+	changed  chan struct{}
 }
 
 func newLines() *lines { return &lines{changed: make(chan struct{})} }
@@ -66,6 +67,7 @@ func (l *lines) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	close(l.changed)
 	l.changed = make(chan struct{})
+	l.newlines += bytes.Count(p, []byte("\n"))
 	return l.buf.Write(p)
 }
 
@@ -107,22 +109,22 @@ func tradeIDs(t *testing.T, out string) []string {
 func (l *lines) waitTrades(ctx context.Context, t *testing.T, n int) []string {
 	t.Helper()
 	var ids []string
-	l.waitUntil(ctx, t, fmt.Sprintf("%d trades", n), func(string) bool {
-		ids = l.tradeIDs(t)
+	l.waitUntil(ctx, t, fmt.Sprintf("%d trades", n), func() bool {
+		ids = tradeIDs(t, l.buf.String())
 		return len(ids) >= n
 	})
 	return ids
 }
 
-// waitUntil waits until cond holds for what was written, or fails the test
-// saying it was waiting for what.
-func (l *lines) waitUntil(ctx context.Context, t *testing.T, what string, cond func(written string) bool) {
+// waitUntil waits until cond holds, or fails the test saying it was waiting
+// for what. cond runs with l locked: it reads l.buf and l.newlines directly.
+func (l *lines) waitUntil(ctx context.Context, t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for {
 		l.mu.Lock()
-		written, changed := l.buf.String(), l.changed
+		ok, changed := cond(), l.changed
 		l.mu.Unlock()
-		if cond(written) {
+		if ok {
 			return
 		}
 		select {
@@ -136,13 +138,20 @@ func (l *lines) waitUntil(ctx context.Context, t *testing.T, what string, cond f
 // waitFor waits until what was written contains s.
 func (l *lines) waitFor(ctx context.Context, t *testing.T, s string) {
 	t.Helper()
-	l.waitUntil(ctx, t, strconv.Quote(s), func(w string) bool { return strings.Contains(w, s) })
+	l.waitUntil(ctx, t, strconv.Quote(s), func() bool { return bytes.Contains(l.buf.Bytes(), []byte(s)) })
 }
 
 // waitCount waits until what was written contains s at least n times.
 func (l *lines) waitCount(ctx context.Context, t *testing.T, s string, n int) {
 	t.Helper()
-	l.waitUntil(ctx, t, fmt.Sprintf("%d of %q", n, s), func(w string) bool { return strings.Count(w, s) >= n })
+	l.waitUntil(ctx, t, fmt.Sprintf("%d of %q", n, s), func() bool { return bytes.Count(l.buf.Bytes(), []byte(s)) >= n })
+}
+
+// waitLines waits until n whole lines were written. It costs nothing per
+// line already seen, so a soak can wait on thousands.
+func (l *lines) waitLines(ctx context.Context, t *testing.T, n int) {
+	t.Helper()
+	l.waitUntil(ctx, t, fmt.Sprintf("%d lines", n), func() bool { return l.newlines >= n })
 }
 
 func publishIDs(srv *fakeroll.Server, n int) []string {

@@ -126,9 +126,7 @@ func TestSoak(t *testing.T) {
 		}
 		ids := publishIDs(srv, 3)
 		sent = append(sent, ids...)
-		// Lines are counted, not parsed: parsing thousands of trades at every
-		// write would cost more than the soak itself.
-		stdout.waitCount(ctx, t, "\n", len(sent))
+		stdout.waitLines(ctx, t, len(sent))
 
 		m := scrape(ctx, t, base)
 		g := m["go_goroutines"]
@@ -224,8 +222,8 @@ func TestSoak(t *testing.T) {
 func soakMetricsURL(ctx context.Context, t *testing.T, stderr *lines) string {
 	t.Helper()
 	var url string
-	stderr.waitUntil(ctx, t, "where metrics are served", func(out string) bool {
-		for line := range strings.Lines(out) {
+	stderr.waitUntil(ctx, t, "where metrics are served", func() bool {
+		for line := range strings.Lines(stderr.buf.String()) {
 			var rec struct {
 				Msg     string `json:"msg"`
 				Metrics string `json:"metrics"`
