@@ -61,7 +61,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logs, trades := newLoggers(cfg.LogFormat, cfg.LogLevel, stdout, stderr)
+	// Trades are buffered so that a burst costs a few writes; the printer
+	// flushes whenever its queue is empty, so each trade still shows at once.
+	out := actors.NewOutput(stdout, 0)
+	defer out.Flush()
+	logs, trades := newLoggers(cfg.LogFormat, cfg.LogLevel, out, stderr)
 
 	var demo *fakeroll.Server
 	if cfg.Demo {
@@ -77,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logs.InfoContext(ctx, "starting", "config", cfg)
 
-	p := newPipeline(cfg, logs, trades)
+	p := newPipeline(cfg, logs, trades, out.Flush)
 	if demo != nil {
 		p.extra = append(p.extra, func(ctx context.Context) error { return demoFaults(ctx, demo, logs) })
 	}

@@ -31,8 +31,9 @@ type pipeline struct {
 	log     *slog.Logger
 }
 
-// newPipeline builds every actor for cfg. It starts nothing.
-func newPipeline(cfg Config, logs, trades *slog.Logger) *pipeline {
+// newPipeline builds every actor for cfg. It starts nothing. flush makes what
+// trades has written visible (the Output under it); nil if it is unbuffered.
+func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) *pipeline {
 	conn := actors.NewConn(actors.ConnConfig{
 		URL:            cfg.URL,
 		Session:        cfg.Session,
@@ -51,7 +52,7 @@ func newPipeline(cfg Config, logs, trades *slog.Logger) *pipeline {
 		conn:    conn,
 		parser:  parser,
 		hub:     actors.NewHub(parser.Out(), logs.With("actor", "hub")),
-		printer: actors.NewPrinter(trades),
+		printer: actors.NewPrinter(trades, flush),
 		log:     logs,
 	}
 	// Adding a sink is one line here.

@@ -213,7 +213,7 @@ func startPipeline(t *testing.T, sub messages.Subscription) *testPipeline {
 	stdout := newLines()
 	rec, logs := logtest.New()
 	_, trades := newLoggers("json", slog.LevelInfo, stdout, io.Discard)
-	tp := &testPipeline{pipeline: newPipeline(cfg, logs, trades), srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
+	tp := &testPipeline{pipeline: newPipeline(cfg, logs, trades, nil), srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
 	tp.sinks = append(tp.sinks, namedSink{"recorder", tp.seen})
 
 	runCtx, cancel := context.WithCancel(ctx)
