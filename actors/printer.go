@@ -34,8 +34,8 @@ func NewPrinter(log *slog.Logger, flush func() error) *Printer {
 	return &Printer{log: log, flush: flush}
 }
 
-// Run prints every trade from in as an info record "trade" with the keys id,
-// markup, price, can_join, status, item and stattrak, in that order. Markup and
+// Run prints every trade from in with LogTrade: an info record "trade" with the
+// keys id, markup, price, can_join, status, item and stattrak, in that order. Markup and
 // price are logged as the float64 the parser read, so they print as the feed
 // sent them (11.98, not 11.980000000000002). It flushes whenever in is empty
 // after a record, and before it returns.
@@ -58,14 +58,7 @@ func (p *Printer) Run(ctx context.Context, in <-chan messages.Trade) error {
 				}
 				return nil
 			}
-			p.log.LogAttrs(ctx, slog.LevelInfo, "trade",
-				slog.String("id", t.ID),
-				slog.Float64("markup", t.MarkupPercent),
-				slog.Float64("price", t.TotalValue),
-				slog.Bool("can_join", t.CanJoin),
-				slog.String("status", t.Status),
-				slog.String("item", t.MarketName),
-				slog.Bool("stattrak", t.StatTrak))
+			LogTrade(ctx, p.log, t)
 			p.printed.Add(1)
 			if len(in) == 0 {
 				if err := p.flush(); err != nil {
@@ -74,6 +67,19 @@ func (p *Printer) Run(ctx context.Context, in <-chan messages.Trade) error {
 			}
 		}
 	}
+}
+
+// LogTrade writes t to log as the printer does: an info record "trade" with the
+// keys id, markup, price, can_join, status, item and stattrak, in that order.
+func LogTrade(ctx context.Context, log *slog.Logger, t messages.Trade) {
+	log.LogAttrs(ctx, slog.LevelInfo, "trade",
+		slog.String("id", t.ID),
+		slog.Float64("markup", t.MarkupPercent),
+		slog.Float64("price", t.TotalValue),
+		slog.Bool("can_join", t.CanJoin),
+		slog.String("status", t.Status),
+		slog.String("item", t.MarketName),
+		slog.Bool("stattrak", t.StatTrak))
 }
 
 // Printed returns how many trades Run has printed so far. It is safe to call
