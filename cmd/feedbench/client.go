@@ -20,9 +20,6 @@ import (
 	"github.com/rollsniper/rollsniper/messages"
 )
 
-// sinkQueue is each sink's queue, as the program sizes it.
-const sinkQueue = 1024
-
 // bareLoop is the baseline: one goroutine that reads a frame with
 // coder/websocket, decodes it with the same actors.ParseFrame and prints each
 // trade's line with the same actors.LogTrade; no channels, no actors. Against
@@ -106,15 +103,16 @@ func (s *decisionSink) Run(ctx context.Context, in <-chan messages.Trade) error 
 // pipelineResult is what one run of the pipeline measured.
 type pipelineResult struct {
 	cost    cost
-	latency []time.Duration // frame to decision, one a trade the decision sink saw
-	dropped uint64          // trades the hub dropped, over every sink
-	writes  int64           // writes to the output
+	latency []time.Duration   // frame to decision, one a trade the decision sink saw
+	dropped map[string]uint64 // trades the hub dropped, by sink
+	writes  int64             // writes to the output
 }
 
 // runPipeline runs the real pipeline (conn → parser → hub → printer, decision
 // sink) against the feed while it runs command ("burst N" or "rate R D") for
-// n trades, and returns once all of them are handled.
-func runPipeline(ctx context.Context, f *feed, command, args string, n int) (pipelineResult, error) {
+// n trades, and returns once all of them are handled. Each sink's queue holds
+// queue trades.
+func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int) (pipelineResult, error) {
 	quiet := slog.New(slog.DiscardHandler)
 	conn := actors.NewConn(actors.ConnConfig{URL: f.url}, quiet)
 	parser := actors.NewParser(conn.Out(), quiet)
@@ -137,7 +135,7 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n int) (pip
 	connCtx, stopConn := context.WithCancel(gctx)
 	defer stopConn()
 	for _, s := range sinks {
-		in := hub.Attach(s.name, sinkQueue)
+		in := hub.Attach(s.name, queue)
 		g.Go(func() error { return s.sink.Run(gctx, in) })
 	}
 	g.Go(func() error { return hub.Run(gctx) })
@@ -169,11 +167,14 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n int) (pip
 	if err != nil {
 		return pipelineResult{}, err
 	}
-	res := pipelineResult{cost: costOf(from, to, n, feedCPU), latency: decision.latency, writes: w.writes.Load()}
+	res := pipelineResult{cost: costOf(from, to, n, feedCPU), latency: decision.latency, writes: w.writes.Load(),
+		dropped: map[string]uint64{}}
 	for _, s := range hub.Stats() {
-		res.dropped += s.Dropped
+		if s.Dropped > 0 {
+			res.dropped[s.Name] = s.Dropped
+		}
 	}
-	if got := printer.Printed(); got+res.dropped < uint64(n) {
+	if got := printer.Printed(); got+res.dropped["printer"] < uint64(n) {
 		return res, fmt.Errorf("pipeline: printed %d of %d trades", got, n)
 	}
 	return res, nil

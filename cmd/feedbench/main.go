@@ -19,7 +19,7 @@
 //
 // Usage:
 //
-//	feedbench [-quick] [-trades N] [-runs N] [-rates 100,1000,10000] [-rate-time 3s] [-cpuprofile FILE] [-strict]
+//	feedbench [-quick] [-trades N] [-runs N] [-rates 100,1000,10000] [-rate-time 3s] [-queue N] [-cpuprofile FILE] [-strict]
 package main
 
 import (
@@ -80,6 +80,7 @@ type config struct {
 	runs       int
 	rates      []int
 	rateTime   time.Duration
+	queue      int
 	cpuprofile string
 	strict     bool
 }
@@ -93,7 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.runs, "runs", 3, "bursts for each client, alternating; the median is shown")
 	rates := fs.String("rates", "100,1000,10000", "steady rates for the latency runs, trades a second, comma-separated")
 	fs.DurationVar(&cfg.rateTime, "rate-time", defaultRateTimes, "how long each latency run lasts")
-	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of the pipeline's bursts to this file (read it with go tool pprof)")
+	fs.IntVar(&cfg.queue, "queue", 0, "each sink's queue in the bursts; 0 holds the whole burst, so that no sink drops and both clients print every trade (the program's is 1024)")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a target is missed")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -108,8 +110,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		cfg.rates = append(cfg.rates, n)
 	}
-	if cfg.trades <= 0 || cfg.runs <= 0 || cfg.rateTime <= 0 {
-		return config{}, errors.New("-trades, -runs and -rate-time must be positive")
+	if cfg.trades <= 0 || cfg.runs <= 0 || cfg.rateTime <= 0 || cfg.queue < 0 {
+		return config{}, errors.New("-trades, -runs and -rate-time must be positive, -queue not negative")
+	}
+	if cfg.queue == 0 {
+		cfg.queue = cfg.trades
 	}
 	return cfg, nil
 }
@@ -137,29 +142,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		bare = append(bare, c)
-		if cfg.cpuprofile != "" && i == 0 {
-			pf, err := os.Create(cfg.cpuprofile)
-			if err != nil {
-				return err
-			}
-			defer pf.Close()
-			if err := pprof.StartCPUProfile(pf); err != nil {
-				return err
-			}
-			defer pprof.StopCPUProfile()
-		}
-		res, err := runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades)
+		res, err := runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue)
 		if err != nil {
 			return err
 		}
 		pipe = append(pipe, res.cost)
 		writes = append(writes, float64(res.writes)/float64(cfg.trades))
-		if res.dropped > 0 {
-			fmt.Fprintf(stdout, "note: run %d: the hub dropped %d trades for a slow sink\n", i+1, res.dropped)
+		for name, d := range res.dropped {
+			fmt.Fprintf(stdout, "note: run %d: the hub dropped %d trades for the %s (queue %d): its CPU figures cover less work\n", i+1, d, name, cfg.queue)
 		}
 	}
 	if cfg.cpuprofile != "" {
-		pprof.StopCPUProfile()
+		if err := profile(ctx, f, cfg); err != nil {
+			return err
+		}
 	}
 	b, p := median(bare), median(pipe)
 	slices.Sort(writes)
@@ -175,7 +171,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%10s %8s %10s %10s %10s %10s\n", "trades/s", "trades", "p50", "p99", "p99.9", "max")
 	for _, rate := range cfg.rates {
 		n := int(int64(rate) * int64(cfg.rateTime) / int64(time.Second))
-		res, err := runPipeline(ctx, f, "rate", fmt.Sprintf("%d %v", rate, cfg.rateTime), n)
+		res, err := runPipeline(ctx, f, "rate", fmt.Sprintf("%d %v", rate, cfg.rateTime), n, cfg.queue)
 		if err != nil {
 			return err
 		}
@@ -192,6 +188,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return errTargetMissed
 	}
 	return nil
+}
+
+// profile runs one more pipeline burst under the CPU profiler.
+func profile(ctx context.Context, f *feed, cfg config) error {
+	pf, err := os.Create(cfg.cpuprofile)
+	if err != nil {
+		return err
+	}
+	defer pf.Close()
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		return err
+	}
+	_, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue)
+	pprof.StopCPUProfile()
+	return err
 }
 
 // verdict says whether a target was met, and notes a miss in missed.

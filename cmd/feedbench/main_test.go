@@ -53,9 +53,9 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr string
 	}{
-		{nil, config{trades: 100_000, runs: 3, rates: []int{100, 1000, 10000}, rateTime: 3 * time.Second}, ""},
-		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime}, ""},
-		{[]string{"-rates", "5, 50"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: 3 * time.Second}, ""},
+		{nil, config{trades: 100_000, runs: 3, rates: []int{100, 1000, 10000}, rateTime: 3 * time.Second, queue: 100_000}, ""},
+		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, queue: quickTrades}, ""},
+		{[]string{"-rates", "5, 50", "-queue", "1024"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: 3 * time.Second, queue: 1024}, ""},
 		{[]string{"-rates", "fast"}, config{}, "want positive whole numbers"},
 		{[]string{"-runs", "0"}, config{}, "must be positive"},
 	}
@@ -71,7 +71,7 @@ func TestParseFlags(t *testing.T) {
 			t.Errorf("parseFlags(%q) = %v", tt.args, err)
 			continue
 		}
-		if got.trades != tt.want.trades || got.runs != tt.want.runs || got.rateTime != tt.want.rateTime || !slices.Equal(got.rates, tt.want.rates) {
+		if got.trades != tt.want.trades || got.runs != tt.want.runs || got.rateTime != tt.want.rateTime || got.queue != tt.want.queue || !slices.Equal(got.rates, tt.want.rates) {
 			t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, got, tt.want)
 		}
 	}
