@@ -74,6 +74,9 @@ func serve(in io.Reader, out io.Writer, trades int) error {
 				i += size
 			}
 		case "rate":
+			if len(f) < 4 {
+				return fmt.Errorf("feed: bad command %q", sc.Text())
+			}
 			rate, _ := strconv.Atoi(f[2])
 			d, _ := time.ParseDuration(f[3])
 			paced(srv, pool, rate, d)
