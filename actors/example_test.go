@@ -36,7 +36,7 @@ func ExampleHub_Attach() {
 		},
 	}))
 	hub := actors.NewHub(trades, slog.New(slog.DiscardHandler))
-	printer := actors.NewPrinter(stdout)
+	printer := actors.NewPrinter(stdout, nil) // nil: stdout is not buffered, nothing to flush
 	queue := hub.Attach("printer", 64)
 
 	ctx := context.Background()

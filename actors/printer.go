@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 
@@ -10,43 +11,75 @@ import (
 
 // Printer is the sink that prints every trade as one log record, in whatever
 // format its logger writes: tint text for a terminal, or JSON lines for jq.
+//
+// When its logger writes to a buffer (an Output), the printer flushes it each
+// time its queue is empty after a record: a quiet feed shows each trade at
+// once, and a burst, which keeps the queue full, goes out in a few large
+// writes rather than one write system call a trade.
 type Printer struct {
 	log     *slog.Logger
+	flush   func() error
 	printed atomic.Uint64
 }
 
 var _ Sink = (*Printer)(nil)
 
-// NewPrinter returns a printer that writes to log, which should write to stdout.
-func NewPrinter(log *slog.Logger) *Printer {
-	return &Printer{log: log}
+// NewPrinter returns a printer that writes to log, which should write to
+// stdout. flush makes what log has written visible, typically Output.Flush of
+// the Output under log's handler; nil means log writes straight through.
+func NewPrinter(log *slog.Logger, flush func() error) *Printer {
+	if flush == nil {
+		flush = func() error { return nil }
+	}
+	return &Printer{log: log, flush: flush}
 }
 
-// Run prints every trade from in as an info record "trade" with the keys id,
-// markup, price, can_join, status, item and stattrak, in that order. Markup and
+// Run prints every trade from in with LogTrade: an info record "trade" with the
+// keys id, markup, price, can_join, status, item and stattrak, in that order. Markup and
 // price are logged as the float64 the parser read, so they print as the feed
-// sent them (11.98, not 11.980000000000002). Run returns nil once in is closed
-// and everything taken from it is printed, or ctx.Err() when ctx ends first.
+// sent them (11.98, not 11.980000000000002). It flushes whenever in is empty
+// after a record, and before it returns.
+//
+// Run returns nil once in is closed and everything taken from it is printed
+// and flushed, or ctx.Err() when ctx ends first (after flushing what it
+// printed). A flush that fails (stdout is gone) ends Run with that error.
 func (p *Printer) Run(ctx context.Context, in <-chan messages.Trade) error {
 	for {
 		select {
 		case <-ctx.Done():
+			if err := p.flush(); err != nil {
+				return fmt.Errorf("print trades: %w", err)
+			}
 			return ctx.Err()
 		case t, ok := <-in:
 			if !ok {
+				if err := p.flush(); err != nil {
+					return fmt.Errorf("print trades: %w", err)
+				}
 				return nil
 			}
-			p.log.LogAttrs(ctx, slog.LevelInfo, "trade",
-				slog.String("id", t.ID),
-				slog.Float64("markup", t.MarkupPercent),
-				slog.Float64("price", t.TotalValue),
-				slog.Bool("can_join", t.CanJoin),
-				slog.String("status", t.Status),
-				slog.String("item", t.MarketName),
-				slog.Bool("stattrak", t.StatTrak))
+			LogTrade(ctx, p.log, t)
 			p.printed.Add(1)
+			if len(in) == 0 {
+				if err := p.flush(); err != nil {
+					return fmt.Errorf("print trades: %w", err)
+				}
+			}
 		}
 	}
+}
+
+// LogTrade writes t to log as the printer does: an info record "trade" with the
+// keys id, markup, price, can_join, status, item and stattrak, in that order.
+func LogTrade(ctx context.Context, log *slog.Logger, t messages.Trade) {
+	log.LogAttrs(ctx, slog.LevelInfo, "trade",
+		slog.String("id", t.ID),
+		slog.Float64("markup", t.MarkupPercent),
+		slog.Float64("price", t.TotalValue),
+		slog.Bool("can_join", t.CanJoin),
+		slog.String("status", t.Status),
+		slog.String("item", t.MarketName),
+		slog.Bool("stattrak", t.StatTrak))
 }
 
 // Printed returns how many trades Run has printed so far. It is safe to call

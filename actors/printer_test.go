@@ -50,7 +50,7 @@ var printerTrades = []messages.Trade{
 func printerPrint(t *testing.T, h func(*bytes.Buffer) slog.Handler, trades []messages.Trade) string {
 	t.Helper()
 	var out bytes.Buffer
-	p := NewPrinter(slog.New(h(&out)))
+	p := NewPrinter(slog.New(h(&out)), nil)
 	in := make(chan messages.Trade, len(trades))
 	for _, tr := range trades {
 		in <- tr
@@ -145,7 +145,7 @@ func TestPrinterText(t *testing.T) {
 func TestPrinterRunReturnsCtxErrWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	p := NewPrinter(slog.New(slog.DiscardHandler))
+	p := NewPrinter(slog.New(slog.DiscardHandler), nil)
 	if err := p.Run(ctx, make(chan messages.Trade)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run() = %v, want context.Canceled", err)
 	}

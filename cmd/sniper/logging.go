@@ -33,8 +33,12 @@ func newHandler(format string, level slog.Level, w io.Writer) slog.Handler {
 	})
 }
 
-// isTerminal reports whether w is a character device, such as a terminal.
+// isTerminal reports whether w, or the writer it buffers (an actors.Output),
+// is a character device, such as a terminal.
 func isTerminal(w io.Writer) bool {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap()
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -100,7 +100,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logs, trades := newLoggers(cfg.LogFormat, cfg.LogLevel, stdout, stderr)
+	// Trades are buffered so that a burst costs a few writes; the printer
+	// flushes whenever its queue is empty, so each trade still shows at once.
+	out := actors.NewOutput(stdout, 0)
+	defer out.Flush()
+	logs, trades := newLoggers(cfg.LogFormat, cfg.LogLevel, out, stderr)
 
 	var demo *fakeroll.Server
 	if cfg.Demo {
@@ -116,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logs.InfoContext(ctx, "starting", "config", cfg)
 
-	p, err := newPipeline(cfg, logs, trades)
+	p, err := newPipeline(cfg, logs, trades, out.Flush)
 	if err != nil {
 		return err
 	}

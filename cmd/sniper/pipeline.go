@@ -50,9 +50,11 @@ type pipeline struct {
 	started time.Time // when newPipeline built it
 }
 
-// newPipeline builds every actor for cfg. It starts nothing. It fails, with a
-// *ConfigError, only when the whitelist file cannot be read or is invalid.
-func newPipeline(cfg Config, logs, trades *slog.Logger) (*pipeline, error) {
+// newPipeline builds every actor for cfg. It starts nothing. flush makes what
+// trades has written visible (the Output under it); nil if it is unbuffered.
+// It fails, with a *ConfigError, only when the whitelist file cannot be read
+// or is invalid.
+func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) (*pipeline, error) {
 	conn := actors.NewConn(actors.ConnConfig{
 		URL:            cfg.URL,
 		Session:        cfg.Session,
@@ -74,7 +76,7 @@ func newPipeline(cfg Config, logs, trades *slog.Logger) (*pipeline, error) {
 		conn:    conn,
 		parser:  parser,
 		hub:     actors.NewHub(parser.Out(), logs.With("actor", "hub")),
-		printer: actors.NewPrinter(trades),
+		printer: actors.NewPrinter(trades, flush),
 		log:     logs,
 		started: time.Now(),
 	}
@@ -83,7 +85,7 @@ func newPipeline(cfg Config, logs, trades *slog.Logger) (*pipeline, error) {
 		return nil, err
 	}
 	if list != nil {
-		p.addWhitelist(cfg, list, logs, trades)
+		p.addWhitelist(cfg, list, logs, trades, flush)
 	}
 	// Adding a sink is one line here.
 	p.sinks = append(p.sinks, namedSink{"printer", p.printer})
@@ -112,7 +114,7 @@ func loadWhitelist(cfg Config) (*whitelist.List, error) {
 // addWhitelist adds the whitelist sink, first so that it decides before the
 // printer is offered the trade; its reloader when the list comes from a file;
 // and the Discord alerts when a webhook is set.
-func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs, trades *slog.Logger) {
+func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs, trades *slog.Logger, flush func() error) {
 	alerts := 0
 	if cfg.DiscordWebhook != "" {
 		alerts = alertQueue
@@ -121,6 +123,7 @@ func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs, trades *
 		List:   list,
 		Out:    trades,
 		Log:    logs.With("actor", "whitelist"),
+		Flush:  flush,
 		Alerts: alerts,
 	})
 	p.sinks = append(p.sinks, namedSink{"whitelist", p.whitelist})

@@ -259,7 +259,7 @@ func startPipelineArgs(t *testing.T, args func(*fakeroll.Server) []string, setup
 	stdout := newLines()
 	rec, logs := logtest.New()
 	_, trades := newLoggers("json", slog.LevelInfo, stdout, io.Discard)
-	p, err := newPipeline(cfg, logs, trades)
+	p, err := newPipeline(cfg, logs, trades, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

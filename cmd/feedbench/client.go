@@ -1,0 +1,181 @@
+package main
+
+// This file holds the two clients the benchmark compares: the bare loop and
+// the real pipeline.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/messages"
+)
+
+// bareLoop is the baseline: one goroutine that reads a frame with
+// coder/websocket, decodes it with the same actors.ParseFrame and prints each
+// trade's line with the same actors.LogTrade; no channels, no actors. Against
+// it, the pipeline's figures are its overhead alone. It returns the cost of n
+// trades of a burst.
+func bareLoop(ctx context.Context, f *feed, n int, w io.Writer) (cost, error) {
+	ws, _, err := websocket.Dial(ctx, f.url, &websocket.DialOptions{Subprotocols: []string{messages.Subprotocol}})
+	if err != nil {
+		return cost{}, fmt.Errorf("bare loop: dial: %w", err)
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(actors.DefaultReadLimit)
+	if err := bareHandshake(ctx, ws); err != nil {
+		return cost{}, fmt.Errorf("bare loop: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(w, nil))
+	if err := f.send("burst", fmt.Sprint(n)); err != nil {
+		return cost{}, err
+	}
+
+	from := takeSample()
+	var trades []messages.Trade
+	for got := 0; got < n; {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			return cost{}, fmt.Errorf("bare loop: read after %d trades: %w", got, err)
+		}
+		trades, _ = actors.ParseFrame(trades[:0], data, time.Now())
+		for _, t := range trades {
+			actors.LogTrade(ctx, log, t)
+		}
+		got += len(trades)
+	}
+	to := takeSample()
+	feedCPU, err := f.done()
+	if err != nil {
+		return cost{}, err
+	}
+	return costOf(from, to, n, feedCPU), ws.Close(websocket.StatusNormalClosure, "")
+}
+
+// bareHandshake sends connection_init, waits for the ack and subscribes as the
+// program does.
+func bareHandshake(ctx context.Context, ws *websocket.Conn) error {
+	send := func(e messages.Envelope) error {
+		b, _ := json.Marshal(e)
+		return ws.Write(ctx, websocket.MessageText, b)
+	}
+	if err := send(messages.Envelope{Type: messages.TypeConnectionInit}); err != nil {
+		return err
+	}
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("waiting for connection_ack: %w", err)
+		}
+		var e messages.Envelope
+		if json.Unmarshal(data, &e) == nil && e.Type == messages.TypeConnectionAck {
+			break
+		}
+	}
+	payload, _ := json.Marshal(messages.SubCreateTrades.Payload())
+	return send(messages.Envelope{ID: "1", Type: messages.TypeSubscribe, Payload: payload})
+}
+
+// decisionSink stands in for a deciding sink: it notes each trade's time from
+// the frame's receipt to the moment it handles it.
+type decisionSink struct {
+	latency []time.Duration // preallocated; only Run appends
+	seen    atomic.Int64
+}
+
+func (s *decisionSink) Run(ctx context.Context, in <-chan messages.Trade) error {
+	for t := range in {
+		s.latency = append(s.latency, time.Since(t.ReceivedAt))
+		s.seen.Add(1)
+	}
+	return nil
+}
+
+// pipelineResult is what one run of the pipeline measured.
+type pipelineResult struct {
+	cost    cost
+	latency []time.Duration   // frame to decision, one a trade the decision sink saw
+	dropped map[string]uint64 // trades the hub dropped, by sink
+	writes  int64             // writes to the output
+}
+
+// runPipeline runs the real pipeline (conn → parser → hub → printer, decision
+// sink) against the feed while it runs command ("burst N" or "rate R D") for
+// n trades, and returns once all of them are handled. Each sink's queue holds
+// queue trades.
+func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int) (pipelineResult, error) {
+	quiet := slog.New(slog.DiscardHandler)
+	conn := actors.NewConn(actors.ConnConfig{URL: f.url}, quiet)
+	parser := actors.NewParser(conn.Out(), quiet)
+	hub := actors.NewHub(parser.Out(), quiet)
+	var w countingWriter
+	out := actors.NewOutput(&w, 0)
+	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out, nil)), out.Flush)
+	decision := &decisionSink{latency: make([]time.Duration, 0, n)}
+	sinks := []struct {
+		name string
+		sink actors.Sink
+	}{
+		{"printer", printer},
+		{"decision", decision},
+		// WHITELIST: add {"whitelist", actors.NewWhitelist(...)} here once it
+		// lands, matching against a whitelist of the size a trader keeps.
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	connCtx, stopConn := context.WithCancel(gctx)
+	defer stopConn()
+	for _, s := range sinks {
+		in := hub.Attach(s.name, queue)
+		g.Go(func() error { return s.sink.Run(gctx, in) })
+	}
+	g.Go(func() error { return hub.Run(gctx) })
+	g.Go(func() error { return parser.Run(gctx) })
+	g.Go(func() error { return conn.Run(connCtx) })
+
+	if err := f.send(command, args); err != nil {
+		return pipelineResult{}, err
+	}
+	from := takeSample()
+	// Wait, checking every millisecond (a thousand wake-ups a second against
+	// tens of thousands of trades), until the parser has handed on every trade.
+	tick := time.NewTicker(time.Millisecond)
+	for parser.Stats().Trades < uint64(n) {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			tick.Stop()
+			return pipelineResult{}, fmt.Errorf("pipeline: %d of %d trades: %w", parser.Stats().Trades, n, ctx.Err())
+		}
+	}
+	tick.Stop()
+	stopConn() // the rest drains through closed channels
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return pipelineResult{}, err
+	}
+	to := takeSample()
+	feedCPU, err := f.done()
+	if err != nil {
+		return pipelineResult{}, err
+	}
+	res := pipelineResult{cost: costOf(from, to, n, feedCPU), latency: decision.latency, writes: w.writes.Load(),
+		dropped: map[string]uint64{}}
+	for _, s := range hub.Stats() {
+		if s.Dropped > 0 {
+			res.dropped[s.Name] = s.Dropped
+		}
+	}
+	if got := printer.Printed(); got+res.dropped["printer"] < uint64(n) {
+		return res, fmt.Errorf("pipeline: printed %d of %d trades", got, n)
+	}
+	return res, nil
+}

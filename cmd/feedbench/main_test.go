@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// The benchmark starts its own binary again as the feed: under go test,
+	// that binary is this test binary.
+	if os.Getenv(roleEnv) == "server" {
+		main()
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// A small run prints every figure and the verdicts, from a real feed process.
+func TestRunPrintsEveryFigure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a hang, not a timing
+	defer cancel()
+	var out bytes.Buffer
+	args := []string{"-trades", "2000", "-runs", "1", "-rates", "200,1000", "-rate-time", "200ms"}
+	if err := run(ctx, args, &out); err != nil {
+		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
+	}
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^bare loop +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.000 +[\d.]+$`),
+		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +0\.\d+ +[\d.]+$`),
+		regexp.MustCompile(`pipeline / bare loop: CPU [\d.]+× \(target ≤ 1\.3×: (met|MISSED)\)`),
+		regexp.MustCompile(`(?m)^ +200 +40 +\S+ +\S+ +\S+ +\S+$`),
+		regexp.MustCompile(`(?m)^ +1000 +200 +\S+ +\S+ +\S+ +\S+ +p99 target ≤ 50µs: (met|MISSED)$`),
+	}
+	for _, re := range want {
+		if !re.MatchString(out.String()) {
+			t.Errorf("output lacks %v:\n%s", re, out.String())
+		}
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    config
+		wantErr string
+	}{
+		{nil, config{trades: 100_000, runs: 3, rates: []int{100, 1000, 10000}, rateTime: 3 * time.Second, queue: 100_000}, ""},
+		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, queue: quickTrades}, ""},
+		{[]string{"-rates", "5, 50", "-queue", "1024"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: 3 * time.Second, queue: 1024}, ""},
+		{[]string{"-rates", "fast"}, config{}, "want positive whole numbers"},
+		{[]string{"-runs", "0"}, config{}, "must be positive"},
+	}
+	for _, tt := range tests {
+		got, err := parseFlags(tt.args, io.Discard)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseFlags(%q) error = %v, want one containing %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("parseFlags(%q) = %v", tt.args, err)
+			continue
+		}
+		if got.trades != tt.want.trades || got.runs != tt.want.runs || got.rateTime != tt.want.rateTime || got.queue != tt.want.queue || !slices.Equal(got.rates, tt.want.rates) {
+			t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, got, tt.want)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	sorted := make([]time.Duration, 1000)
+	for i := range sorted {
+		sorted[i] = time.Duration(i+1) * time.Microsecond
+	}
+	tests := []struct {
+		p    float64
+		want time.Duration
+	}{
+		{50, 500 * time.Microsecond},
+		{99, 990 * time.Microsecond},
+		{99.9, 999 * time.Microsecond},
+		{100, 1000 * time.Microsecond},
+	}
+	for _, tt := range tests {
+		if got := percentile(sorted, tt.p); got != tt.want {
+			t.Errorf("percentile(1..1000 µs, %v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if got := percentile(nil, 50); got != 0 {
+		t.Errorf("percentile(nil) = %v, want 0", got)
+	}
+}

@@ -1,0 +1,168 @@
+package main
+
+// This file holds the feed's side of the benchmark: the fake server, run as a
+// child process so that its CPU is not the client's.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rollsniper/rollsniper/internal/fakeroll"
+)
+
+// roleEnv names the environment variable that makes the benchmark's own
+// binary run as the feed.
+const roleEnv = "FEEDBENCH_ROLE"
+
+// benchEpoch is when every benchmark trade was created: fixed, so that each run
+// sends the very same bytes.
+var benchEpoch = time.Date(2026, 1, 2, 19, 37, 45, 0, time.UTC)
+
+// batchSize is the size of the createTrades batch that starts at trade i:
+// one to four trades, in turn, as the real feed batches a busy second.
+func batchSize(i int) int { return 1 + i%4 }
+
+// serve is the feed process: it starts a fake feed on loopback, prints its
+// URL, then obeys one command a line from in, answering each on out:
+//
+//	burst SESSIONS N     wait until SESSIONS sessions have subscribed, then
+//	                     publish N trades in batches of one to four, at once
+//	rate SESSIONS R D    likewise, then one trade a frame at R a second for D
+//
+// Each answer is "done CPU_NS", the process's user+sys CPU time the command
+// took. serve returns when in ends.
+func serve(in io.Reader, out io.Writer, trades int) error {
+	srv, err := fakeroll.Start(fakeroll.Options{})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	gen := fakeroll.NewGenerator(1)
+	pool := make([]fakeroll.Trade, trades)
+	for i := range pool {
+		pool[i] = gen.Next(benchEpoch)
+	}
+	fmt.Fprintln(out, srv.URL())
+
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 3 {
+			return fmt.Errorf("feed: bad command %q", sc.Text())
+		}
+		sessions, _ := strconv.Atoi(f[1])
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := srv.WaitSubscribed(ctx, sessions)
+		cancel()
+		if err != nil {
+			return err
+		}
+		cpu := cpuTime()
+		switch f[0] {
+		case "burst":
+			n, _ := strconv.Atoi(f[2])
+			for i := 0; i < n; {
+				size := min(batchSize(i), n-i)
+				srv.Publish(pool[i%len(pool) : i%len(pool)+size]...)
+				i += size
+			}
+		case "rate":
+			if len(f) < 4 {
+				return fmt.Errorf("feed: bad command %q", sc.Text())
+			}
+			rate, _ := strconv.Atoi(f[2])
+			d, _ := time.ParseDuration(f[3])
+			paced(srv, pool, rate, d)
+		default:
+			return fmt.Errorf("feed: unknown command %q", f[0])
+		}
+		fmt.Fprintf(out, "done %d\n", (cpuTime() - cpu).Nanoseconds())
+	}
+	return sc.Err()
+}
+
+// paced publishes one trade a frame at rate a second for d: each at its
+// appointed time, or at once when the feed has fallen behind.
+func paced(srv *fakeroll.Server, pool []fakeroll.Trade, rate int, d time.Duration) {
+	n := int(int64(rate) * int64(d) / int64(time.Second))
+	period := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := range n {
+		if wait := time.Until(start.Add(time.Duration(i) * period)); wait > 0 {
+			time.Sleep(wait)
+		}
+		srv.Publish(pool[i%len(pool)])
+	}
+}
+
+// feed is the feed process as the client sees it.
+type feed struct {
+	cmd      *exec.Cmd
+	in       io.WriteCloser
+	out      *bufio.Scanner
+	url      string
+	sessions int // sessions the client has opened so far
+}
+
+// startFeed starts this binary again as the feed, holding n trades.
+func startFeed(n int) (*feed, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "-trades", strconv.Itoa(n))
+	cmd.Env = append(os.Environ(), roleEnv+"=server")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the feed process: %w", err)
+	}
+	f := &feed{cmd: cmd, in: in, out: bufio.NewScanner(stdout)}
+	if !f.out.Scan() {
+		f.close()
+		return nil, fmt.Errorf("the feed process printed no URL: %v", f.out.Err())
+	}
+	f.url = f.out.Text()
+	return f, nil
+}
+
+// send asks the feed to run command with args once the client's next session
+// has subscribed. It does not wait: done does.
+func (f *feed) send(command, args string) error {
+	f.sessions++
+	_, err := fmt.Fprintf(f.in, "%s %d %s\n", command, f.sessions, args)
+	return err
+}
+
+// done waits for the feed to finish the last command and returns the CPU time
+// the feed spent on it.
+func (f *feed) done() (time.Duration, error) {
+	if !f.out.Scan() {
+		return 0, fmt.Errorf("the feed process stopped: %v", f.out.Err())
+	}
+	var ns int64
+	if _, err := fmt.Sscanf(f.out.Text(), "done %d", &ns); err != nil {
+		return 0, fmt.Errorf("feed answered %q: %w", f.out.Text(), err)
+	}
+	return time.Duration(ns), nil
+}
+
+// close ends the feed process and waits for it.
+func (f *feed) close() error {
+	f.in.Close()
+	return f.cmd.Wait()
+}
