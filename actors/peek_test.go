@@ -16,7 +16,10 @@ func TestPeekEnvelope(t *testing.T) {
 	}{
 		{`{"type":"connection_ack"}`, envelope{typ: "connection_ack", ok: true}},
 		{` {"type" : "ping", "payload": {}} `, envelope{typ: "ping", ok: true}},
-		{`{"id":"1","type":"next","payload":{"data":{"type":"not me","id":"nor me"}}}`, envelope{typ: "next", id: "1", ok: true}},
+		{`{"id":"1","type":"next","payload":{"data":{"type":"not me","id":"nor me"}}}`, envelope{typ: "next", id: "1", ok: true, partial: true}},
+		{`{"type":"next","payload":{"data":{"type":"not me"}},"id":"1"}`, envelope{typ: "next", ok: true, partial: true}},
+		{`{"type":"next","payload":{"broken`, envelope{typ: "next", ok: true, partial: true}}, // the parser's to report
+		{`{"payload":{"data":{"type":"not me"}},"type":"next"}`, envelope{typ: "next", ok: true, partial: true}},
 		{`{"payload":[{"type":"x"}],"type":"error","id":"1"}`, envelope{typ: "error", id: "1", ok: true}},
 		{`{"TYPE":"complete","Id":"1"}`, envelope{typ: "complete", id: "1", ok: true}},
 		{`{"type":"pi\u006eg"}`, envelope{typ: "ping", ok: true}},
@@ -65,6 +68,14 @@ func FuzzPeekEnvelope(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got := peekEnvelope(data)
+		if got.partial {
+			// A next stops the peek early: the frame goes to the parser,
+			// which reads it whole. Its type key must really say next.
+			if got.typ != "next" || !bytes.Contains(data, []byte(`"next"`)) {
+				t.Fatalf("peekEnvelope(%q) = %+v: partial, but not a next", data, got)
+			}
+			return
+		}
 		// Unlike encoding/json, the scanner refuses invalid UTF-8, as ParseFrame
 		// does: such a frame goes to the parser, which reports it.
 		var obj map[string]json.RawMessage
