@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/whitelist"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -85,15 +86,22 @@ func bareHandshake(ctx context.Context, ws *websocket.Conn) error {
 	return send(messages.Envelope{ID: "1", Type: messages.TypeSubscribe, Payload: payload})
 }
 
-// decisionSink stands in for a deciding sink: it notes each trade's time from
-// the frame's receipt to the moment it handles it.
+// decisionSink is the whitelist's decision in a sink of its own: it matches
+// each trade against the demo whitelist (whitelist.List.Match, what the
+// whitelist sink does before it prints a match) and notes the time from the
+// frame's receipt to the decision.
 type decisionSink struct {
+	list    *whitelist.List
 	latency []time.Duration // preallocated; only Run appends
+	matched int             // trades that matched; only Run counts
 	seen    atomic.Int64
 }
 
 func (s *decisionSink) Run(ctx context.Context, in <-chan messages.Trade) error {
 	for t := range in {
+		if _, reason := s.list.Match(&t); reason == whitelist.Matched {
+			s.matched++
+		}
 		s.latency = append(s.latency, time.Since(t.ReceivedAt))
 		s.seen.Add(1)
 	}
@@ -108,8 +116,8 @@ type pipelineResult struct {
 	writes  int64             // writes to the output
 }
 
-// runPipeline runs the real pipeline (conn → parser → hub → printer, decision
-// sink) against the feed while it runs command ("burst N" or "rate R D") for
+// runPipeline runs the real pipeline (conn → parser → hub → printer, the
+// whitelist's decision) against the feed while it runs command ("burst N" or "rate R D") for
 // n trades, and returns once all of them are handled. Each sink's queue holds
 // queue trades.
 func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int) (pipelineResult, error) {
@@ -120,15 +128,13 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	var w countingWriter
 	out := actors.NewOutput(&w, 0)
 	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out, nil)), out.Flush)
-	decision := &decisionSink{latency: make([]time.Duration, 0, n)}
+	decision := &decisionSink{list: whitelist.Demo(), latency: make([]time.Duration, 0, n)}
 	sinks := []struct {
 		name string
 		sink actors.Sink
 	}{
 		{"printer", printer},
-		{"decision", decision},
-		// WHITELIST: add {"whitelist", actors.NewWhitelist(...)} here once it
-		// lands, matching against a whitelist of the size a trader keeps.
+		{"whitelist", decision},
 	}
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -24,10 +24,18 @@ const sinkQueue = 1024
 // alert sink is stuck, and then the whitelist drops and counts.
 const alertQueue = 64
 
-// namedSink is a sink and the name its queue is counted and logged under.
+// whitelistQueue is the whitelist's queue capacity. A trade the whitelist
+// never sees is a match the trader never hears of, so its queue holds about
+// 150 ms of a 100,000-trade-a-second burst, which it decides in well under
+// that (a trade is about 200 bytes: 3 MiB at most).
+const whitelistQueue = 16384
+
+// namedSink is a sink, the name its queue is counted and logged under, and
+// its queue's capacity (0: sinkQueue).
 type namedSink struct {
-	name string
-	sink actors.Sink
+	name  string
+	sink  actors.Sink
+	queue int
 }
 
 // pipeline is the whole actor graph: conn → parser → hub → sinks.
@@ -88,7 +96,7 @@ func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) (*pi
 		p.addWhitelist(cfg, list, logs, trades, flush)
 	}
 	// Adding a sink is one line here.
-	p.sinks = append(p.sinks, namedSink{"printer", p.printer})
+	p.sinks = append(p.sinks, namedSink{"printer", p.printer, sinkQueue})
 	return p, nil
 }
 
@@ -126,7 +134,7 @@ func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs, trades *
 		Flush:  flush,
 		Alerts: alerts,
 	})
-	p.sinks = append(p.sinks, namedSink{"whitelist", p.whitelist})
+	p.sinks = append(p.sinks, namedSink{"whitelist", p.whitelist, whitelistQueue})
 	logs.Info("whitelist loaded", slog.String("file", cmp.Or(cfg.Whitelist, "built-in demo")), slog.Int("entries", list.Len()))
 
 	if cfg.Whitelist != "" {
@@ -166,7 +174,7 @@ func (p *pipeline) run(ctx context.Context) error {
 	defer context.AfterFunc(ctx, stopConn)()
 
 	for _, s := range p.sinks {
-		in := p.hub.Attach(s.name, sinkQueue)
+		in := p.hub.Attach(s.name, cmp.Or(s.queue, sinkQueue))
 		g.Go(func() error { return s.sink.Run(gctx, in) })
 	}
 	for _, run := range p.alerts {

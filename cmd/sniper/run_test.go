@@ -264,7 +264,7 @@ func startPipelineArgs(t *testing.T, args func(*fakeroll.Server) []string, setup
 		t.Fatal(err)
 	}
 	tp := &testPipeline{pipeline: p, srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
-	tp.sinks = append(tp.sinks, namedSink{"recorder", tp.seen})
+	tp.sinks = append(tp.sinks, namedSink{"recorder", tp.seen, 0})
 	for _, f := range setup {
 		f(tp)
 	}
