@@ -47,7 +47,9 @@ type SinkStats struct {
 }
 
 // NewHub returns a hub that reads trades from in and logs to log. It starts
-// nothing: attach the sinks, then call Run.
+// nothing: attach the sinks, then call Run, or hand the hub to
+// Parser.RunInto (in may then be nil), which fans out on the parser's own
+// goroutine.
 func NewHub(in <-chan messages.Trade, log *slog.Logger) *Hub {
 	return &Hub{in: in, log: log}
 }
@@ -73,14 +75,8 @@ func (h *Hub) Attach(name string, capacity int) <-chan messages.Trade {
 // only. When in closes, Run closes every queue and returns nil; when ctx ends, it
 // closes every queue and returns ctx.Err(). Run must be called once.
 func (h *Hub) Run(ctx context.Context) error {
-	if h.started.Swap(true) {
-		panic("actors: Hub.Run called twice")
-	}
-	defer func() {
-		for _, q := range h.queues {
-			close(q.ch)
-		}
-	}()
+	h.start()
+	defer h.closeQueues()
 	for {
 		select {
 		case <-ctx.Done():
@@ -91,6 +87,20 @@ func (h *Hub) Run(ctx context.Context) error {
 			}
 			h.fanOut(ctx, t)
 		}
+	}
+}
+
+// start marks the hub as running: no more Attach, and no second run.
+func (h *Hub) start() {
+	if h.started.Swap(true) {
+		panic("actors: Hub run twice (Run or Parser.RunInto)")
+	}
+}
+
+// closeQueues closes every sink's queue: the sinks drain them and return.
+func (h *Hub) closeQueues() {
+	for _, q := range h.queues {
+		close(q.ch)
 	}
 }
 

@@ -72,6 +72,35 @@ func (p *Parser) Stats() ParserStats {
 // closed and drained, or ctx.Err() if ctx ends first; either way it closes Out.
 func (p *Parser) Run(ctx context.Context) error {
 	defer close(p.out)
+	return p.run(ctx, func(t messages.Trade) bool {
+		select {
+		case p.out <- t:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+}
+
+// RunInto is Run with the fan-out on the parser's own goroutine: each trade is
+// offered to every queue of h (which never blocks: a full queue drops for its
+// sink only) instead of being sent on Out for h.Run to read. That is one
+// goroutine hand-off fewer between the socket and the sinks, which is most of
+// the time from a frame's receipt to a decision. h must not be Run. RunInto
+// returns as Run does, and closes h's queues (not Out) when it returns.
+func (p *Parser) RunInto(ctx context.Context, h *Hub) error {
+	h.start()
+	defer h.closeQueues()
+	return p.run(ctx, func(t messages.Trade) bool {
+		h.fanOut(ctx, t)
+		return true
+	})
+}
+
+// run decodes every frame from in and hands its trades to emit, in order,
+// until in is closed (nil), ctx ends, or emit reports that ctx ended
+// (ctx.Err()).
+func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error {
 	var trades []messages.Trade
 	for {
 		var f messages.Frame
@@ -91,12 +120,10 @@ func (p *Parser) Run(ctx context.Context) error {
 			p.report(ctx, f, err)
 		}
 		for _, t := range trades {
-			select {
-			case p.out <- t:
-				p.trades.Add(1)
-			case <-ctx.Done():
+			if !emit(t) {
 				return ctx.Err()
 			}
+			p.trades.Add(1)
 		}
 		clear(trades) // let the strings go while the slice waits for the next frame
 	}

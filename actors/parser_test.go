@@ -725,3 +725,67 @@ func TestParserRunStopsOnCancelWhileSending(t *testing.T) {
 		t.Errorf("Stats = %+v, want 1 frame, 1 trade sent", s)
 	}
 }
+
+// RunInto fans out on the parser's goroutine: every trade reaches every queue
+// in order, stats and latency count as with Hub.Run, and the queues close when
+// the input does.
+func TestParserRunIntoHub(t *testing.T) {
+	_, log := logtest.New()
+	in := make(chan messages.Frame, 4)
+	p := NewParser(in, log)
+	h := NewHub(nil, log)
+	a, b := h.Attach("a", 8), h.Attach("b", 1)
+	done := make(chan error, 1)
+	go func() { done <- p.RunInto(t.Context(), h) }()
+
+	at := time.Now()
+	in <- messages.Frame{Data: parserFixture(t, "createTrades_batch.json"), ReceivedAt: at}
+	in <- messages.Frame{Data: parserFixture(t, "createTrade_stickers.json"), ReceivedAt: at}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatalf("RunInto = %v, want nil once in is closed", err)
+	}
+	var gotA, gotB []string
+	for tr := range a { // closed by RunInto
+		gotA = append(gotA, tr.ID)
+	}
+	for tr := range b {
+		gotB = append(gotB, tr.ID)
+	}
+	want := []string{parserAquamarine.ID, parserBowie.ID, parserAquamarine.ID}
+	if !slices.Equal(gotA, want) || !slices.Equal(gotB, want[:1]) {
+		t.Errorf("queues got %v and %v, want %v and the first only (b holds one)", gotA, gotB, want)
+	}
+	if s := p.Stats(); s.Trades != 3 || s.Frames != 2 {
+		t.Errorf("parser stats %+v, want 2 frames, 3 trades", s)
+	}
+	if s := h.Stats(); s[1].Dropped != 2 || s[0].Delivered != 3 {
+		t.Errorf("hub stats %+v, want a's 3 delivered and b's 2 dropped", s)
+	}
+	if l := h.Latency(); l.Count != 3 {
+		t.Errorf("latency observed %d times, want once a trade", l.Count)
+	}
+}
+
+func TestParserRunIntoStopsOnCancel(t *testing.T) {
+	_, log := logtest.New()
+	p := NewParser(make(chan messages.Frame), log)
+	h := NewHub(nil, log)
+	q := h.Attach("q", 1)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.RunInto(ctx, h) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunInto = %v, want context.Canceled", err)
+	}
+	if _, open := <-q; open {
+		t.Error("the queue is still open after RunInto returned")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Run after RunInto did not panic")
+		}
+	}()
+	h.Run(ctx)
+}

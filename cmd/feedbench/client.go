@@ -124,7 +124,7 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	quiet := slog.New(slog.DiscardHandler)
 	conn := actors.NewConn(actors.ConnConfig{URL: f.url}, quiet)
 	parser := actors.NewParser(conn.Out(), quiet)
-	hub := actors.NewHub(parser.Out(), quiet)
+	hub := actors.NewHub(nil, quiet)
 	var w countingWriter
 	out := actors.NewOutput(&w, 0)
 	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out, nil)), out.Flush)
@@ -144,8 +144,7 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		in := hub.Attach(s.name, queue)
 		g.Go(func() error { return s.sink.Run(gctx, in) })
 	}
-	g.Go(func() error { return hub.Run(gctx) })
-	g.Go(func() error { return parser.Run(gctx) })
+	g.Go(func() error { return parser.RunInto(gctx, hub) })
 	g.Go(func() error { return conn.Run(connCtx) })
 
 	if err := f.send(command, args); err != nil {

@@ -83,7 +83,7 @@ func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) (*pi
 	p := &pipeline{
 		conn:    conn,
 		parser:  parser,
-		hub:     actors.NewHub(parser.Out(), logs.With("actor", "hub")),
+		hub:     actors.NewHub(nil, logs.With("actor", "hub")),
 		printer: actors.NewPrinter(trades, flush),
 		log:     logs,
 		started: time.Now(),
@@ -180,8 +180,9 @@ func (p *pipeline) run(ctx context.Context) error {
 	for _, run := range p.alerts {
 		g.Go(func() error { return run(gctx) })
 	}
-	g.Go(func() error { return p.hub.Run(gctx) })
-	g.Go(func() error { return p.parser.Run(gctx) })
+	// The parser fans out on its own goroutine: one hand-off fewer between
+	// the socket and the sinks (see Parser.RunInto).
+	g.Go(func() error { return p.parser.RunInto(gctx, p.hub) })
 	g.Go(func() error { return p.conn.Run(connCtx) })
 	for _, run := range p.extra {
 		g.Go(func() error { return run(connCtx) })
