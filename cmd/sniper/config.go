@@ -18,6 +18,7 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -432,6 +433,9 @@ func parseWebhook(s string) (string, error) {
 	case strings.EqualFold(u.Scheme, "http") && isLoopback(u.Hostname()):
 	default:
 		return "", errors.New("must start with https://: copy the whole webhook URL from Discord")
+	}
+	if err := actors.ValidateDiscordWebhook(s); err != nil {
+		return "", err
 	}
 	return s, nil
 }

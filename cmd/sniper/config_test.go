@@ -245,6 +245,8 @@ func TestParseConfigProblems(t *testing.T) {
 			[]string{`-discord-webhook (ROLL_DISCORD_WEBHOOK): must start with https://`}},
 		{"webhook not a URL", sources{env: map[string]string{"ROLL_DISCORD_WEBHOOK": testToken, "ROLL_WHITELIST": "w"}},
 			[]string{`-discord-webhook (ROLL_DISCORD_WEBHOOK) from the environment: not a URL: copy the whole webhook URL from Discord`}},
+		{"webhook without a path", sources{args: []string{"-discord-webhook", "https://discord.com", "-whitelist", "w"}},
+			[]string{`-discord-webhook (ROLL_DISCORD_WEBHOOK): the Discord webhook URL has no path`}},
 		{"webhook without whitelist", sources{args: []string{"-discord-webhook", testWebhook}},
 			[]string{`-discord-webhook (ROLL_DISCORD_WEBHOOK) is set but -whitelist (ROLL_WHITELIST) is not`}},
 		{"unknown flag", sources{args: []string{"-sesion", "x"}},
