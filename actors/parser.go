@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/lmittmann/tint"
 	"github.com/rollsniper/rollsniper/messages"
@@ -18,6 +19,15 @@ const parserOutSize = 1024
 // parserDebugPrefix is how much of a skipped frame is logged, at debug level only.
 const parserDebugPrefix = 120
 
+// A feed that sends nothing but garbage must not fill a small server's disk:
+// the parser logs at most parserWarnBurst warnings per parserWarnWindow, then
+// counts the rest and says how many it left out in the next warning it logs.
+// Every problem is still counted in Stats (and so in the metrics).
+const (
+	parserWarnBurst  = 20
+	parserWarnWindow = time.Minute
+)
+
 // Parser turns frames into trades with ParseFrame. It is one long-lived actor:
 // it keeps running, and counting, across the connection's sessions.
 type Parser struct {
@@ -28,6 +38,32 @@ type Parser struct {
 	frames  atomic.Uint64
 	trades  atomic.Uint64
 	skipped [len(parseKinds)]atomic.Uint64
+
+	// warns limits the warnings; only Run's goroutine touches it.
+	warns warnLimiter
+	now   func() time.Time // the clock of the limiter; tests set it
+}
+
+// warnLimiter lets through burst warnings per window and counts the rest.
+type warnLimiter struct {
+	start      time.Time // the current window's start
+	logged     int       // warnings logged in the window
+	suppressed uint64    // warnings left out since the last one logged
+}
+
+// allow reports whether a warning may be logged at now, and if so how many
+// were left out before it.
+func (l *warnLimiter) allow(now time.Time, burst int, window time.Duration) (ok bool, suppressed uint64) {
+	if now.Sub(l.start) >= window {
+		l.start, l.logged = now, 0
+	}
+	if l.logged >= burst {
+		l.suppressed++
+		return false, 0
+	}
+	l.logged++
+	suppressed, l.suppressed = l.suppressed, 0
+	return true, suppressed
 }
 
 // ParserStats are the parser's counters since it was made.
@@ -48,7 +84,7 @@ func NewParser(in <-chan messages.Frame, log *slog.Logger) *Parser {
 }
 
 func newParser(in <-chan messages.Frame, log *slog.Logger, size int) *Parser {
-	return &Parser{in: in, out: make(chan messages.Trade, size), log: log}
+	return &Parser{in: in, out: make(chan messages.Trade, size), log: log, now: time.Now}
 }
 
 // Out is the parser's output. The parser owns it and closes it when Run returns.
@@ -141,7 +177,14 @@ func (p *Parser) report(ctx context.Context, f messages.Frame, err error) {
 				p.skipped[i].Add(1)
 			}
 		}
+		ok, suppressed := p.warns.allow(p.now(), parserWarnBurst, parserWarnWindow)
+		if !ok {
+			continue
+		}
 		attrs := []slog.Attr{slog.String("kind", string(pe.Kind)), slog.Uint64("session", f.Session), tint.Err(e)}
+		if suppressed > 0 {
+			attrs = append(attrs, slog.Uint64("suppressed", suppressed))
+		}
 		msg := "frame skipped"
 		switch pe.Kind {
 		case ParseInvalidTrade:

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -788,4 +789,45 @@ func TestParserRunIntoStopsOnCancel(t *testing.T) {
 		}
 	}()
 	h.Run(ctx)
+}
+
+// A feed of garbage is counted in full but logged at most parserWarnBurst
+// times a window; the next warning after a quiet spell says how many it left
+// out.
+func TestParserLimitsWarnings(t *testing.T) {
+	rec, log := logtest.New()
+	in := make(chan messages.Frame)
+	p := NewParser(in, log)
+	var clock atomic.Int64 // nanoseconds past parserReceived
+	p.now = func() time.Time { return parserReceived.Add(time.Duration(clock.Load())) }
+	wait := parserStart(t, t.Context(), p)
+
+	const flood = 3 * parserWarnBurst
+	for range flood {
+		in <- messages.Frame{Data: []byte(`{"type":"next","payload":`), ReceivedAt: parserReceived}
+	}
+	// The parser takes the next frame only once it is done with the last: when
+	// this good one is taken, the flood has been handled in the first window.
+	in <- messages.Frame{Data: parserFixture(t, "createTrade_stickers.json"), ReceivedAt: parserReceived}
+	clock.Store(int64(parserWarnWindow))
+	in <- messages.Frame{Data: []byte(`not json`), ReceivedAt: parserReceived}
+	close(in)
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	if got := p.Stats().Skipped[ParseMalformedJSON]; got != flood+1 {
+		t.Errorf("counted %d malformed frames, want every one of %d", got, flood+1)
+	}
+	warns := parserWarnings(rec.Records())
+	if len(warns) != parserWarnBurst+1 {
+		t.Fatalf("%d warnings, want %d in the flood's window and 1 after it:\n%s", len(warns), parserWarnBurst+1, rec.Dump())
+	}
+	last := warns[len(warns)-1]
+	if got, want := last.String("suppressed"), fmt.Sprint(flood-parserWarnBurst); got != want {
+		t.Errorf("the warning after the flood says suppressed=%q, want %s", got, want)
+	}
+	if warns[0].String("suppressed") != "" {
+		t.Errorf("the first warning says suppressed=%q, want none", warns[0].String("suppressed"))
+	}
 }
