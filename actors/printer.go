@@ -72,14 +72,22 @@ func (p *Printer) Run(ctx context.Context, in <-chan messages.Trade) error {
 // LogTrade writes t to log as the printer does: an info record "trade" with the
 // keys id, markup, price, can_join, status, item and stattrak, in that order.
 func LogTrade(ctx context.Context, log *slog.Logger, t messages.Trade) {
-	log.LogAttrs(ctx, slog.LevelInfo, "trade",
+	attrs := tradeAttrs(&t)
+	log.LogAttrs(ctx, slog.LevelInfo, "trade", attrs[:]...)
+}
+
+// tradeAttrs are the keys every record about a trade begins with: the
+// printer's "trade" and the whitelist's "match".
+func tradeAttrs(t *messages.Trade) [7]slog.Attr {
+	return [...]slog.Attr{
 		slog.String("id", t.ID),
 		slog.Float64("markup", t.MarkupPercent),
 		slog.Float64("price", t.TotalValue),
 		slog.Bool("can_join", t.CanJoin),
 		slog.String("status", t.Status),
 		slog.String("item", t.MarketName),
-		slog.Bool("stattrak", t.StatTrak))
+		slog.Bool("stattrak", t.StatTrak),
+	}
 }
 
 // Printed returns how many trades Run has printed so far. It is safe to call

@@ -182,18 +182,12 @@ func (w *Whitelist) decide(ctx context.Context, t *messages.Trade) {
 	}
 	w.matched.Add(1)
 	entry := l.Entry(i).String()
-	w.out.LogAttrs(ctx, slog.LevelInfo, "match",
-		slog.String("id", t.ID),
-		slog.Float64("markup", t.MarkupPercent),
-		slog.Float64("price", t.TotalValue),
-		slog.Bool("can_join", t.CanJoin),
-		slog.String("status", t.Status),
-		slog.String("item", t.MarketName),
-		slog.Bool("stattrak", t.StatTrak),
+	attrs := tradeAttrs(t)
+	w.out.LogAttrs(ctx, slog.LevelInfo, "match", append(attrs[:],
 		slog.String("wear", string(t.Wear)),
 		slog.Bool("souvenir", t.Souvenir),
 		slog.String("entry", entry),
-		slog.Float64("latency_us", float64(decided.Sub(t.ReceivedAt))/float64(time.Microsecond)))
+		slog.Float64("latency_us", float64(decided.Sub(t.ReceivedAt))/float64(time.Microsecond)))...)
 	w.doFlush(ctx)
 	if w.alerts != nil {
 		w.alert(ctx, messages.Match{Trade: *t, Entry: entry, EntryIndex: i, DecidedAt: decided})
