@@ -55,6 +55,18 @@ type ConnConfig struct {
 // DefaultReadLimit is large enough for the biggest realistic batch of trades.
 const DefaultReadLimit = 1 << 20
 
+// frameQueueBytes bounds the memory the frames waiting for the parser can hold
+// when every one is as large as the read limit allows: a hostile feed of
+// oversized-but-allowed frames cannot make the queue take more.
+const frameQueueBytes = 64 << 20
+
+// frameQueue is the capacity of the queue to the parser for a read limit:
+// 1,024 frames (real ones are a few KiB) unless frameQueueBytes says fewer,
+// and never fewer than 16.
+func frameQueue(readLimit int64) int {
+	return int(max(16, min(1024, frameQueueBytes/readLimit)))
+}
+
 // DefaultStaleAfter is how long a subscription may go without a trade before
 // it is replaced: the feed carries about one listing a second.
 const DefaultStaleAfter = 5 * time.Minute
@@ -132,7 +144,7 @@ func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
 		// blocks on sinks (the hub drops for slow sinks), so a full queue only
 		// means a burst larger than the buffer, which the parser clears in
 		// microseconds.
-		out: make(chan messages.Frame, 1024),
+		out: make(chan messages.Frame, frameQueue(cfg.ReadLimit)),
 	}
 }
 

@@ -209,3 +209,22 @@ func TestConnStateString(t *testing.T) {
 		}
 	}
 }
+
+func TestFrameQueueIsBoundedInBytes(t *testing.T) {
+	for _, tt := range []struct {
+		limit int64
+		want  int
+	}{
+		{16 << 10, 1024},       // small frames: the full queue
+		{64 << 10, 1024},       // 64 MiB exactly
+		{DefaultReadLimit, 64}, // 1 MiB frames: 64 MiB at most
+		{256 << 20, 16},        // the largest limit sniper allows: never fewer than 16
+	} {
+		if got := frameQueue(tt.limit); got != tt.want {
+			t.Errorf("frameQueue(%d) = %d, want %d", tt.limit, got, tt.want)
+		}
+		if c := NewConn(ConnConfig{ReadLimit: tt.limit}, nil); cap(c.out) != tt.want {
+			t.Errorf("read limit %d: queue of %d, want %d", tt.limit, cap(c.out), tt.want)
+		}
+	}
+}

@@ -287,6 +287,16 @@ func TestConnShutdownUnsubscribesAndClosesNormally(t *testing.T) {
 func TestConnShutdownKeepsTradesInFlight(t *testing.T) {
 	h := connStart(t, fakeroll.Options{}, nil)
 	h.waitSubscribed(t, 1)
+	// Read Out as the parser does, all along: more trades are in flight than
+	// the queue holds.
+	frames := make(chan [][]byte, 1)
+	go func() {
+		var all [][]byte
+		for f := range h.conn.Out() {
+			all = append(all, f.Data)
+		}
+		frames <- all
+	}()
 	var ids []string
 	for range 200 {
 		tr := h.srv.NewTrade()
@@ -297,8 +307,8 @@ func TestConnShutdownKeepsTradesInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got int
-	for f := range h.conn.Out() {
-		if got < len(ids) && bytes.Contains(f.Data, []byte(ids[got])) {
+	for _, data := range <-frames {
+		if got < len(ids) && bytes.Contains(data, []byte(ids[got])) {
 			got++
 		}
 	}
