@@ -134,7 +134,7 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		sink actors.Sink
 	}{
 		{"printer", printer},
-		{"whitelist", decision},
+		{"whitelist", decision}, // last, as in sniper: see its pipeline.go
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
