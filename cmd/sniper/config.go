@@ -238,8 +238,10 @@ func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
 		where = "the current directory"
 	}
 	fmt.Fprintf(w, `Usage: sniper [flags]
+       sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
 
-sniper watches CSGORoll's live trade feed and reports every listing.
+sniper watches CSGORoll's live trade feed, reports every listing, and with a
+whitelist tells you at once about the ones you want.
 
 Every setting can also come from its environment variable (env NAME below) or
 from a .env file of NAME=value lines in %s. A flag wins over
