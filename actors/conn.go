@@ -675,8 +675,9 @@ type sessionReader struct {
 
 	// run's own: the buffer each message is read into, reused, and the limit
 	// on reading into it.
-	buf     bytes.Buffer
-	limited io.LimitedReader
+	buf        bytes.Buffer
+	limited    io.LimitedReader
+	binarySeen bool // a binary frame was skipped (and said so)
 }
 
 func newSessionReader(c *Conn, ws *websocket.Conn, session uint64, log *slog.Logger) *sessionReader {
@@ -703,7 +704,12 @@ func (r *sessionReader) run(ctx context.Context) error {
 		r.conn.lastFrame.Store(received.UnixNano())
 		r.conn.frames.Add(1)
 		if typ != websocket.MessageText {
-			r.log.WarnContext(ctx, "skipping binary frame", slog.Int("bytes", len(data)))
+			// Once a session: a feed that sends nothing else must not flood
+			// the log. The frames are counted all the same.
+			if !r.binarySeen {
+				r.binarySeen = true
+				r.log.WarnContext(ctx, "skipping binary frames: the feed's messages are text; more this session are skipped without a word", slog.Int("bytes", len(data)))
+			}
 			continue
 		}
 		forward, err := r.handle(ctx, data, received)

@@ -590,3 +590,28 @@ func TestConnOversizeFrameEndsSessionAndReconnects(t *testing.T) {
 	}
 	h.waitSubscribed(t, 2)
 }
+
+// Binary frames, which the real feed never sends, are skipped and counted, and
+// said once a session however many come: a feed of them cannot flood the log.
+func TestConnSkipsBinaryFramesWithOneWarning(t *testing.T) {
+	h := connStart(t, fakeroll.Options{}, nil)
+	h.waitSubscribed(t, 1)
+	for range 50 {
+		h.srv.SendBinary([]byte{0xde, 0xad, 0xbe, 0xef})
+	}
+	tr := h.srv.NewTrade()
+	h.srv.Publish(tr)
+	if f := h.frame(t); !bytes.Contains(f.Data, []byte(tr.ID)) {
+		t.Fatalf("the frame after the binary ones is %q, want the trade", f.Data)
+	}
+	const msg = "skipping binary frames: the feed's messages are text; more this session are skipped without a word"
+	if n := len(h.logs.Matching(msg)); n != 1 {
+		t.Errorf("%d warnings for 50 binary frames, want 1:\n%s", n, h.logs.Dump())
+	}
+	if got := h.conn.Stats().Frames; got < 51 {
+		t.Errorf("counted %d frames, want the 50 binary ones and the trade at least", got)
+	}
+	if len(h.srv.Sessions()) != 1 {
+		t.Error("binary frames ended the session")
+	}
+}

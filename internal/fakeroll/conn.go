@@ -232,12 +232,17 @@ func (c *conn) end(readErr error) {
 // send writes one text message, unless the connection is silenced. It reports
 // whether the message was written.
 func (c *conn) send(ctx context.Context, data []byte) bool {
+	return c.sendAs(ctx, websocket.MessageText, data)
+}
+
+// sendAs writes one message of type typ, unless the connection is silenced.
+func (c *conn) sendAs(ctx context.Context, typ websocket.MessageType, data []byte) bool {
 	if c.net.silent.Load() {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+	if err := c.ws.Write(ctx, typ, data); err != nil {
 		c.log.Debug("write", "err", err)
 		return false
 	}

@@ -2,6 +2,7 @@ package fakeroll
 
 import (
 	"context"
+	"github.com/coder/websocket"
 
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -35,10 +36,20 @@ func (s *Server) Publish(trades ...Trade) int {
 // frames the generator would never make: malformed JSON, missing fields, an
 // errors payload.
 func (s *Server) SendRaw(data []byte) int {
+	return s.sendRaw(websocket.MessageText, data)
+}
+
+// SendBinary is SendRaw with a binary message, which the real feed never
+// sends.
+func (s *Server) SendBinary(data []byte) int {
+	return s.sendRaw(websocket.MessageBinary, data)
+}
+
+func (s *Server) sendRaw(typ websocket.MessageType, data []byte) int {
 	ctx := context.Background()
 	n := 0
 	for _, c := range s.openConns() {
-		if len(c.subscriptions()) > 0 && c.send(ctx, data) {
+		if len(c.subscriptions()) > 0 && c.sendAs(ctx, typ, data) {
 			n++
 		}
 	}
