@@ -9,8 +9,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -186,16 +184,8 @@ func TestShutdownBarrierGivesUp(t *testing.T) {
 // next and anything unknown forwarded. The checked-in corpus is in
 // testdata/fuzz/FuzzSessionReaderHandle.
 func FuzzSessionReaderHandle(f *testing.F) {
-	paths, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*"))
-	if err != nil || len(paths) == 0 {
-		f.Fatalf("no fixtures: %v", err)
-	}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+	for _, file := range parserFixtureFiles(f) {
+		f.Add(file.data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := newTestReader()

@@ -13,7 +13,6 @@ package actors
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,22 +31,18 @@ type parserBenchFrame struct {
 // whole, the .jsonl files line by line.
 func parserBenchFrames(tb testing.TB) []parserBenchFrame {
 	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*"))
-	if err != nil || len(paths) == 0 {
-		tb.Fatalf("no fixtures: %v", err)
-	}
 	var frames []parserBenchFrame
-	for _, p := range paths {
-		name := filepath.Base(p)
+	for _, file := range parserFixtureFiles(tb) {
+		name := file.name
 		switch {
 		case strings.HasSuffix(name, ".jsonl"):
 			for i, line := range parserFixtureLines(tb, name) {
 				frames = append(frames, parserBenchFrame{fmt.Sprintf("%s:%d", strings.TrimSuffix(name, ".jsonl"), i+1), line})
 			}
 		case strings.HasSuffix(name, ".json"):
-			frames = append(frames, parserBenchFrame{strings.TrimSuffix(name, ".json"), parserFixture(tb, name)})
+			frames = append(frames, parserBenchFrame{strings.TrimSuffix(name, ".json"), file.data})
 		default:
-			tb.Fatalf("fixture %s is neither .json nor .jsonl", p)
+			tb.Fatalf("fixture %s is neither .json nor .jsonl", name)
 		}
 	}
 	return frames

@@ -77,6 +77,26 @@ func parserFixture(tb testing.TB, name string) []byte {
 	return data
 }
 
+// parserFile is one fixture file: its name and its bytes.
+type parserFile struct {
+	name string
+	data []byte
+}
+
+// parserFixtureFiles returns every fixture file, in name order.
+func parserFixtureFiles(tb testing.TB) []parserFile {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*"))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("no fixtures: %v", err)
+	}
+	files := make([]parserFile, len(paths))
+	for i, p := range paths {
+		files[i] = parserFile{filepath.Base(p), parserFixture(tb, filepath.Base(p))}
+	}
+	return files
+}
+
 // parserFixtureLines returns the non-empty lines of a .jsonl fixture.
 func parserFixtureLines(tb testing.TB, name string) [][]byte {
 	tb.Helper()
@@ -157,12 +177,8 @@ func TestParseFrameFixtures(t *testing.T) {
 		},
 	}
 
-	files, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range files {
-		name := filepath.Base(path)
+	for _, file := range parserFixtureFiles(t) {
+		name := file.name
 		frames, ok := want[name]
 		if !ok {
 			t.Errorf("fixture %s has no expected trades in this test", name)

@@ -50,16 +50,8 @@ func TestPeekEnvelopeAllocatesNothingForProtocolMessages(t *testing.T) {
 
 // FuzzPeekEnvelope checks peekEnvelope against encoding/json on any input.
 func FuzzPeekEnvelope(f *testing.F) {
-	paths, err := filepath.Glob(filepath.Join("testdata", "fixtures", "*"))
-	if err != nil || len(paths) == 0 {
-		f.Fatalf("no fixtures: %v", err)
-	}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for line := range bytes.Lines(data) {
+	for _, file := range parserFixtureFiles(f) {
+		for line := range bytes.Lines(file.data) {
 			f.Add(line)
 		}
 	}
