@@ -594,3 +594,25 @@ func TestRunDemoShowsTrades(t *testing.T) {
 		t.Fatalf("run -demo = %v, want nil", err)
 	}
 }
+
+// The connection actor's settings reach it from the flags: a stale feed is
+// replaced after -stale-after, and -backoff-jitter draws each wait at random.
+func TestPipelineWiresConnectionSettings(t *testing.T) {
+	reconnect := func(tp *testPipeline) logtest.Record {
+		t.Helper()
+		return tp.logs.WaitCount(testCtx(t), t, "reconnecting", 1)[0]
+	}
+	t.Run("stale-after", func(t *testing.T) {
+		tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-stale-after", "50ms"} })
+		if r := reconnect(tp); r.String("kind") != actors.ReasonStale {
+			t.Errorf("a feed with no trades ended with %q, want %q after -stale-after", r.String("kind"), actors.ReasonStale)
+		}
+	})
+	t.Run("backoff-jitter", func(t *testing.T) {
+		tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-backoff-jitter"} })
+		tp.srv.DropAll()
+		if r := reconnect(tp); r.String("delay_from") != "backoff with jitter" {
+			t.Errorf("the wait came from %q, want the jittered backoff", r.String("delay_from"))
+		}
+	})
+}
