@@ -596,7 +596,8 @@ func TestRunDemoShowsTrades(t *testing.T) {
 }
 
 // The connection actor's settings reach it from the flags: a stale feed is
-// replaced after -stale-after, and -backoff-jitter draws each wait at random.
+// replaced after -stale-after, a frame over -read-limit ends the session, and
+// -backoff-jitter draws each wait at random.
 func TestPipelineWiresConnectionSettings(t *testing.T) {
 	reconnect := func(tp *testPipeline) logtest.Record {
 		t.Helper()
@@ -606,6 +607,13 @@ func TestPipelineWiresConnectionSettings(t *testing.T) {
 		tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-stale-after", "50ms"} })
 		if r := reconnect(tp); r.String("kind") != actors.ReasonStale {
 			t.Errorf("a feed with no trades ended with %q, want %q after -stale-after", r.String("kind"), actors.ReasonStale)
+		}
+	})
+	t.Run("read-limit", func(t *testing.T) {
+		tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-read-limit", "16KiB"} })
+		tp.srv.SendRaw([]byte(`{"type":"next","payload":"` + strings.Repeat("x", 20<<10) + `"}`))
+		if r := reconnect(tp); r.String("kind") != actors.ReasonReadLimit {
+			t.Errorf("a 20 KiB frame ended the session with %q, want %q under -read-limit 16KiB", r.String("kind"), actors.ReasonReadLimit)
 		}
 	})
 	t.Run("backoff-jitter", func(t *testing.T) {
