@@ -56,11 +56,11 @@ func NewHub(in <-chan messages.Trade, log *slog.Logger) *Hub {
 
 // Attach adds a sink queue named name (for stats and logs) that holds up to
 // capacity trades, and returns it for the sink to read. The hub owns the queue
-// and closes it when Run returns. Attach must be called before Run, and capacity
-// must be at least 1; it panics otherwise.
+// and closes it when Run (or Parser.RunInto) returns. Attach must be called
+// before the hub runs, and capacity must be at least 1; it panics otherwise.
 func (h *Hub) Attach(name string, capacity int) <-chan messages.Trade {
 	if h.started.Load() {
-		panic("actors: Hub.Attach called after Hub.Run")
+		panic("actors: Hub.Attach called after the hub started (Run or Parser.RunInto)")
 	}
 	if capacity < 1 {
 		panic("actors: Hub.Attach: sink queue capacity must be at least 1")
@@ -73,7 +73,8 @@ func (h *Hub) Attach(name string, capacity int) <-chan messages.Trade {
 // Run offers every trade from in to every attached queue, in the order they were
 // attached, without ever blocking: a full queue drops the trade for that sink
 // only. When in closes, Run closes every queue and returns nil; when ctx ends, it
-// closes every queue and returns ctx.Err(). Run must be called once.
+// closes every queue and returns ctx.Err(). A hub runs once: by Run, or by a
+// Parser's RunInto, never both.
 func (h *Hub) Run(ctx context.Context) error {
 	h.start()
 	defer h.closeQueues()
