@@ -141,12 +141,6 @@ func (l *lines) waitFor(ctx context.Context, t *testing.T, s string) {
 	l.waitUntil(ctx, t, strconv.Quote(s), func() bool { return bytes.Contains(l.buf.Bytes(), []byte(s)) })
 }
 
-// waitCount waits until what was written contains s at least n times.
-func (l *lines) waitCount(ctx context.Context, t *testing.T, s string, n int) {
-	t.Helper()
-	l.waitUntil(ctx, t, fmt.Sprintf("%d of %q", n, s), func() bool { return bytes.Count(l.buf.Bytes(), []byte(s)) >= n })
-}
-
 // waitLines waits until n whole lines were written. It costs nothing per
 // line already seen, so a soak can wait on thousands.
 func (l *lines) waitLines(ctx context.Context, t *testing.T, n int) {
