@@ -12,6 +12,7 @@ import (
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -128,7 +129,7 @@ func TestBurstKeepsTheConnectionUp(t *testing.T) {
 	sessions := srv.Sessions()
 	pings := 0
 	for _, m := range sessions[0].Received {
-		if m.Type == messages.TypePing {
+		if m.Type == gqlws.TypePing {
 			pings++
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // A slow-down close (4429, 1013) waits at least the delay its reason names,
@@ -44,8 +45,8 @@ func TestConnSlowDownCloseWaitsWhatTheServerAsks(t *testing.T) {
 			if got := r.String("delay_from"); !strings.Contains(got, tt.wantFrom) {
 				t.Errorf("delay_from %q, want it to say %q", got, tt.wantFrom)
 			}
-			if got := r.String("kind"); got != ReasonCloseSlowDown {
-				t.Errorf("kind %q, want %q", got, ReasonCloseSlowDown)
+			if got := r.String("kind"); got != gqlws.ReasonCloseSlowDown {
+				t.Errorf("kind %q, want %q", got, gqlws.ReasonCloseSlowDown)
 			}
 			if got := h.conn.Stats().Backoff; got != tt.want {
 				t.Errorf("Stats().Backoff = %v, want %v", got, tt.want)
@@ -90,13 +91,13 @@ func TestConnRetryAfterHints(t *testing.T) {
 		min, max time.Duration
 		kind     string
 	}{
-		{"429 seconds", http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}}, 7 * time.Second, 7 * time.Second, ReasonHTTP429},
-		{"503 seconds", http.StatusServiceUnavailable, http.Header{"Retry-After": {"12"}}, 12 * time.Second, 12 * time.Second, ReasonHTTP503},
+		{"429 seconds", http.StatusTooManyRequests, http.Header{"Retry-After": {"7"}}, 7 * time.Second, 7 * time.Second, gqlws.ReasonHTTP429},
+		{"503 seconds", http.StatusServiceUnavailable, http.Header{"Retry-After": {"12"}}, 12 * time.Second, 12 * time.Second, gqlws.ReasonHTTP503},
 		// An HTTP date has whole seconds: the wait is up to a second short of 90 s.
 		{"503 date", http.StatusServiceUnavailable, http.Header{"Retry-After": {time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)}},
-			88 * time.Second, 90 * time.Second, ReasonHTTP503},
-		{"429 without header", http.StatusTooManyRequests, nil, 10 * time.Millisecond, 10 * time.Millisecond, ReasonHTTP429},
-		{"503 without header", http.StatusServiceUnavailable, nil, time.Millisecond, time.Millisecond, ReasonHTTP503},
+			88 * time.Second, 90 * time.Second, gqlws.ReasonHTTP503},
+		{"429 without header", http.StatusTooManyRequests, nil, 10 * time.Millisecond, 10 * time.Millisecond, gqlws.ReasonHTTP429},
+		{"503 without header", http.StatusServiceUnavailable, nil, time.Millisecond, time.Millisecond, gqlws.ReasonHTTP503},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := rolltest.Start(t, fakeroll.Options{})
@@ -179,8 +180,8 @@ func TestConnOversizeFrameIsLoggedWithItsSize(t *testing.T) {
 			if got := r.String("reason"); !strings.Contains(got, tt.want) {
 				t.Errorf("reason %q, want it to contain %q", got, tt.want)
 			}
-			if got := r.String("kind"); got != ReasonReadLimit {
-				t.Errorf("kind %q, want %q", got, ReasonReadLimit)
+			if got := r.String("kind"); got != gqlws.ReasonReadLimit {
+				t.Errorf("kind %q, want %q", got, gqlws.ReasonReadLimit)
 			}
 			h.waitSubscribed(t, 2)
 			small := []byte(`{"id":"1","type":"next","payload":{}}`)
@@ -202,8 +203,8 @@ func TestConnStaleFeedReconnects(t *testing.T) {
 	})
 	h.waitSubscribed(t, 1)
 	r := h.reconnects(t, 1)[0]
-	if got := r.String("kind"); got != ReasonStale {
-		t.Errorf("kind %q, want %q; reason %q", got, ReasonStale, r.String("reason"))
+	if got := r.String("kind"); got != gqlws.ReasonStale {
+		t.Errorf("kind %q, want %q; reason %q", got, gqlws.ReasonStale, r.String("reason"))
 	}
 	warned := false
 	for _, rec := range h.logs.Records() {
@@ -230,33 +231,10 @@ func TestConnStaleAfterKeepsFlowingFeed(t *testing.T) {
 		h.frame(t)
 		frames++
 	}
-	if got := h.conn.Stats().Reconnects[ReasonStale]; got != 0 {
+	if got := h.conn.Stats().Reconnects[gqlws.ReasonStale]; got != 0 {
 		t.Errorf("%d stale reconnects while %d trades flowed", got, frames)
 	}
 	if got := h.conn.Sessions(); got != 1 {
 		t.Errorf("Sessions() = %d, want 1; logged:\n%s", got, h.logs.Dump())
-	}
-}
-
-func TestReasonDelay(t *testing.T) {
-	for _, tt := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"Too many initialisation requests", 0},
-		{"30s", 30 * time.Second},
-		{"retry after 30", 30 * time.Second},
-		{"Retry-After: 15", 15 * time.Second},
-		{"try again in 2.5 seconds", 2500 * time.Millisecond},
-		{"wait 1m30s please", 90 * time.Second},
-		{"error 42 occurred", 0},
-		{"retry after -5", 0},
-		{"retry after 0", 0},
-		{"retry after 1e9", 0},
-	} {
-		if got := reasonDelay(tt.in); got != tt.want {
-			t.Errorf("reasonDelay(%q) = %v, want %v", tt.in, got, tt.want)
-		}
 	}
 }

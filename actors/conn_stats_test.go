@@ -15,6 +15,7 @@ import (
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // Every label a session can end with is counted under it, and nothing a
@@ -33,26 +34,26 @@ func TestConnCountsReconnectsByReason(t *testing.T) {
 		before func(*fakeroll.Server)            // before the first dial
 		fault  func(*fakeroll.Server, *failConn) // once subscribed
 	}{
-		{reason: ReasonDial, mod: func(c *ConnConfig) { c.URL = "ws://" + closedAddr(t) + "/ws" }},
-		{reason: ReasonHTTP403, before: refuse(http.StatusForbidden)},
-		{reason: ReasonHTTP429, before: refuse(http.StatusTooManyRequests)},
-		{reason: ReasonHTTP503, before: refuse(http.StatusServiceUnavailable)},
-		{reason: ReasonHTTP5xx, before: refuse(http.StatusBadGateway)},
-		{reason: ReasonHTTPOther, before: refuse(http.StatusNotFound)},
-		{reason: ReasonDropped, fault: func(s *fakeroll.Server, _ *failConn) { s.DropAll() }},
-		{reason: ReasonClosed, fault: func(s *fakeroll.Server, _ *failConn) { s.CloseAll(1000, "") }},
-		{reason: ReasonCloseSlowDown, fault: func(s *fakeroll.Server, _ *failConn) { s.CloseAll(1013, "") }},
+		{reason: gqlws.ReasonDial, mod: func(c *ConnConfig) { c.URL = "ws://" + closedAddr(t) + "/ws" }},
+		{reason: gqlws.ReasonHTTP403, before: refuse(http.StatusForbidden)},
+		{reason: gqlws.ReasonHTTP429, before: refuse(http.StatusTooManyRequests)},
+		{reason: gqlws.ReasonHTTP503, before: refuse(http.StatusServiceUnavailable)},
+		{reason: gqlws.ReasonHTTP5xx, before: refuse(http.StatusBadGateway)},
+		{reason: gqlws.ReasonHTTPOther, before: refuse(http.StatusNotFound)},
+		{reason: gqlws.ReasonDropped, fault: func(s *fakeroll.Server, _ *failConn) { s.DropAll() }},
+		{reason: gqlws.ReasonClosed, fault: func(s *fakeroll.Server, _ *failConn) { s.CloseAll(1000, "") }},
+		{reason: gqlws.ReasonCloseSlowDown, fault: func(s *fakeroll.Server, _ *failConn) { s.CloseAll(1013, "") }},
 		// A made-up code and a reason shaped like a label add no label.
-		{reason: ReasonCloseError, fault: func(s *fakeroll.Server, _ *failConn) { s.CloseAll(4999, "evil_label") }},
-		{reason: ReasonHalfOpen, mod: short, fault: func(s *fakeroll.Server, _ *failConn) { s.Silence() }},
-		{reason: ReasonStale, mod: func(c *ConnConfig) { c.StaleAfter = 20 * time.Millisecond }},
-		{reason: ReasonAckTimeout, mod: func(c *ConnConfig) { c.AckTimeout = 30 * time.Millisecond },
+		{reason: gqlws.ReasonCloseError, fault: func(s *fakeroll.Server, _ *failConn) { s.CloseAll(4999, "evil_label") }},
+		{reason: gqlws.ReasonHalfOpen, mod: short, fault: func(s *fakeroll.Server, _ *failConn) { s.Silence() }},
+		{reason: gqlws.ReasonStale, mod: func(c *ConnConfig) { c.StaleAfter = 20 * time.Millisecond }},
+		{reason: gqlws.ReasonAckTimeout, mod: func(c *ConnConfig) { c.AckTimeout = 30 * time.Millisecond },
 			before: func(s *fakeroll.Server) { s.WithholdAck(true) }},
-		{reason: ReasonReadLimit, mod: func(c *ConnConfig) { c.ReadLimit = 64 },
+		{reason: gqlws.ReasonReadLimit, mod: func(c *ConnConfig) { c.ReadLimit = 64 },
 			fault: func(s *fakeroll.Server, _ *failConn) { s.SendRaw(make([]byte, 65)) }},
-		{reason: ReasonSubscriptionEnded, fault: func(s *fakeroll.Server, _ *failConn) { s.SendRaw([]byte(`{"id":"1","type":"complete"}`)) }},
+		{reason: gqlws.ReasonSubscriptionEnded, fault: func(s *fakeroll.Server, _ *failConn) { s.SendRaw([]byte(`{"id":"1","type":"complete"}`)) }},
 		// The pong that answers the server's ping cannot be written.
-		{reason: ReasonWriteFailed, fault: func(s *fakeroll.Server, fc *failConn) {
+		{reason: gqlws.ReasonWriteFailed, fault: func(s *fakeroll.Server, fc *failConn) {
 			fc.failWrites.Store(true)
 			s.SendRaw([]byte(`{"type":"ping"}`))
 		}},
@@ -81,7 +82,7 @@ func TestConnCountsReconnectsByReason(t *testing.T) {
 			if st.Reconnects[tt.reason] < 1 {
 				t.Errorf("Reconnects[%q] = %d, want at least 1: %v", tt.reason, st.Reconnects[tt.reason], st.Reconnects)
 			}
-			if got, want := slices.Sorted(maps.Keys(st.Reconnects)), slices.Sorted(slices.Values(ReconnectReasons())); !slices.Equal(got, want) {
+			if got, want := slices.Sorted(maps.Keys(st.Reconnects)), slices.Sorted(slices.Values(gqlws.Reasons())); !slices.Equal(got, want) {
 				t.Errorf("Reconnects keys %v, want exactly %v", got, want)
 			}
 		})
@@ -146,7 +147,7 @@ func TestConnStatsFollowTheSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := h.conn.Stats()
-	if st.State != StateConnecting || st.Sessions != 4 || st.Reconnects[ReasonHTTP5xx] != 3 ||
+	if st.State != StateConnecting || st.Sessions != 4 || st.Reconnects[gqlws.ReasonHTTP5xx] != 3 ||
 		st.ConsecutiveFailures != 3 || st.Backoff != 4*time.Millisecond {
 		t.Errorf("awaiting the ack: %+v, want connecting, 4 sessions, 3 http_5xx, 3 failures, backoff 4ms", st)
 	}
@@ -161,7 +162,7 @@ func TestConnStatsFollowTheSession(t *testing.T) {
 	srv.DropAll()
 	h.waitSubscribed(t, 1)
 	st = h.conn.Stats()
-	if st.State != StateSubscribed || st.ConsecutiveFailures != 4 || st.Reconnects[ReasonDropped] != 1 {
+	if st.State != StateSubscribed || st.ConsecutiveFailures != 4 || st.Reconnects[gqlws.ReasonDropped] != 1 {
 		t.Errorf("subscribed: %+v, want subscribed, 4 failures, 1 dropped", st)
 	}
 	frames := st.Frames

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -138,11 +139,11 @@ func TestConnUpgradeHeadersAndHandshakeOrder(t *testing.T) {
 	for _, tt := range []struct {
 		name        string
 		token       string
-		sub         messages.Subscription
+		sub         gqlws.Subscription
 		wantPayload string // connection_init payload, "" for none
 	}{
-		{name: "no token, current shape", sub: messages.SubCreateTrades},
-		{name: "token, older shape", token: "api-token-123", sub: messages.SubCreateTrade, wantPayload: `{"token":"api-token-123"}`},
+		{name: "no token, current shape", sub: gqlws.SubCreateTrades},
+		{name: "token, older shape", token: "api-token-123", sub: gqlws.SubCreateTrade, wantPayload: `{"token":"api-token-123"}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := connStart(t, fakeroll.Options{}, func(c *ConnConfig) {
@@ -156,22 +157,22 @@ func TestConnUpgradeHeadersAndHandshakeOrder(t *testing.T) {
 				"Cookie":                 "session=s%3Asecret-session",
 				"User-Agent":             "Mozilla/5.0 test",
 				"Origin":                 "https://www.csgoroll.com",
-				"Sec-Websocket-Protocol": messages.Subprotocol,
+				"Sec-Websocket-Protocol": gqlws.Subprotocol,
 			} {
 				if got := s.Header.Get(header); got != want {
 					t.Errorf("upgrade header %s = %q, want %q", header, got, want)
 				}
 			}
-			if s.Subprotocol != messages.Subprotocol {
-				t.Errorf("negotiated subprotocol %q, want %q", s.Subprotocol, messages.Subprotocol)
+			if s.Subprotocol != gqlws.Subprotocol {
+				t.Errorf("negotiated subprotocol %q, want %q", s.Subprotocol, gqlws.Subprotocol)
 			}
-			if len(s.Received) < 2 || s.Received[0].Type != messages.TypeConnectionInit || s.Received[1].Type != messages.TypeSubscribe {
+			if len(s.Received) < 2 || s.Received[0].Type != gqlws.TypeConnectionInit || s.Received[1].Type != gqlws.TypeSubscribe {
 				t.Fatalf("client sent %v, want connection_init then subscribe", connTypes(s.Received))
 			}
 			if got := string(s.Received[0].Payload); got != tt.wantPayload {
 				t.Errorf("connection_init payload = %q, want %q", got, tt.wantPayload)
 			}
-			var sub messages.SubscribePayload
+			var sub gqlws.SubscribePayload
 			if err := json.Unmarshal(s.Received[1].Payload, &sub); err != nil {
 				t.Fatalf("subscribe payload: %v", err)
 			}
@@ -192,7 +193,7 @@ func TestConnWaitsForAckBeforeSubscribing(t *testing.T) {
 	if !strings.Contains(r.String("reason"), "connection_ack") {
 		t.Errorf("reason %q, want the ack timeout", r.String("reason"))
 	}
-	if got := connTypes(srv.Sessions()[0].Received); len(got) != 1 || got[0] != messages.TypeConnectionInit {
+	if got := connTypes(srv.Sessions()[0].Received); len(got) != 1 || got[0] != gqlws.TypeConnectionInit {
 		t.Errorf("without an ack the client sent %v, want only connection_init", got)
 	}
 	srv.WithholdAck(false)
@@ -246,7 +247,7 @@ func TestConnAnswersServerPing(t *testing.T) {
 	h.srv.SendRaw([]byte(`{"type":"ping"}`))
 	err := h.srv.Wait(h.ctx, func(ss []fakeroll.Session) bool {
 		for _, m := range ss[0].Received {
-			if m.Type == messages.TypePong {
+			if m.Type == gqlws.TypePong {
 				return true
 			}
 		}
@@ -277,8 +278,8 @@ func TestConnShutdownUnsubscribesAndClosesNormally(t *testing.T) {
 	if got := connTypes(s.Received); fmt.Sprint(got) != "[connection_init subscribe complete ping]" {
 		t.Errorf("client sent %v, want init, subscribe, then complete and the ping that flushes the stream", got)
 	}
-	if id := s.Received[2].ID; id != subscriptionID {
-		t.Errorf("complete for id %q, want %q", id, subscriptionID)
+	if id := s.Received[2].ID; id != gqlws.SubscriptionID {
+		t.Errorf("complete for id %q, want %q", id, gqlws.SubscriptionID)
 	}
 }
 
@@ -429,7 +430,7 @@ func TestConnAbandonsHalfOpenConnection(t *testing.T) {
 
 func connSentPing(s fakeroll.Session) bool {
 	for _, m := range s.Received {
-		if m.Type == messages.TypePing {
+		if m.Type == gqlws.TypePing {
 			return true
 		}
 	}
@@ -447,7 +448,7 @@ func TestConnKeepsQuietConnectionAliveWithPings(t *testing.T) {
 	err := h.srv.Wait(h.ctx, func(ss []fakeroll.Session) bool {
 		pings := 0
 		for _, m := range ss[0].Received {
-			if m.Type == messages.TypePing {
+			if m.Type == gqlws.TypePing {
 				pings++
 			}
 		}
@@ -479,7 +480,7 @@ func TestConnServerEndsSubscription(t *testing.T) {
 }
 
 func TestConnRetriesRetryableCloseCodes(t *testing.T) {
-	for _, code := range []int{1001, 1011, 1012, 1013, 1014, messages.CloseConnectionInitTimeout, messages.CloseTooManyInitialisationReqs, messages.CloseInternalServerError, 4000} {
+	for _, code := range []int{1001, 1011, 1012, 1013, 1014, gqlws.CloseConnectionInitTimeout, gqlws.CloseTooManyInitialisationReqs, gqlws.CloseInternalServerError, 4000} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			h := connStart(t, fakeroll.Options{}, nil)
 			h.waitSubscribed(t, 1)
@@ -502,10 +503,10 @@ func TestConnStopsOnFatalAnswers(t *testing.T) {
 	}{
 		{name: "4403 session rejected", opts: fakeroll.Options{RequireSession: "another-session"}, wantFix: "ROLL_SESSION"},
 		{name: "HTTP 401", prep: func(s *fakeroll.Server) { s.RefuseNext(1, http.StatusUnauthorized, nil) }, wantFix: "ROLL_SESSION"},
-		{name: "4401", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseUnauthorized, "Unauthorized") }, wantFix: "ROLL_SESSION"},
-		{name: "4400", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseBadRequest, "bad") }, wantFix: "-subscription"},
-		{name: "4406", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseSubprotocolNotAcceptable, "no") }, wantFix: "-url"},
-		{name: "4409", fault: func(s *fakeroll.Server) { s.CloseAll(messages.CloseSubscriberAlreadyExists, "dup") }, wantFix: "-subscription"},
+		{name: "4401", fault: func(s *fakeroll.Server) { s.CloseAll(gqlws.CloseUnauthorized, "Unauthorized") }, wantFix: "ROLL_SESSION"},
+		{name: "4400", fault: func(s *fakeroll.Server) { s.CloseAll(gqlws.CloseBadRequest, "bad") }, wantFix: "-subscription"},
+		{name: "4406", fault: func(s *fakeroll.Server) { s.CloseAll(gqlws.CloseSubprotocolNotAcceptable, "no") }, wantFix: "-url"},
+		{name: "4409", fault: func(s *fakeroll.Server) { s.CloseAll(gqlws.CloseSubscriberAlreadyExists, "dup") }, wantFix: "-subscription"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := rolltest.Start(t, tt.opts)
@@ -518,9 +519,9 @@ func TestConnStopsOnFatalAnswers(t *testing.T) {
 				tt.fault(srv)
 			}
 			err := h.result(t)
-			var fatal *FatalError
+			var fatal *gqlws.FatalError
 			if !errors.As(err, &fatal) {
-				t.Fatalf("Run = %v, want a *FatalError", err)
+				t.Fatalf("Run = %v, want a *gqlws.FatalError", err)
 			}
 			if !strings.Contains(err.Error(), tt.wantFix) {
 				t.Errorf("error %q does not name %s", err, tt.wantFix)
@@ -550,27 +551,7 @@ func TestConnNeverLogsSecrets(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	for _, tt := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"5", 5 * time.Second},
-		{"0", 0},
-		{"-3", 0},
-		{"soon", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-	} {
-		if got := retryAfter(tt.in, now); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
-func connTypes(ms []messages.Envelope) []string {
+func connTypes(ms []gqlws.Envelope) []string {
 	var out []string
 	for _, m := range ms {
 		out = append(out, m.Type)

@@ -6,25 +6,16 @@ package actors
 // its shutdown.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"math"
 	"net/http"
-	"net/url"
-	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf16"
 
 	"github.com/lmittmann/tint"
 
+	"github.com/rollsniper/rollsniper/internal/backoff"
+	"github.com/rollsniper/rollsniper/internal/discord"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -77,10 +68,9 @@ type DiscordStats struct {
 type Discord struct {
 	cfg      DiscordConfig
 	client   *http.Client
-	ownsHTTP bool // client is ours: close its idle connections when Run returns
+	ownsHTTP bool            // client is ours: close its idle connections when Run returns
+	webhook  *discord.Client // posts the requests; never shows the URL
 	log      *slog.Logger
-	url      string            // WebhookURL, pinned to a versioned API (discordVersioned)
-	redact   *strings.Replacer // hides the webhook URL and its token in any text
 
 	sent, failed, retries, rateLimited, dropped, abandoned atomic.Uint64
 }
@@ -94,15 +84,7 @@ const (
 	discordDrainTimeout   = 5 * time.Second
 	discordRetryInitial   = 500 * time.Millisecond
 	discordRetryMax       = 30 * time.Second
-	// discordMaxWait caps what a rate-limit answer can make the sink wait, so
-	// that a garbled value cannot overflow or stall the sink for days.
-	discordMaxWait = time.Hour
-	// discordMaxBody is how much of a response body is read.
-	discordMaxBody = 64 << 10
 )
-
-// discordWebhookHint tells the user which setting to fix when the webhook is wrong.
-const discordWebhookHint = "check -discord-webhook (ROLL_DISCORD_WEBHOOK): the webhook was deleted, or the URL is wrong"
 
 // NewDiscord returns a Discord sink for cfg that logs to log. It starts nothing:
 // call Run.
@@ -126,69 +108,13 @@ func NewDiscord(cfg DiscordConfig, log *slog.Logger) *Discord {
 	if cfg.after == nil {
 		cfg.after = time.After
 	}
-	d := &Discord{cfg: cfg, client: cfg.HTTPClient, log: log, url: discordVersioned(cfg.WebhookURL)}
-	d.redact = discordRedactor(cfg.WebhookURL, d.url)
+	d := &Discord{cfg: cfg, client: cfg.HTTPClient, log: log}
 	if d.client == nil {
 		d.client = &http.Client{Timeout: cfg.Timeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		d.ownsHTTP = true
 	}
+	d.webhook = discord.NewClient(cfg.WebhookURL, d.client)
 	return d
-}
-
-// discordVersioned returns raw with a Discord webhook's path pinned to API
-// v10. The URL Discord hands out (https://discord.com/api/webhooks/<id>/<token>)
-// is unversioned, and the unversioned API answers a 429 in milliseconds where
-// v10, and this sink, count seconds. Any other URL is returned as it is.
-func discordVersioned(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || !strings.HasPrefix(u.Path, "/api/webhooks/") {
-		return raw
-	}
-	switch u.Host {
-	case "discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com":
-		u.Path = "/api/v10/webhooks/" + strings.TrimPrefix(u.Path, "/api/webhooks/")
-		u.RawPath = ""
-		return u.String()
-	}
-	return raw
-}
-
-// discordRedactor returns a replacer that hides each of the URLs, their paths
-// and their last path segment (the token), longest first.
-func discordRedactor(urls ...string) *strings.Replacer {
-	var secrets []string
-	add := func(s, with string) {
-		if strings.Trim(s, "/") != "" && !slices.Contains(secrets, s) {
-			secrets = append(secrets, s, with)
-		}
-	}
-	for _, raw := range urls {
-		add(raw, "<webhook>")
-		u, err := url.Parse(raw)
-		if err != nil {
-			continue
-		}
-		add(u.String(), "<webhook>")
-		add(u.EscapedPath(), "<webhook path>")
-		add(u.Path, "<webhook path>")
-		token := u.Path[strings.LastIndexByte(u.Path, '/')+1:]
-		add(token, "<token>")
-		add(url.PathEscape(token), "<token>")
-	}
-	return strings.NewReplacer(secrets...)
-}
-
-// ValidateDiscordWebhook reports whether raw can be a webhook URL: an http or
-// https URL with a host and a path. The error never contains raw.
-func ValidateDiscordWebhook(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		return errors.New("the Discord webhook is not an https URL: copy it from the channel's Integrations → Webhooks → Copy Webhook URL")
-	case strings.Trim(u.Path, "/") == "":
-		return errors.New("the Discord webhook URL has no path: it should look like https://discord.com/api/webhooks/<id>/<token>")
-	}
-	return nil
 }
 
 // Stats returns the sink's counters. It is safe to call while Run runs.
@@ -205,16 +131,8 @@ type discordAlert struct {
 	active  bool
 	body    []byte
 	tradeID string
-	limited int     // 429 answers so far
-	backoff Backoff // the 5xx and network-error retry schedule
-}
-
-// discordResult is what one request came back with.
-type discordResult struct {
-	status int
-	header http.Header
-	body   []byte
-	err    error // a redacted network error; nil when a response came
+	limited int              // 429 answers so far
+	backoff backoff.Schedule // the 5xx and network-error retry schedule
 }
 
 // Run posts every match from in to the webhook, one request at a time, in the
@@ -224,13 +142,13 @@ type discordResult struct {
 // aborting the request in flight, and an error at once if WebhookURL cannot be
 // a webhook. No goroutine Run starts outlives it. Run must be called once.
 func (d *Discord) Run(ctx context.Context, in <-chan messages.Match) error {
-	if err := ValidateDiscordWebhook(d.cfg.WebhookURL); err != nil {
+	if err := discord.Validate(d.cfg.WebhookURL); err != nil {
 		return err
 	}
 	if d.ownsHTTP {
 		defer d.client.CloseIdleConnections()
 	}
-	r := discordRun{d: d, queue: make([]messages.Match, d.cfg.QueueSize), results: make(chan discordResult, 1)}
+	r := discordRun{d: d, queue: make([]messages.Match, d.cfg.QueueSize), results: make(chan discord.Result, 1)}
 	return r.run(ctx, in)
 }
 
@@ -244,7 +162,7 @@ type discordRun struct {
 	head, n int
 
 	cur      discordAlert
-	results  chan discordResult // the request in flight answers here
+	results  chan discord.Result // the request in flight answers here
 	inFlight bool
 	cancel   context.CancelFunc // aborts the request in flight
 	wait     <-chan time.Time   // non-nil while the next request must wait
@@ -291,7 +209,7 @@ func (r *discordRun) run(ctx context.Context, in <-chan messages.Match) error {
 }
 
 // inFlightResults is the channel the request in flight answers on, or nil.
-func (r *discordRun) inFlightResults() <-chan discordResult {
+func (r *discordRun) inFlightResults() <-chan discord.Result {
 	if !r.inFlight {
 		return nil
 	}
@@ -350,85 +268,52 @@ func (r *discordRun) start(ctx context.Context) {
 		r.n--
 		r.cur = discordAlert{
 			active:  true,
-			body:    discordBody(m),
+			body:    discord.Body(m),
 			tradeID: m.Trade.ID,
-			backoff: Backoff{Initial: discordRetryInitial, Max: discordRetryMax},
+			backoff: backoff.Schedule{Initial: discordRetryInitial, Max: discordRetryMax},
 		}
 	}
 	actx, cancel := context.WithTimeout(ctx, r.d.cfg.Timeout)
 	r.cancel, r.inFlight = cancel, true
 	body := r.cur.body
-	go func() { r.results <- r.d.post(actx, body) }()
+	go func() { r.results <- r.d.webhook.Post(actx, body) }()
 }
 
-// post sends one request and returns its answer. It runs on the request's own
-// goroutine and touches nothing but its arguments and the client.
-func (d *Discord) post(ctx context.Context, body []byte) discordResult {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
-	if err != nil {
-		return discordResult{err: d.scrub(err)}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return discordResult{err: d.scrub(err)}
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, discordMaxBody)) // a cut-short body still has its status
-	return discordResult{status: resp.StatusCode, header: resp.Header, body: b}
-}
-
-// scrub returns err without the webhook URL: net/http's *url.Error names the
-// whole URL, token included, so it is unwrapped, and whatever text is left is
-// redacted too.
-func (d *Discord) scrub(err error) error {
-	for {
-		var ue *url.Error
-		if !errors.As(err, &ue) {
-			break
-		}
-		err = ue.Err
-	}
-	return errors.New(d.redact.Replace(err.Error()))
-}
-
-// settle handles the answer to the current alert's request: the alert is sent,
-// waits and is retried, or is given up on.
-func (r *discordRun) settle(ctx context.Context, res discordResult) {
+// settle acts on the answer to the current alert's request, as discord.Judge
+// reads it: the alert is sent, waits and is retried, or is given up on.
+func (r *discordRun) settle(ctx context.Context, res discord.Result) {
 	d := r.d
-	switch {
-	case res.err == nil && res.status >= 200 && res.status < 300:
+	v := discord.Judge(res)
+	switch v.Outcome {
+	case discord.Sent:
 		d.sent.Add(1)
 		r.cur.active = false
 		if r.failKind != "" {
 			d.log.InfoContext(ctx, "discord alerts delivered again", slog.Uint64("failed", r.failStreak))
 			r.failKind, r.failStreak = "", 0
 		}
-		if res.header.Get("X-RateLimit-Remaining") == "0" {
-			if wait, ok := discordSeconds(res.header.Get("X-RateLimit-Reset-After")); ok && wait > 0 {
-				r.pause(ctx, wait, "rate limit bucket empty")
-			}
+		if v.Wait > 0 {
+			r.pause(ctx, v.Wait, "rate limit bucket empty")
 		}
-	case res.err == nil && res.status == http.StatusTooManyRequests:
+	case discord.RateLimited:
 		d.rateLimited.Add(1)
 		r.cur.limited++
-		wait, global := discordRetryAfter(res.header, res.body)
 		if r.cur.limited > d.cfg.MaxRateLimited {
-			r.giveUp(ctx, "rate limited", slog.Int("status", res.status), slog.Int("answers", r.cur.limited))
+			r.giveUp(ctx, "rate limited", slog.Int("status", res.Status), slog.Int("answers", r.cur.limited))
 			return
 		}
-		r.pause(ctx, wait, "rate limited", slog.Bool("global", global))
-	case res.err != nil || res.status >= 500:
+		r.pause(ctx, v.Wait, "rate limited", slog.Bool("global", v.Global))
+	case discord.Unavailable:
 		if r.cur.backoff.Attempt() >= d.cfg.MaxRetries {
 			r.giveUp(ctx, "unavailable", discordCause(res), slog.Int("attempts", r.cur.backoff.Attempt()+1))
 			return
 		}
 		d.retries.Add(1)
 		r.pause(ctx, r.cur.backoff.Next(), "unavailable", discordCause(res))
-	case res.status == http.StatusUnauthorized || res.status == http.StatusForbidden || res.status == http.StatusNotFound:
-		r.giveUp(ctx, "rejected", slog.Int("status", res.status), slog.String("hint", discordWebhookHint))
+	case discord.Rejected:
+		r.giveUp(ctx, "rejected", slog.Int("status", res.Status), slog.String("hint", discord.WebhookHint))
 	default:
-		r.giveUp(ctx, "refused", slog.Int("status", res.status), slog.String("discord", d.redact.Replace(discordMessage(res.body))))
+		r.giveUp(ctx, "refused", slog.Int("status", res.Status), slog.String("discord", d.webhook.Redact(discord.Message(res.Body))))
 	}
 }
 
@@ -458,172 +343,9 @@ func (r *discordRun) giveUp(ctx context.Context, kind string, attrs ...slog.Attr
 }
 
 // discordCause describes why a request failed transiently.
-func discordCause(res discordResult) slog.Attr {
-	if res.err != nil {
-		return tint.Err(res.err)
+func discordCause(res discord.Result) slog.Attr {
+	if res.Err != nil {
+		return tint.Err(res.Err)
 	}
-	return slog.Int("status", res.status)
-}
-
-// discordRetryAfter returns how long a 429 answer asks the sink to wait and
-// whether the limit is global: the body's retry_after (seconds, a float)
-// first, then the X-RateLimit-Reset-After and Retry-After headers, else 1 s.
-func discordRetryAfter(h http.Header, body []byte) (wait time.Duration, global bool) {
-	var rl struct {
-		RetryAfter *float64 `json:"retry_after"`
-		Global     bool     `json:"global"`
-	}
-	if json.Unmarshal(body, &rl) == nil && rl.RetryAfter != nil {
-		if d, ok := discordDuration(*rl.RetryAfter); ok {
-			return d, rl.Global
-		}
-	}
-	global = rl.Global || h.Get("X-RateLimit-Global") == "true"
-	for _, key := range []string{"X-RateLimit-Reset-After", "Retry-After"} {
-		if d, ok := discordSeconds(h.Get(key)); ok {
-			return d, global
-		}
-	}
-	return time.Second, global
-}
-
-// discordSeconds parses a header's seconds, e.g. "0.25".
-func discordSeconds(s string) (time.Duration, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil {
-		return 0, false
-	}
-	return discordDuration(f)
-}
-
-// discordDuration turns seconds into a duration, rounded up so that the wait
-// is at least what was asked, and capped at discordMaxWait.
-func discordDuration(sec float64) (time.Duration, bool) {
-	if math.IsNaN(sec) || sec < 0 {
-		return 0, false
-	}
-	if sec >= discordMaxWait.Seconds() {
-		return discordMaxWait, true
-	}
-	return time.Duration(math.Ceil(sec * float64(time.Second))), true
-}
-
-// discordMessage returns the message of a Discord error body, with its code,
-// or the start of the body when it is not one.
-func discordMessage(body []byte) string {
-	var e struct {
-		Message string `json:"message"`
-		Code    int    `json:"code"`
-	}
-	if json.Unmarshal(body, &e) == nil && e.Message != "" {
-		return truncateUTF16(fmt.Sprintf("%s (code %d)", e.Message, e.Code), 200)
-	}
-	return truncateUTF16(strings.ToValidUTF8(string(body), "\uFFFD"), 200)
-}
-
-// The embed: Discord's documented limits and the look of an alert.
-const (
-	discordUsername    = "rollsniper"
-	discordColor       = 0x57F287 // Discord's green
-	discordTitleMax    = 256
-	discordFieldMax    = 1024
-	discordMissing     = "—" // a field value may not be empty
-	discordTimeFormat  = "2006-01-02T15:04:05.000Z07:00"
-	discordUnknownTime = "unknown"
-)
-
-type discordPayload struct {
-	Username string         `json:"username"`
-	Embeds   []discordEmbed `json:"embeds"`
-}
-
-type discordEmbed struct {
-	Title     string         `json:"title"`
-	Color     int            `json:"color"`
-	Fields    []discordField `json:"fields"`
-	Timestamp string         `json:"timestamp,omitempty"`
-}
-
-type discordField struct {
-	Name   string `json:"name"`
-	Value  string `json:"value"`
-	Inline bool   `json:"inline"`
-}
-
-// discordBody returns the webhook request body for m: one embed titled with the
-// item, its fields the wear, price, markup, time to decision, the whitelist
-// entry and the trade id.
-func discordBody(m messages.Match) []byte {
-	field := func(name, value string, inline bool) discordField {
-		if value == "" {
-			value = discordMissing
-		}
-		return discordField{Name: name, Value: truncateUTF16(value, discordFieldMax), Inline: inline}
-	}
-	title := m.Trade.MarketName
-	if title == "" {
-		title = "Whitelist match"
-	}
-	e := discordEmbed{
-		Title: truncateUTF16(title, discordTitleMax),
-		Color: discordColor,
-		Fields: []discordField{
-			field("Wear", string(m.Trade.Wear), true),
-			field("Price", strconv.FormatFloat(m.Trade.TotalValue, 'f', 2, 64)+" coins", true),
-			field("Markup", strconv.FormatFloat(m.Trade.MarkupPercent, 'f', 2, 64)+"%", true),
-			field("Decision", discordLatency(m), true),
-			field("Entry", m.Entry, false),
-			field("Trade", m.Trade.ID, true),
-		},
-	}
-	if !m.DecidedAt.IsZero() {
-		e.Timestamp = m.DecidedAt.UTC().Format(discordTimeFormat)
-	}
-	b, err := json.Marshal(discordPayload{Username: discordUsername, Embeds: []discordEmbed{e}})
-	if err != nil {
-		panic("actors: marshal a Discord payload: " + err.Error()) // strings, ints and bools always marshal
-	}
-	return b
-}
-
-// discordLatency formats the time from receipt to decision with a unit a
-// reader takes in at a glance: "850 ns", "3.2 µs", "1.5 ms", "2.10 s".
-func discordLatency(m messages.Match) string {
-	if m.DecidedAt.IsZero() || m.Trade.ReceivedAt.IsZero() {
-		return discordUnknownTime
-	}
-	d := m.Latency()
-	switch {
-	case d < 0:
-		return discordUnknownTime
-	case d < time.Microsecond:
-		return strconv.FormatInt(int64(d), 10) + " ns"
-	case d < time.Millisecond:
-		return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 1, 64) + " µs"
-	case d < time.Second:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
-	default:
-		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + " s"
-	}
-}
-
-// truncateUTF16 cuts s to at most limit UTF-16 code units, the unit Discord's
-// JavaScript-side limits count in (a rune-count limit is then met too), ending
-// a cut text with "…".
-func truncateUTF16(s string, limit int) string {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	if n <= limit {
-		return s
-	}
-	n = 0
-	for i, r := range s {
-		n += utf16.RuneLen(r)
-		if n > limit-1 { // leave room for the ellipsis, one code unit
-			return s[:i] + "…"
-		}
-	}
-	return s
+	return slog.Int("status", res.Status)
 }

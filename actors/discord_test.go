@@ -18,7 +18,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/messages"
@@ -372,52 +371,6 @@ func TestDiscordEmbed(t *testing.T) {
 	}
 }
 
-func TestDiscordLatency(t *testing.T) {
-	recv := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		took time.Duration
-		want string
-	}{
-		{0, "0 ns"},
-		{850 * time.Nanosecond, "850 ns"},
-		{3200 * time.Nanosecond, "3.2 µs"},
-		{999_949 * time.Nanosecond, "999.9 µs"},
-		{1500 * time.Microsecond, "1.5 ms"},
-		{2100 * time.Millisecond, "2.10 s"},
-		{-time.Microsecond, "unknown"},
-	}
-	for _, tt := range tests {
-		m := messages.Match{Trade: messages.Trade{ReceivedAt: recv}, DecidedAt: recv.Add(tt.took)}
-		if got := discordLatency(m); got != tt.want {
-			t.Errorf("discordLatency(%v) = %q, want %q", tt.took, got, tt.want)
-		}
-	}
-}
-
-func TestTruncateUTF16(t *testing.T) {
-	tests := []struct {
-		s     string
-		limit int
-		want  string
-	}{
-		{"abc", 3, "abc"},
-		{"abcd", 3, "ab…"},
-		{"žžžž", 3, "žž…"},
-		{"a😀b", 4, "a😀b"}, // the emoji is two UTF-16 units
-		{"a😀bc", 4, "a😀…"},
-		{"😀😀😀", 4, "😀…"},
-	}
-	for _, tt := range tests {
-		got := truncateUTF16(tt.s, tt.limit)
-		if got != tt.want {
-			t.Errorf("truncateUTF16(%q, %d) = %q, want %q", tt.s, tt.limit, got, tt.want)
-		}
-		if n := len(utf16.Encode([]rune(got))); n > tt.limit {
-			t.Errorf("truncateUTF16(%q, %d) is %d UTF-16 units long", tt.s, tt.limit, n)
-		}
-	}
-}
-
 func TestDiscordAnswers(t *testing.T) {
 	rateLimited := func(body string, header map[string]string) discordReply {
 		return discordReply{status: http.StatusTooManyRequests, body: body, header: header}
@@ -714,55 +667,5 @@ func TestDiscordWebhookNeverLeaks(t *testing.T) {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("the logs lack %q:\n%s", want, text.String())
 		}
-	}
-}
-
-func TestValidateDiscordWebhook(t *testing.T) {
-	tests := []struct {
-		raw     string
-		wantErr bool
-	}{
-		{"https://discord.com/api/webhooks/1/" + discordToken, false},
-		{"http://127.0.0.1:8080/hook", false},
-		{"", true},
-		{"discord.com/api/webhooks/1/" + discordToken, true},
-		{"ftp://discord.com/api/webhooks/1/" + discordToken, true},
-		{"https://discord.com", true},
-		{"https://%zz/" + discordToken, true},
-	}
-	for _, tt := range tests {
-		err := ValidateDiscordWebhook(tt.raw)
-		if (err != nil) != tt.wantErr {
-			t.Errorf("ValidateDiscordWebhook(%q) = %v, want error %v", tt.raw, err, tt.wantErr)
-		}
-		if err != nil && strings.Contains(err.Error(), discordToken) {
-			t.Errorf("ValidateDiscordWebhook(%q) = %v, which names the token", tt.raw, err)
-		}
-	}
-}
-
-func TestDiscordVersioned(t *testing.T) {
-	tests := []struct{ raw, want string }{
-		{"https://discord.com/api/webhooks/1/tok", "https://discord.com/api/v10/webhooks/1/tok"},
-		{"https://discordapp.com/api/webhooks/1/tok?thread_id=2", "https://discordapp.com/api/v10/webhooks/1/tok?thread_id=2"},
-		{"https://ptb.discord.com/api/webhooks/1/tok", "https://ptb.discord.com/api/v10/webhooks/1/tok"},
-		{"https://discord.com/api/v9/webhooks/1/tok", "https://discord.com/api/v9/webhooks/1/tok"},
-		{"https://example.com/api/webhooks/1/tok", "https://example.com/api/webhooks/1/tok"},
-		{"http://127.0.0.1:1/api/webhooks/1/tok", "http://127.0.0.1:1/api/webhooks/1/tok"},
-	}
-	for _, tt := range tests {
-		if got := discordVersioned(tt.raw); got != tt.want {
-			t.Errorf("discordVersioned(%q) = %q, want %q", tt.raw, got, tt.want)
-		}
-	}
-}
-
-// BenchmarkDiscordBody measures building one alert's request body, the only
-// work the sink does per match besides the request itself.
-func BenchmarkDiscordBody(b *testing.B) {
-	m := discordMatch("VHJhZGU6MzI5OTM0NzI")
-	b.ReportAllocs()
-	for b.Loop() {
-		discordBody(m)
 	}
 }

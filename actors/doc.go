@@ -1,9 +1,22 @@
-// Package actors holds rollsniper's pipeline stages: the connection actor that
-// keeps the feed open, the parser that turns frames into trades, the hub that
-// fans trades out to sinks, and the sinks.
+// Package actors holds rollsniper's pipeline stages, each a goroutine with a
+// blocking Run(ctx) error, joined by bounded channels:
 //
-// Every actor is a blocking Run(ctx) error that returns only when its work has
-// stopped; constructors never start goroutines. Each stage owns and closes its
-// output channel. Only the connection actor restarts (its sessions), inside its
-// own Run; everything downstream keeps running across reconnects.
+//   - Conn (conn.go, session.go, reader.go): keeps one session with the feed
+//     open at a time and hands every frame to the parser; the only actor that
+//     restarts (its sessions, with backoff, inside its own Run);
+//   - Parser (parser.go): turns frames into trades with feedjson.ParseFrame;
+//   - Hub (hub.go): fans trades out to one bounded queue per sink;
+//   - the sinks (sink.go): Printer, Whitelist (the decision) with its
+//     WhitelistReloader, and Discord (alerts on the whitelist's matches).
+//
+// This package owns goroutines and channels and nothing else: the frame format
+// (internal/feedjson), the protocol's rules (internal/gqlws), the schedule
+// (internal/backoff), the whitelist (internal/whitelist), the Discord request
+// (internal/discord) and the printed records (internal/record) live in plain
+// packages that start no goroutine. An actor file holds its config, its Run
+// loop and its stats.
+//
+// Every Run returns only when its work has stopped; constructors never start
+// goroutines. Each stage owns and closes its output channel. Everything
+// downstream of the connection keeps running, and counting, across reconnects.
 package actors

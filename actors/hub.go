@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rollsniper/rollsniper/internal/latency"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -22,7 +23,7 @@ type Hub struct {
 	log     *slog.Logger
 	queues  []*hubQueue
 	started atomic.Bool
-	latency LatencyHistogram // frame receipt to fan-out, once per trade
+	latency latency.Histogram // frame receipt to fan-out, once per trade
 }
 
 // hubQueue is one sink's queue and its counters.
@@ -139,7 +140,7 @@ func (h *Hub) fanOut(ctx context.Context, t messages.Trade) {
 // Latency returns the histogram of how long trades took from their frame's
 // receipt off the socket to being offered to the sinks' queues. It is safe to
 // call while Run runs.
-func (h *Hub) Latency() LatencySnapshot { return h.latency.Snapshot() }
+func (h *Hub) Latency() latency.Snapshot { return h.latency.Snapshot() }
 
 // Stats returns a snapshot of every queue, in the order they were attached. It
 // is safe to call while Run runs.

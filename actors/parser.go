@@ -2,12 +2,14 @@ package actors
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/lmittmann/tint"
+
+	"github.com/rollsniper/rollsniper/internal/feedjson"
+	"github.com/rollsniper/rollsniper/internal/loglimit"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -37,33 +39,11 @@ type Parser struct {
 
 	frames  atomic.Uint64
 	trades  atomic.Uint64
-	skipped [len(parseKinds)]atomic.Uint64
+	skipped [len(feedjson.ErrorKinds)]atomic.Uint64
 
 	// warns limits the warnings; only Run's goroutine touches it.
-	warns warnLimiter
+	warns loglimit.Limiter
 	now   func() time.Time // the clock of the limiter; tests set it
-}
-
-// warnLimiter lets through burst warnings per window and counts the rest.
-type warnLimiter struct {
-	start      time.Time // the current window's start
-	logged     int       // warnings logged in the window
-	suppressed uint64    // warnings left out since the last one logged
-}
-
-// allow reports whether a warning may be logged at now, and if so how many
-// were left out before it.
-func (l *warnLimiter) allow(now time.Time, burst int, window time.Duration) (ok bool, suppressed uint64) {
-	if now.Sub(l.start) >= window {
-		l.start, l.logged = now, 0
-	}
-	if l.logged >= burst {
-		l.suppressed++
-		return false, 0
-	}
-	l.logged++
-	suppressed, l.suppressed = l.suppressed, 0
-	return true, suppressed
 }
 
 // ParserStats are the parser's counters since it was made.
@@ -75,7 +55,7 @@ type ParserStats struct {
 	// Skipped counts problems by kind: a whole frame for the frame kinds, one
 	// trade for ParseInvalidTrade. ParseServerErrors counts next payloads that
 	// carried errors; the data that came with them was still used.
-	Skipped map[ParseKind]uint64
+	Skipped map[feedjson.ErrorKind]uint64
 }
 
 // NewParser returns a parser reading frames from in. It starts nothing.
@@ -84,7 +64,8 @@ func NewParser(in <-chan messages.Frame, log *slog.Logger) *Parser {
 }
 
 func newParser(in <-chan messages.Frame, log *slog.Logger, size int) *Parser {
-	return &Parser{in: in, out: make(chan messages.Trade, size), log: log, now: time.Now}
+	return &Parser{in: in, out: make(chan messages.Trade, size), log: log, now: time.Now,
+		warns: loglimit.Limiter{Burst: parserWarnBurst, Window: parserWarnWindow}}
 }
 
 // Out is the parser's output. The parser owns it and closes it when Run returns.
@@ -95,9 +76,9 @@ func (p *Parser) Stats() ParserStats {
 	s := ParserStats{
 		Frames:  p.frames.Load(),
 		Trades:  p.trades.Load(),
-		Skipped: make(map[ParseKind]uint64, len(parseKinds)),
+		Skipped: make(map[feedjson.ErrorKind]uint64, len(feedjson.ErrorKinds)),
 	}
-	for i, k := range parseKinds {
+	for i, k := range feedjson.ErrorKinds {
 		s.Skipped[k] = p.skipped[i].Load()
 	}
 	return s
@@ -151,7 +132,7 @@ func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error 
 		}
 		p.frames.Add(1)
 		var err error
-		trades, err = ParseFrame(trades[:0], f.Data, f.ReceivedAt)
+		trades, err = feedjson.ParseFrame(trades[:0], f.Data, f.ReceivedAt)
 		if err != nil {
 			p.report(ctx, f, err)
 		}
@@ -167,30 +148,26 @@ func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error 
 
 // report logs and counts each problem in err, a ParseFrame error.
 func (p *Parser) report(ctx context.Context, f messages.Frame, err error) {
-	for _, e := range parseErrorList(err) {
-		var pe *ParseError
-		if !errors.As(e, &pe) {
-			pe = &ParseError{Kind: ParseMalformedJSON, Msg: e.Error()}
-		}
-		for i, k := range parseKinds {
+	for _, pe := range feedjson.Problems(err) {
+		for i, k := range feedjson.ErrorKinds {
 			if k == pe.Kind {
 				p.skipped[i].Add(1)
 			}
 		}
-		ok, suppressed := p.warns.allow(p.now(), parserWarnBurst, parserWarnWindow)
+		ok, suppressed := p.warns.Allow(p.now())
 		if !ok {
 			continue
 		}
-		attrs := []slog.Attr{slog.String("kind", string(pe.Kind)), slog.Uint64("session", f.Session), tint.Err(e)}
+		attrs := []slog.Attr{slog.String("kind", string(pe.Kind)), slog.Uint64("session", f.Session), tint.Err(pe)}
 		if suppressed > 0 {
 			attrs = append(attrs, slog.Uint64("suppressed", suppressed))
 		}
 		msg := "frame skipped"
 		switch pe.Kind {
-		case ParseInvalidTrade:
+		case feedjson.InvalidTrade:
 			msg = "trade skipped"
 			attrs = append(attrs, slog.String("trade", pe.TradeID))
-		case ParseServerErrors:
+		case feedjson.ServerErrors:
 			msg = "server errors in frame"
 		}
 		p.log.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
@@ -200,13 +177,4 @@ func (p *Parser) report(ctx context.Context, f messages.Frame, err error) {
 		p.log.LogAttrs(ctx, slog.LevelDebug, "frame with problems",
 			slog.Uint64("session", f.Session), slog.Int("bytes", len(f.Data)), slog.String("prefix", string(prefix)))
 	}
-}
-
-// parseErrorList returns the errors a ParseFrame error holds: itself, or those it
-// joins.
-func parseErrorList(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

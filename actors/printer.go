@@ -6,13 +6,14 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
 // Printer is the sink that prints every trade as one log record, in whatever
 // format its logger writes: tint text for a terminal, or JSON lines for jq.
 //
-// When its logger writes to a buffer (an Output), the printer flushes it each
+// When its logger writes to a buffer (an output.Writer), the printer flushes it each
 // time its queue is empty after a record: a quiet feed shows each trade at
 // once, and a burst, which keeps the queue full, goes out in a few large
 // writes rather than one write system call a trade.
@@ -25,8 +26,8 @@ type Printer struct {
 var _ Sink = (*Printer)(nil)
 
 // NewPrinter returns a printer that writes to log, which should write to
-// stdout. flush makes what log has written visible, typically Output.Flush of
-// the Output under log's handler; nil means log writes straight through.
+// stdout. flush makes what log has written visible, typically output.Writer.Flush of
+// the output.Writer under log's handler; nil means log writes straight through.
 func NewPrinter(log *slog.Logger, flush func() error) *Printer {
 	if flush == nil {
 		flush = func() error { return nil }
@@ -34,7 +35,7 @@ func NewPrinter(log *slog.Logger, flush func() error) *Printer {
 	return &Printer{log: log, flush: flush}
 }
 
-// Run prints every trade from in with LogTrade: an info record "trade" with the
+// Run prints every trade from in with record.Trade: an info record "trade" with the
 // keys id, markup, price, can_join, status, item and stattrak, in that order. Markup and
 // price are logged as the float64 the parser read, so they print as the feed
 // sent them (11.98, not 11.980000000000002). It flushes whenever in is empty
@@ -58,7 +59,7 @@ func (p *Printer) Run(ctx context.Context, in <-chan messages.Trade) error {
 				}
 				return nil
 			}
-			LogTrade(ctx, p.log, t)
+			record.Trade(ctx, p.log, t)
 			p.printed.Add(1)
 			if len(in) == 0 {
 				if err := p.flush(); err != nil {
@@ -66,27 +67,6 @@ func (p *Printer) Run(ctx context.Context, in <-chan messages.Trade) error {
 				}
 			}
 		}
-	}
-}
-
-// LogTrade writes t to log as the printer does: an info record "trade" with the
-// keys id, markup, price, can_join, status, item and stattrak, in that order.
-func LogTrade(ctx context.Context, log *slog.Logger, t messages.Trade) {
-	attrs := tradeAttrs(&t)
-	log.LogAttrs(ctx, slog.LevelInfo, "trade", attrs[:]...)
-}
-
-// tradeAttrs are the keys every record about a trade begins with: the
-// printer's "trade" and the whitelist's "match".
-func tradeAttrs(t *messages.Trade) [7]slog.Attr {
-	return [...]slog.Attr{
-		slog.String("id", t.ID),
-		slog.Float64("markup", t.MarkupPercent),
-		slog.Float64("price", t.TotalValue),
-		slog.Bool("can_join", t.CanJoin),
-		slog.String("status", t.Status),
-		slog.String("item", t.MarketName),
-		slog.Bool("stattrak", t.StatTrak),
 	}
 }
 

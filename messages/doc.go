@@ -1,8 +1,9 @@
-// Package messages holds the plain values that pass between rollsniper's actors:
-// raw frames as the connection actor received them, typed trades as the parser
-// produced them, and the graphql-transport-ws wire messages that the connection
-// actor and the fake server both speak, so the two cannot drift.
+// Package messages holds the plain values that pass between rollsniper's
+// actors: raw frames as the connection actor received them (Frame), typed
+// trades as the parser produced them (Trade), and the whitelist's matches
+// (Match).
 //
-// Nothing here imports the actors; sinks depend on this package and never on the
-// connection.
+// It imports nothing of rollsniper's, and nothing here does work: no
+// goroutine, no I/O, no decoding. Sinks depend on this package and never on
+// the connection.
 package messages

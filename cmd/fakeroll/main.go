@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lmittmann/tint"
+
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 )
 

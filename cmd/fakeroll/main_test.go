@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rollsniper/rollsniper/messages"
 	"go.uber.org/goleak"
+
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 func TestMain(m *testing.M) {
@@ -46,14 +47,14 @@ func TestRunServesTradesUntilCancelled(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	ws, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{
 		HTTPClient:   &http.Client{Transport: tr},
-		Subprotocols: []string{messages.Subprotocol},
+		Subprotocols: []string{gqlws.Subprotocol},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.CloseNow()
 	ws.SetReadLimit(1 << 20)
-	sub, _ := json.Marshal(messages.SubCreateTrades.Payload())
+	sub, _ := json.Marshal(gqlws.SubCreateTrades.Payload())
 	for _, m := range []string{`{"type":"connection_init"}`, `{"id":"1","type":"subscribe","payload":` + string(sub) + `}`} {
 		if err := ws.Write(dctx, websocket.MessageText, []byte(m)); err != nil {
 			t.Fatal(err)
@@ -65,7 +66,7 @@ func TestRunServesTradesUntilCancelled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var env messages.Envelope
+		var env gqlws.Envelope
 		if err := json.Unmarshal(data, &env); err != nil {
 			t.Fatal(err)
 		}

@@ -17,17 +17,21 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/feedjson"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/output"
+	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/internal/whitelist"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
 // bareLoop is the baseline: one goroutine that reads a frame with
-// coder/websocket, decodes it with the same actors.ParseFrame and prints each
-// trade's line with the same actors.LogTrade; no channels, no actors. Against
+// coder/websocket, decodes it with the same feedjson.ParseFrame and prints each
+// trade's line with the same record.Trade; no channels, no actors. Against
 // it, the pipeline's figures are its overhead alone. It returns the cost of n
 // trades of a burst.
 func bareLoop(ctx context.Context, f *feed, n int, w io.Writer) (cost, error) {
-	ws, _, err := websocket.Dial(ctx, f.url, &websocket.DialOptions{Subprotocols: []string{messages.Subprotocol}})
+	ws, _, err := websocket.Dial(ctx, f.url, &websocket.DialOptions{Subprotocols: []string{gqlws.Subprotocol}})
 	if err != nil {
 		return cost{}, fmt.Errorf("bare loop: dial: %w", err)
 	}
@@ -48,9 +52,9 @@ func bareLoop(ctx context.Context, f *feed, n int, w io.Writer) (cost, error) {
 		if err != nil {
 			return cost{}, fmt.Errorf("bare loop: read after %d trades: %w", got, err)
 		}
-		trades, _ = actors.ParseFrame(trades[:0], data, time.Now())
+		trades, _ = feedjson.ParseFrame(trades[:0], data, time.Now())
 		for _, t := range trades {
-			actors.LogTrade(ctx, log, t)
+			record.Trade(ctx, log, t)
 		}
 		got += len(trades)
 	}
@@ -65,11 +69,11 @@ func bareLoop(ctx context.Context, f *feed, n int, w io.Writer) (cost, error) {
 // bareHandshake sends connection_init, waits for the ack and subscribes as the
 // program does.
 func bareHandshake(ctx context.Context, ws *websocket.Conn) error {
-	send := func(e messages.Envelope) error {
+	send := func(e gqlws.Envelope) error {
 		b, _ := json.Marshal(e)
 		return ws.Write(ctx, websocket.MessageText, b)
 	}
-	if err := send(messages.Envelope{Type: messages.TypeConnectionInit}); err != nil {
+	if err := send(gqlws.Envelope{Type: gqlws.TypeConnectionInit}); err != nil {
 		return err
 	}
 	for {
@@ -77,13 +81,13 @@ func bareHandshake(ctx context.Context, ws *websocket.Conn) error {
 		if err != nil {
 			return fmt.Errorf("waiting for connection_ack: %w", err)
 		}
-		var e messages.Envelope
-		if json.Unmarshal(data, &e) == nil && e.Type == messages.TypeConnectionAck {
+		var e gqlws.Envelope
+		if json.Unmarshal(data, &e) == nil && e.Type == gqlws.TypeConnectionAck {
 			break
 		}
 	}
-	payload, _ := json.Marshal(messages.SubCreateTrades.Payload())
-	return send(messages.Envelope{ID: "1", Type: messages.TypeSubscribe, Payload: payload})
+	payload, _ := json.Marshal(gqlws.SubCreateTrades.Payload())
+	return send(gqlws.Envelope{ID: "1", Type: gqlws.TypeSubscribe, Payload: payload})
 }
 
 // decisionSink is the whitelist's decision in a sink of its own: it matches
@@ -126,7 +130,7 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	parser := actors.NewParser(conn.Out(), quiet)
 	hub := actors.NewHub(nil, quiet)
 	var w countingWriter
-	out := actors.NewOutput(&w, 0)
+	out := output.New(&w, 0)
 	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out, nil)), out.Flush)
 	decision := &decisionSink{list: whitelist.Demo(), latency: make([]time.Duration, 0, n)}
 	sinks := []struct {

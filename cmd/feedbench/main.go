@@ -3,7 +3,7 @@
 //
 //   - a burst of trades (createTrades batches of one to four, in the field
 //     selection the program subscribes with), read once by a bare loop (one
-//     goroutine: read a frame, actors.ParseFrame, print each trade's line) and
+//     goroutine: read a frame, feedjson.ParseFrame, print each trade's line) and
 //     once by the real pipeline (connection actor → parser → hub → printer
 //     and a deciding sink), alternately, -runs times each; it prints trades a
 //     second, CPU microseconds, allocations and bytes a trade, and the ratio

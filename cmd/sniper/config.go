@@ -18,8 +18,8 @@ import (
 
 	"github.com/joho/godotenv"
 
-	"github.com/rollsniper/rollsniper/actors"
-	"github.com/rollsniper/rollsniper/messages"
+	"github.com/rollsniper/rollsniper/internal/discord"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // Config is every setting of sniper, parsed and validated. Its String and LogValue
@@ -30,7 +30,7 @@ type Config struct {
 	Token        string // API token for connection_init; empty sends no payload
 	Origin       string // empty sends no Origin header
 	UserAgent    string
-	Subscription messages.Subscription
+	Subscription gqlws.Subscription
 
 	BackoffInitial time.Duration
 	BackoffMax     time.Duration
@@ -95,10 +95,10 @@ func settings(c *Config) []setting {
 		{flag: "user-agent", env: "ROLL_USER_AGENT", def: defaultUserAgent,
 			usage: "browser identity `text` sent as the User-Agent header when connecting",
 			set:   func(s string) error { c.UserAgent = strings.TrimSpace(s); return nil }},
-		{flag: "subscription", env: "ROLL_SUBSCRIPTION", def: string(messages.SubCreateTrades),
+		{flag: "subscription", env: "ROLL_SUBSCRIPTION", def: string(gqlws.SubCreateTrades),
 			usage: "feed `name` to subscribe to: createTrades (current) or createTrade (older)",
 			set: func(s string) (err error) {
-				c.Subscription, err = messages.ParseSubscription(strings.TrimSpace(s))
+				c.Subscription, err = gqlws.ParseSubscription(strings.TrimSpace(s))
 				return err
 			}},
 		{flag: "backoff-initial", env: "ROLL_BACKOFF_INITIAL", def: "1s",
@@ -436,7 +436,7 @@ func parseWebhook(s string) (string, error) {
 	default:
 		return "", errors.New("must start with https://: copy the whole webhook URL from Discord")
 	}
-	if err := actors.ValidateDiscordWebhook(s); err != nil {
+	if err := discord.Validate(s); err != nil {
 		return "", err
 	}
 	return s, nil

@@ -15,7 +15,7 @@ import (
 
 	"github.com/lmittmann/tint"
 
-	"github.com/rollsniper/rollsniper/messages"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // The secrets the tests put in the settings; no output may contain them.
@@ -31,7 +31,7 @@ func defaultConfig() Config {
 		URL:            "wss://router.csgoroll.com/ws",
 		Origin:         "https://www.csgoroll.com",
 		UserAgent:      defaultUserAgent,
-		Subscription:   messages.SubCreateTrades,
+		Subscription:   gqlws.SubCreateTrades,
 		BackoffInitial: time.Second,
 		BackoffMax:     60 * time.Second,
 		PingInterval:   30 * time.Second,
@@ -98,7 +98,7 @@ func TestParseConfigSources(t *testing.T) {
 		{"flag -user-agent", sources{args: []string{"-user-agent", "Mozilla/5.0 test"}},
 			func(c *Config) { c.UserAgent = "Mozilla/5.0 test" }},
 		{"flag -subscription", sources{args: []string{"-subscription", "createTrade"}},
-			func(c *Config) { c.Subscription = messages.SubCreateTrade }},
+			func(c *Config) { c.Subscription = gqlws.SubCreateTrade }},
 		{"flag -backoff-initial", sources{args: []string{"-backoff-initial", "5ms"}},
 			func(c *Config) { c.BackoffInitial = 5 * time.Millisecond }},
 		{"flag -backoff-max", sources{args: []string{"-backoff-max", "2m"}},
@@ -155,7 +155,7 @@ func TestParseConfigSources(t *testing.T) {
 			"ROLL_WHITELIST": "w", "ROLL_DISCORD_WEBHOOK": testWebhook,
 		}}, func(c *Config) {
 			*c = Config{URL: "wss://api-trader.csgoroll.com/graphql", Session: "e1", Token: "e2",
-				Origin: "http://localhost", UserAgent: "ua", Subscription: messages.SubCreateTrade,
+				Origin: "http://localhost", UserAgent: "ua", Subscription: gqlws.SubCreateTrade,
 				BackoffInitial: 2 * time.Second, BackoffMax: 3 * time.Second, PingInterval: 4 * time.Second,
 				PingTimeout: 5 * time.Second, AckTimeout: 6 * time.Second, LogFormat: "text",
 				LogLevel: slog.LevelError, Demo: true, BackoffJitter: true, StaleAfter: 7 * time.Second,

@@ -33,7 +33,7 @@ func newHandler(format string, level slog.Level, w io.Writer) slog.Handler {
 	})
 }
 
-// isTerminal reports whether w, or the writer it buffers (an actors.Output),
+// isTerminal reports whether w, or the writer it buffers (an output.Writer),
 // is a character device, such as a terminal.
 func isTerminal(w io.Writer) bool {
 	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {

@@ -15,8 +15,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/output"
 )
 
 func main() {
@@ -44,7 +45,7 @@ func main() {
 // when the user must change a setting, 1 for anything else.
 func exitCode(err error) int {
 	var cfgErr *ConfigError
-	var fatal *actors.FatalError
+	var fatal *gqlws.FatalError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
@@ -102,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// Trades are buffered so that a burst costs a few writes; the printer
 	// flushes whenever its queue is empty, so each trade still shows at once.
-	out := actors.NewOutput(stdout, 0)
+	out := output.New(stdout, 0)
 	defer out.Flush()
 	logs, trades := newLoggers(cfg.LogFormat, cfg.LogLevel, out, stderr)
 

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 	"github.com/rollsniper/rollsniper/internal/logtest"
-	"github.com/rollsniper/rollsniper/messages"
 )
 
 // startMetrics serves tp's metrics on a free loopback port beside the pipeline
@@ -74,7 +74,7 @@ func scrape(ctx context.Context, t *testing.T, base string) map[string]float64 {
 
 func TestMetricsCountThePipeline(t *testing.T) {
 	var base string
-	tp := startPipeline(t, messages.SubCreateTrades, func(tp *testPipeline) { base = startMetrics(t, tp) })
+	tp := startPipeline(t, gqlws.SubCreateTrades, func(tp *testPipeline) { base = startMetrics(t, tp) })
 	ctx := testCtx(t)
 
 	ids := publishIDs(tp.srv, 5)
@@ -136,7 +136,7 @@ func TestMetricsCountThePipeline(t *testing.T) {
 
 func TestHealthAndReadiness(t *testing.T) {
 	var base string
-	tp := startPipeline(t, messages.SubCreateTrades, func(tp *testPipeline) { base = startMetrics(t, tp) })
+	tp := startPipeline(t, gqlws.SubCreateTrades, func(tp *testPipeline) { base = startMetrics(t, tp) })
 	ctx := testCtx(t)
 
 	if status, body := get(ctx, t, base+"/healthz"); status != http.StatusOK || body != "ok\n" {
@@ -168,7 +168,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestNotReadyWhenSilentPastTheWindow(t *testing.T) {
-	tp := startPipeline(t, messages.SubCreateTrades)
+	tp := startPipeline(t, gqlws.SubCreateTrades)
 	now := time.Now()
 	if why := tp.notReady(now); why != "" {
 		t.Fatalf("subscribed with a fresh frame: not ready: %s", why)

@@ -38,7 +38,13 @@ type namedSink struct {
 	queue int
 }
 
-// pipeline is the whole actor graph: conn → parser → hub → sinks.
+// pipeline is the whole actor graph, as the README draws it:
+//
+//	conn ──frames──▶ parser ──trades──▶ hub ──┬──▶ printer   (stdout)
+//	(the only actor                           ├──▶ whitelist ──matches──▶ discord
+//	 that restarts)                           └──▶ ...more sinks, each with its own queue
+//
+// newPipeline builds it and run runs it; nothing else wires actors together.
 type pipeline struct {
 	conn    *actors.Conn
 	parser  *actors.Parser

@@ -24,6 +24,8 @@ import (
 	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
+	"github.com/rollsniper/rollsniper/internal/fixtures"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -235,7 +237,7 @@ type testPipeline struct {
 
 // startPipeline runs a pipeline against a fresh fake feed, after setup (if
 // any) has changed it, and returns once it has subscribed.
-func startPipeline(t *testing.T, sub messages.Subscription, setup ...func(*testPipeline)) *testPipeline {
+func startPipeline(t *testing.T, sub gqlws.Subscription, setup ...func(*testPipeline)) *testPipeline {
 	t.Helper()
 	return startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-subscription", string(sub)} }, setup...)
 }
@@ -332,8 +334,8 @@ func (s *recordingSink) wait(ctx context.Context, t *testing.T, n int) []message
 // skipped without a reconnect.
 func TestPipelineFixturesAndMalformedFrames(t *testing.T) {
 	ctx := testCtx(t)
-	tp := startPipeline(t, messages.SubCreateTrades)
-	fixtures := []struct {
+	tp := startPipeline(t, gqlws.SubCreateTrades)
+	frames := []struct {
 		file string
 		ids  []string
 	}{
@@ -350,11 +352,8 @@ func TestPipelineFixturesAndMalformedFrames(t *testing.T) {
 		`{"type":"surprise"}`,
 	}
 	var want []string
-	for i, f := range fixtures {
-		data, err := os.ReadFile(filepath.Join("..", "..", "actors", "testdata", "fixtures", f.file))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, f := range frames {
+		data := fixtures.Read(t, f.file)
 		tp.srv.SendRaw(data)
 		tp.srv.SendRaw([]byte(malformed[i%len(malformed)]))
 		want = append(want, f.ids...)
@@ -400,7 +399,7 @@ func TestPipelineFixturesAndMalformedFrames(t *testing.T) {
 // After an abrupt drop the program reconnects and the same parser and sinks
 // keep counting.
 func TestPipelineKeepsActorsAcrossReconnects(t *testing.T) {
-	for _, sub := range []messages.Subscription{messages.SubCreateTrades, messages.SubCreateTrade} {
+	for _, sub := range []gqlws.Subscription{gqlws.SubCreateTrades, gqlws.SubCreateTrade} {
 		t.Run(string(sub), func(t *testing.T) {
 			ctx := testCtx(t)
 			tp := startPipeline(t, sub)
@@ -535,7 +534,7 @@ func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
 	}
 	var unsubscribed bool
 	for _, m := range s.Received {
-		unsubscribed = unsubscribed || m.Type == messages.TypeComplete
+		unsubscribed = unsubscribed || m.Type == gqlws.TypeComplete
 	}
 	if !unsubscribed {
 		t.Errorf("client never unsubscribed: %v", s.Received)
@@ -555,7 +554,7 @@ func TestBinarySecondSIGINTExitsAtOnce(t *testing.T) {
 	// The first signal is being handled once the client has unsubscribed.
 	err := srv.Wait(ctx, func(ss []fakeroll.Session) bool {
 		for _, m := range ss[0].Received {
-			if m.Type == messages.TypeComplete {
+			if m.Type == gqlws.TypeComplete {
 				return true
 			}
 		}
@@ -599,15 +598,15 @@ func TestPipelineWiresConnectionSettings(t *testing.T) {
 	}
 	t.Run("stale-after", func(t *testing.T) {
 		tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-stale-after", "50ms"} })
-		if r := reconnect(tp); r.String("kind") != actors.ReasonStale {
-			t.Errorf("a feed with no trades ended with %q, want %q after -stale-after", r.String("kind"), actors.ReasonStale)
+		if r := reconnect(tp); r.String("kind") != gqlws.ReasonStale {
+			t.Errorf("a feed with no trades ended with %q, want %q after -stale-after", r.String("kind"), gqlws.ReasonStale)
 		}
 	})
 	t.Run("read-limit", func(t *testing.T) {
 		tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-read-limit", "16KiB"} })
 		tp.srv.SendRaw([]byte(`{"type":"next","payload":"` + strings.Repeat("x", 20<<10) + `"}`))
-		if r := reconnect(tp); r.String("kind") != actors.ReasonReadLimit {
-			t.Errorf("a 20 KiB frame ended the session with %q, want %q under -read-limit 16KiB", r.String("kind"), actors.ReasonReadLimit)
+		if r := reconnect(tp); r.String("kind") != gqlws.ReasonReadLimit {
+			t.Errorf("a 20 KiB frame ended the session with %q, want %q under -read-limit 16KiB", r.String("kind"), gqlws.ReasonReadLimit)
 		}
 	})
 	t.Run("backoff-jitter", func(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // The chaos soak runs only when asked for (task soak, and a short form in CI):
@@ -43,32 +43,32 @@ const (
 // soakFaultList is every fault the soak cycles through, in turn.
 func soakFaultList() []soakFault {
 	closeWith := func(code int) soakFault {
-		reason := actors.ReasonCloseError
+		reason := gqlws.ReasonCloseError
 		switch code {
 		case 1001:
-			reason = actors.ReasonClosed
+			reason = gqlws.ReasonClosed
 		case 1013, 4429:
-			reason = actors.ReasonCloseSlowDown
+			reason = gqlws.ReasonCloseSlowDown
 		}
 		return soakFault{fmt.Sprintf("close %d", code), func(srv *fakeroll.Server) { srv.CloseAll(code, "soak") }, map[string]int{reason: 1}}
 	}
 	oversize := append([]byte(`{"id":"1","type":"next","payload":{"data":{"createTrades":{"trades":[{"id":"`), bytes.Repeat([]byte("A"), soakOversize)...)
 	oversize = append(oversize, `"}]}}}}`...)
 	return []soakFault{
-		{"drop", func(srv *fakeroll.Server) { srv.DropAll() }, map[string]int{actors.ReasonDropped: 1}},
+		{"drop", func(srv *fakeroll.Server) { srv.DropAll() }, map[string]int{gqlws.ReasonDropped: 1}},
 		closeWith(1001), closeWith(1011), closeWith(1012), closeWith(1013), closeWith(1014),
 		closeWith(4408), closeWith(4429), closeWith(4500),
-		{"half-open", func(srv *fakeroll.Server) { srv.Silence() }, map[string]int{actors.ReasonHalfOpen: 1}},
+		{"half-open", func(srv *fakeroll.Server) { srv.Silence() }, map[string]int{gqlws.ReasonHalfOpen: 1}},
 		{"refusal 503", func(srv *fakeroll.Server) {
 			srv.RefuseNext(2, http.StatusServiceUnavailable, nil)
 			srv.DropAll()
-		}, map[string]int{actors.ReasonDropped: 1, actors.ReasonHTTP503: 2}},
+		}, map[string]int{gqlws.ReasonDropped: 1, gqlws.ReasonHTTP503: 2}},
 		{"malformed frames", func(srv *fakeroll.Server) {
 			for _, f := range []string{`{"type":"next","payload":`, `{"id":"1","type":"next","payload":{"data":{"createTrades":{"trades":[{"id":7}]}}}}`, "\xff\xfe", `{"type":"surprise"}`} {
 				srv.SendRaw([]byte(f))
 			}
 		}, nil},
-		{"oversize frame", func(srv *fakeroll.Server) { srv.SendRaw(oversize) }, map[string]int{actors.ReasonReadLimit: 1}},
+		{"oversize frame", func(srv *fakeroll.Server) { srv.SendRaw(oversize) }, map[string]int{gqlws.ReasonReadLimit: 1}},
 	}
 }
 
@@ -156,7 +156,7 @@ func TestSoak(t *testing.T) {
 			f = soakFault{"503 with Retry-After", func(srv *fakeroll.Server) {
 				srv.RefuseNext(1, http.StatusServiceUnavailable, http.Header{"Retry-After": {"1"}})
 				srv.DropAll()
-			}, map[string]int{actors.ReasonDropped: 1, actors.ReasonHTTP503: 1}}
+			}, map[string]int{gqlws.ReasonDropped: 1, gqlws.ReasonHTTP503: 1}}
 		}
 		sessions := len(srv.Sessions())
 		f.inject(srv)
@@ -185,7 +185,7 @@ func TestSoak(t *testing.T) {
 	final := scrape(ctx, t, base)
 	// Each fault was seen for what it is, and nothing else ended a session.
 	var reconnects float64
-	for _, reason := range actors.ReconnectReasons() {
+	for _, reason := range gqlws.Reasons() {
 		got := final[`rollsniper_reconnects_total{reason="`+reason+`"}`]
 		reconnects += got
 		if got != float64(wantReasons[reason]) {

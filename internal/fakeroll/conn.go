@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rollsniper/rollsniper/messages"
+
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // conn is one accepted connection. ServeHTTP's goroutine runs its loop (run),
@@ -45,7 +46,7 @@ type conn struct {
 
 type subscription struct {
 	id    string
-	field messages.Subscription
+	field gqlws.Subscription
 }
 
 type closeRequest struct {
@@ -90,8 +91,8 @@ func (c *conn) run(ctx context.Context) {
 		drop = dropTimer.C
 	}
 
-	if c.ws.Subprotocol() != messages.Subprotocol {
-		c.close(messages.CloseSubprotocolNotAcceptable, "Subprotocol not acceptable")
+	if c.ws.Subprotocol() != gqlws.Subprotocol {
+		c.close(gqlws.CloseSubprotocolNotAcceptable, "Subprotocol not acceptable")
 	}
 	for {
 		select {
@@ -103,7 +104,7 @@ func (c *conn) run(ctx context.Context) {
 			c.handle(ctx, data)
 		case <-initTimer.C:
 			if !c.initReceived {
-				c.close(messages.CloseConnectionInitTimeout, "Connection initialisation timeout")
+				c.close(gqlws.CloseConnectionInitTimeout, "Connection initialisation timeout")
 			}
 		case <-tick:
 			c.autoPublish(ctx)
@@ -133,11 +134,11 @@ func closeWith(code int, reason string) effect {
 
 // handle records one client message and acts on it.
 func (c *conn) handle(ctx context.Context, data []byte) {
-	var env messages.Envelope
+	var env gqlws.Envelope
 	parsed := json.Unmarshal(data, &env) == nil
 	if !parsed {
 		quoted, _ := json.Marshal(string(data))
-		env = messages.Envelope{Payload: quoted}
+		env = gqlws.Envelope{Payload: quoted}
 	}
 	var eff effect
 	if !c.closing {
@@ -159,19 +160,19 @@ func (c *conn) handle(ctx context.Context, data []byte) {
 
 // react updates the protocol state for one message and says what to do, as a
 // graphql-ws server would: validation first (4400), then the message's rules.
-func (c *conn) react(env messages.Envelope, parsed bool) effect {
+func (c *conn) react(env gqlws.Envelope, parsed bool) effect {
 	sub, ok := validate(env, parsed)
 	if !ok {
-		return closeWith(messages.CloseBadRequest, "Invalid message received")
+		return closeWith(gqlws.CloseBadRequest, "Invalid message received")
 	}
 	switch env.Type {
-	case messages.TypeConnectionInit:
+	case gqlws.TypeConnectionInit:
 		if c.initReceived {
-			return closeWith(messages.CloseTooManyInitialisationReqs, "Too many initialisation requests")
+			return closeWith(gqlws.CloseTooManyInitialisationReqs, "Too many initialisation requests")
 		}
 		c.initReceived = true
 		if want := c.s.opts.RequireSession; want != "" && c.cookie != want {
-			return closeWith(messages.CloseForbidden, "Forbidden")
+			return closeWith(gqlws.CloseForbidden, "Forbidden")
 		}
 		if c.s.withholdingAck() {
 			c.log.Info("withholding connection_ack")
@@ -179,25 +180,25 @@ func (c *conn) react(env messages.Envelope, parsed bool) effect {
 		}
 		c.acked = true
 		return effect{reply: []byte(ackFrame), mutate: func(s *Session) { s.Acked = true }}
-	case messages.TypePing:
+	case gqlws.TypePing:
 		return effect{reply: []byte(pongFrame)}
-	case messages.TypeSubscribe:
+	case gqlws.TypeSubscribe:
 		if !c.acked {
-			return closeWith(messages.CloseUnauthorized, "Unauthorized")
+			return closeWith(gqlws.CloseUnauthorized, "Unauthorized")
 		}
 		if c.hasSub(env.ID) {
-			return closeWith(messages.CloseSubscriberAlreadyExists, "Subscriber for "+env.ID+" already exists")
+			return closeWith(gqlws.CloseSubscriberAlreadyExists, "Subscriber for "+env.ID+" already exists")
 		}
 		field := subscriptionField(sub.Query)
-		switch f := messages.Subscription(field); f {
-		case messages.SubCreateTrades, messages.SubCreateTrade:
+		switch f := gqlws.Subscription(field); f {
+		case gqlws.SubCreateTrades, gqlws.SubCreateTrade:
 			c.addSub(subscription{id: env.ID, field: f})
 			c.log.Info("subscribed", "id", env.ID, "field", f)
 			return effect{mutate: func(s *Session) { s.Subscribed, s.Subscription = true, f }}
 		default:
 			return effect{reply: errorFrame(env.ID, unknownFieldMessage(field))}
 		}
-	case messages.TypeComplete:
+	case gqlws.TypeComplete:
 		c.removeSub(env.ID)
 	}
 	// pong: nothing to do.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rollsniper/rollsniper/messages"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // legacyOnly returns t as a client reads it from the createTrade shape: the
@@ -155,7 +155,7 @@ func BenchmarkAppendTrade(b *testing.B) {
 // costlier one to send) to one client that reads them as fast as it can.
 func BenchmarkPublish(b *testing.B) {
 	s := startServer(b, Options{})
-	c := subscribed(b, s, messages.SubCreateTrade)
+	c := subscribed(b, s, gqlws.SubCreateTrade)
 	g := NewGenerator(1)
 	trades := make([]Trade, 1000)
 	for i := range trades {

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rollsniper/rollsniper/messages"
+
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 func TestRefuseNext(t *testing.T) {
@@ -34,7 +35,7 @@ func TestRefuseNext(t *testing.T) {
 
 func TestDropAll(t *testing.T) {
 	s := startServer(t, Options{})
-	c := subscribed(t, s, messages.SubCreateTrades)
+	c := subscribed(t, s, gqlws.SubCreateTrades)
 	s.DropAll()
 	if got := s.Sessions()[0]; !got.Closed || got.ClientCloseCode != -1 || got.ServerCloseCode != 0 {
 		t.Errorf("after DropAll: %s", got)
@@ -50,7 +51,7 @@ func TestDropAll(t *testing.T) {
 
 func TestDropEvery(t *testing.T) {
 	s := startServer(t, Options{DropEvery: 20 * time.Millisecond})
-	c := subscribed(t, s, messages.SubCreateTrades)
+	c := subscribed(t, s, gqlws.SubCreateTrades)
 	_, err := c.readErr(testTimeout)
 	if err == nil || websocket.CloseStatus(err) != -1 || errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("client read ended with %v, want the connection dropped", err)
@@ -62,7 +63,7 @@ func TestDropEvery(t *testing.T) {
 
 func TestCloseAll(t *testing.T) {
 	s := startServer(t, Options{})
-	a := subscribed(t, s, messages.SubCreateTrades)
+	a := subscribed(t, s, gqlws.SubCreateTrades)
 	b := dial(t, s.URL(), nil)
 	b.handshake()
 	done := make(chan struct{})
@@ -83,7 +84,7 @@ func TestCloseAll(t *testing.T) {
 
 func TestSilence(t *testing.T) {
 	s := startServer(t, Options{})
-	quiet := subscribed(t, s, messages.SubCreateTrades)
+	quiet := subscribed(t, s, gqlws.SubCreateTrades)
 	s.Silence()
 	if got := s.Sessions()[0]; !got.Silenced {
 		t.Fatalf("after Silence: %s", got)
@@ -96,7 +97,7 @@ func TestSilence(t *testing.T) {
 	}
 
 	// A new connection behaves normally, and is the only one Publish reaches.
-	loud := subscribed(t, s, messages.SubCreateTrades)
+	loud := subscribed(t, s, gqlws.SubCreateTrades)
 	if n := s.Publish(s.NewTrade()); n != 1 {
 		t.Errorf("Publish reached %d, want the new connection only", n)
 	}
@@ -107,7 +108,7 @@ func TestSilence(t *testing.T) {
 	quiet.send(`{"type":"ping"}`)
 	waitFor(t, s, "ping recorded", func(ss []Session) bool {
 		r := ss[0].Received
-		return r[len(r)-1].Type == messages.TypePing
+		return r[len(r)-1].Type == gqlws.TypePing
 	})
 	readDone := make(chan struct{})
 	go func() { // Ping needs a reader
@@ -135,8 +136,8 @@ func TestWithholdAck(t *testing.T) {
 	// The pong comes, the ack never does: the server never acknowledged, so a
 	// subscribe is unauthorised.
 	c.expect(`{"type":"pong","payload":{}}`)
-	c.subscribe("1", messages.SubCreateTrades)
-	c.expectClose(messages.CloseUnauthorized, "Unauthorized")
+	c.subscribe("1", gqlws.SubCreateTrades)
+	c.expectClose(gqlws.CloseUnauthorized, "Unauthorized")
 	if got := waitClosed(t, s, 0); got.Acked {
 		t.Errorf("withheld ack recorded as sent: %s", got)
 	}

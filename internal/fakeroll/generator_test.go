@@ -1,12 +1,8 @@
 package fakeroll
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -14,30 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsniper/rollsniper/internal/fixtures"
 	"github.com/rollsniper/rollsniper/messages"
 )
-
-// fixtureDir holds the real frames; the repository keeps them with the actors.
-var fixtureDir = filepath.Join("..", "..", "actors", "testdata", "fixtures")
 
 // fixtureTrades returns the trades of the real frames as generic JSON, those
 // of the older createTrade shape and those of the current one.
 func fixtureTrades(t *testing.T) (legacy, current []map[string]any) {
 	t.Helper()
-	var frames [][]byte
-	for _, name := range []string{"createTrade_canJoinAfter.json", "createTrade_stickers.json", "createTrades_batch.json", "session_start.jsonl"} {
-		data, err := os.ReadFile(filepath.Join(fixtureDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-				frames = append(frames, bytes.Clone(line))
-			}
-		}
-	}
+	frames := fixtures.Frames(t)
 	for _, f := range frames {
 		var msg struct {
 			Payload struct {

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rollsniper/rollsniper/messages"
+
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // testTimeout bounds every wait in these tests; a healthy run takes
@@ -51,7 +52,7 @@ func dialOpts(tb testing.TB, header http.Header) *websocket.DialOptions {
 	return &websocket.DialOptions{
 		HTTPClient:   &http.Client{Transport: tr},
 		HTTPHeader:   header,
-		Subprotocols: []string{messages.Subprotocol},
+		Subprotocols: []string{gqlws.Subprotocol},
 	}
 }
 
@@ -84,7 +85,7 @@ func (c *client) send(text string) {
 
 // subscribe sends a subscribe for field with id, using the client's payload
 // from messages.
-func (c *client) subscribe(id string, field messages.Subscription) {
+func (c *client) subscribe(id string, field gqlws.Subscription) {
 	c.tb.Helper()
 	data, err := json.Marshal(field.Payload())
 	if err != nil {
@@ -168,7 +169,7 @@ func waitClosed(tb testing.TB, s *Server, i int) Session {
 
 // subscribed dials s, completes the handshake and subscribes to field with id
 // "1", returning once the server has recorded the subscription.
-func subscribed(tb testing.TB, s *Server, field messages.Subscription) *client {
+func subscribed(tb testing.TB, s *Server, field gqlws.Subscription) *client {
 	tb.Helper()
 	before := len(s.Sessions())
 	c := dial(tb, s.URL(), nil)
@@ -180,7 +181,7 @@ func subscribed(tb testing.TB, s *Server, field messages.Subscription) *client {
 
 // nextTrades decodes a next message of the createTrades shape, or of the
 // createTrade shape into a one-trade slice.
-func nextTrades(tb testing.TB, data []byte) (id string, field messages.Subscription, trades []Trade) {
+func nextTrades(tb testing.TB, data []byte) (id string, field gqlws.Subscription, trades []Trade) {
 	tb.Helper()
 	var msg struct {
 		ID      string `json:"id"`
@@ -199,14 +200,14 @@ func nextTrades(tb testing.TB, data []byte) (id string, field messages.Subscript
 	if err := json.Unmarshal(data, &msg); err != nil {
 		tb.Fatalf("server sent %s: %v", data, err)
 	}
-	if msg.Type != messages.TypeNext {
+	if msg.Type != gqlws.TypeNext {
 		tb.Fatalf("server sent %s, want a next", data)
 	}
 	switch d := msg.Payload.Data; {
 	case d.CreateTrades != nil:
-		return msg.ID, messages.SubCreateTrades, d.CreateTrades.Trades
+		return msg.ID, gqlws.SubCreateTrades, d.CreateTrades.Trades
 	case d.CreateTrade != nil:
-		return msg.ID, messages.SubCreateTrade, []Trade{d.CreateTrade.Trade}
+		return msg.ID, gqlws.SubCreateTrade, []Trade{d.CreateTrade.Trade}
 	}
 	tb.Fatalf("server sent %s: no listing field", data)
 	return "", "", nil

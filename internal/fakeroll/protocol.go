@@ -4,32 +4,32 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/rollsniper/rollsniper/messages"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // The server's fixed messages.
 const (
-	ackFrame  = `{"type":"` + messages.TypeConnectionAck + `"}`
-	pongFrame = `{"type":"` + messages.TypePong + `","payload":{}}`
+	ackFrame  = `{"type":"` + gqlws.TypeConnectionAck + `"}`
+	pongFrame = `{"type":"` + gqlws.TypePong + `","payload":{}}`
 )
 
 // validate checks a client message as graphql-ws's parseMessage does: a known
 // type, an id where the type needs one, an object payload where one is
 // given, a query in a subscribe. It returns a subscribe's payload.
-func validate(env messages.Envelope, parsed bool) (messages.SubscribePayload, bool) {
-	var sub messages.SubscribePayload
+func validate(env gqlws.Envelope, parsed bool) (gqlws.SubscribePayload, bool) {
+	var sub gqlws.SubscribePayload
 	if !parsed {
 		return sub, false
 	}
 	switch env.Type {
-	case messages.TypeConnectionInit, messages.TypePing, messages.TypePong:
+	case gqlws.TypeConnectionInit, gqlws.TypePing, gqlws.TypePong:
 		return sub, len(env.Payload) == 0 || isObjectOrNull(env.Payload)
-	case messages.TypeSubscribe:
+	case gqlws.TypeSubscribe:
 		if env.ID == "" || json.Unmarshal(env.Payload, &sub) != nil || sub.Query == "" {
 			return sub, false
 		}
 		return sub, true
-	case messages.TypeComplete:
+	case gqlws.TypeComplete:
 		return sub, env.ID != ""
 	}
 	return sub, false
@@ -115,27 +115,27 @@ func unknownFieldMessage(field string) string {
 
 // errorFrame returns the error message for operation id.
 func errorFrame(id, message string) []byte {
-	payload, _ := json.Marshal([]messages.GraphQLError{{Message: message}})
-	data, _ := json.Marshal(messages.Envelope{ID: id, Type: messages.TypeError, Payload: payload})
+	payload, _ := json.Marshal([]gqlws.GraphQLError{{Message: message}})
+	data, _ := json.Marshal(gqlws.Envelope{ID: id, Type: gqlws.TypeError, Payload: payload})
 	return data
 }
 
 // appendNextHead appends the start of a next message of operation id for
 // field, up to where the trades go: the trades array's first element for
 // createTrades, the trade object for createTrade. appendNextTail closes it.
-func appendNextHead(b []byte, id string, field messages.Subscription) []byte {
+func appendNextHead(b []byte, id string, field gqlws.Subscription) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, id)
-	b = append(b, `,"type":"`+messages.TypeNext+`","payload":{"data":{"`...)
+	b = append(b, `,"type":"`+gqlws.TypeNext+`","payload":{"data":{"`...)
 	b = append(b, field...)
-	if field == messages.SubCreateTrades {
+	if field == gqlws.SubCreateTrades {
 		return append(b, `":{"trades":[`...)
 	}
 	return append(b, `":{"trade":`...)
 }
 
-func appendNextTail(b []byte, field messages.Subscription) []byte {
-	if field == messages.SubCreateTrades {
+func appendNextTail(b []byte, field gqlws.Subscription) []byte {
+	if field == gqlws.SubCreateTrades {
 		return append(b, `]}}}}`...)
 	}
 	return append(b, `}}}}`...)

@@ -3,7 +3,7 @@ package fakeroll
 import (
 	"testing"
 
-	"github.com/rollsniper/rollsniper/messages"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 func TestSubscriptionField(t *testing.T) {
@@ -11,8 +11,8 @@ func TestSubscriptionField(t *testing.T) {
 		query string
 		want  string
 	}{
-		{messages.SubCreateTrades.Payload().Query, "createTrades"},
-		{messages.SubCreateTrade.Payload().Query, "createTrade"},
+		{gqlws.SubCreateTrades.Payload().Query, "createTrades"},
+		{gqlws.SubCreateTrade.Payload().Query, "createTrade"},
 		{"subscription { createTrade { trade { id } } }", "createTrade"},
 		{"{createTrades{trades{id}}}", "createTrades"},
 		{"subscription S($f: Filter = {min: 1}) { listings: createTrades(filter: $f) { trades { id } } }", "createTrades"},

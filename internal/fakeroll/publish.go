@@ -2,9 +2,10 @@ package fakeroll
 
 import (
 	"context"
+
 	"github.com/coder/websocket"
 
-	"github.com/rollsniper/rollsniper/messages"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // Publish sends trades to every subscribed connection that is not silenced,
@@ -89,7 +90,7 @@ func (c *conn) deliver(ctx context.Context, b *batch) bool {
 	reached := false
 	var buf []byte
 	for _, sub := range c.subscriptions() {
-		if sub.field == messages.SubCreateTrades {
+		if sub.field == gqlws.SubCreateTrades {
 			buf = appendNextHead(buf[:0], sub.id, sub.field)
 			buf = append(buf, b.currentJSON()...)
 			buf = appendNextTail(buf, sub.field)

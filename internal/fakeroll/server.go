@@ -1,16 +1,3 @@
-// Package fakeroll is a fake CSGORoll trade feed: a WebSocket server that
-// speaks graphql-transport-ws the way the real feed does, publishes generated
-// or given trades in either listing shape (createTrades or the older
-// createTrade), records everything clients send, and injects the faults the
-// real feed is known for (refused upgrades, drops, close codes, half-open
-// connections, withheld acks).
-//
-// The client's tests, the sniper's -demo mode and the benchmarks share it.
-//
-// A Server is an http.Handler; New builds one and starts nothing, Start and
-// StartAt also listen and serve. Close ends every connection and returns once
-// every goroutine the server started has exited. All methods are safe for
-// concurrent use.
 package fakeroll
 
 import (
@@ -25,7 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rollsniper/rollsniper/messages"
+
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // Options configure a Server. The zero value is a server that sends trades only
@@ -193,7 +181,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	gate := &hijackGate{ResponseWriter: w}
 	ws, err := websocket.Accept(gate, r, &websocket.AcceptOptions{
-		Subprotocols: []string{messages.Subprotocol},
+		Subprotocols: []string{gqlws.Subprotocol},
 		// The real clients send Origin: https://www.csgoroll.com.
 		InsecureSkipVerify: true,
 	})

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rollsniper/rollsniper/messages"
+
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 func TestHandshakeAndRecording(t *testing.T) {
@@ -32,7 +33,7 @@ func TestHandshakeAndRecording(t *testing.T) {
 	c.send(`{"type":"ping","payload":{}}`)
 	c.expect(`{"type":"pong","payload":{}}`)
 	c.send(`{"type":"pong"}`)
-	c.subscribe("1", messages.SubCreateTrades)
+	c.subscribe("1", gqlws.SubCreateTrades)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	if err := s.WaitSubscribed(ctx, 1); err != nil {
@@ -49,7 +50,7 @@ func TestHandshakeAndRecording(t *testing.T) {
 			t.Errorf("recorded %s %q, want %q", h, got.Header.Get(h), header.Get(h))
 		}
 	}
-	if got.Header.Get("Sec-WebSocket-Protocol") != messages.Subprotocol || got.Subprotocol != messages.Subprotocol {
+	if got.Header.Get("Sec-WebSocket-Protocol") != gqlws.Subprotocol || got.Subprotocol != gqlws.Subprotocol {
 		t.Errorf("subprotocol header %q, negotiated %q", got.Header.Get("Sec-WebSocket-Protocol"), got.Subprotocol)
 	}
 	var types []string
@@ -60,11 +61,11 @@ func TestHandshakeAndRecording(t *testing.T) {
 	if !reflect.DeepEqual(types, wantTypes) {
 		t.Errorf("received %v, want %v", types, wantTypes)
 	}
-	var sub messages.SubscribePayload
+	var sub gqlws.SubscribePayload
 	if err := json.Unmarshal(got.Received[4].Payload, &sub); err != nil || sub.OperationName != "OnCreateTrades" {
 		t.Errorf("recorded subscribe payload %s (%v)", got.Received[4].Payload, err)
 	}
-	if !got.Acked || !got.Subscribed || got.Subscription != messages.SubCreateTrades || got.Closed || got.ClientCloseCode != 0 {
+	if !got.Acked || !got.Subscribed || got.Subscription != gqlws.SubCreateTrades || got.Closed || got.ClientCloseCode != 0 {
 		t.Errorf("session %s", got)
 	}
 
@@ -97,7 +98,7 @@ func TestServeHTTPBehindAnotherServer(t *testing.T) {
 	}
 	c := dial(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws", nil)
 	c.handshake()
-	c.subscribe("a", messages.SubCreateTrade)
+	c.subscribe("a", gqlws.SubCreateTrade)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	if err := s.WaitSubscribed(ctx, 1); err != nil {
@@ -106,7 +107,7 @@ func TestServeHTTPBehindAnotherServer(t *testing.T) {
 	if n := s.Publish(s.NewTrade()); n != 1 {
 		t.Fatalf("Publish reached %d connections, want 1", n)
 	}
-	if id, field, trades := nextTrades(t, c.read()); id != "a" || field != messages.SubCreateTrade || len(trades) != 1 {
+	if id, field, trades := nextTrades(t, c.read()); id != "a" || field != gqlws.SubCreateTrade || len(trades) != 1 {
 		t.Errorf("got %s %s with %d trades", id, field, len(trades))
 	}
 }
@@ -123,30 +124,30 @@ func TestCloseCodes(t *testing.T) {
 		reason string
 	}{
 		{name: "subprotocol not offered", noSub: true,
-			code: messages.CloseSubprotocolNotAcceptable, reason: "Subprotocol not acceptable"},
+			code: gqlws.CloseSubprotocolNotAcceptable, reason: "Subprotocol not acceptable"},
 		{name: "no connection_init", opts: Options{InitTimeout: 20 * time.Millisecond},
-			code: messages.CloseConnectionInitTimeout, reason: "Connection initialisation timeout"},
+			code: gqlws.CloseConnectionInitTimeout, reason: "Connection initialisation timeout"},
 		{name: "second connection_init", send: []string{init, init},
-			code: messages.CloseTooManyInitialisationReqs, reason: "Too many initialisation requests"},
+			code: gqlws.CloseTooManyInitialisationReqs, reason: "Too many initialisation requests"},
 		{name: "no session cookie", opts: Options{RequireSession: "good"}, send: []string{init},
-			code: messages.CloseForbidden, reason: "Forbidden"},
+			code: gqlws.CloseForbidden, reason: "Forbidden"},
 		{name: "wrong session cookie", opts: Options{RequireSession: "good"}, header: http.Header{"Cookie": {"session=bad"}},
-			send: []string{init}, code: messages.CloseForbidden, reason: "Forbidden"},
+			send: []string{init}, code: gqlws.CloseForbidden, reason: "Forbidden"},
 		{name: "subscribe before ack", send: []string{`{"id":"1","type":"subscribe","payload":{"query":"subscription { createTrades { trades { id } } }"}}`},
-			code: messages.CloseUnauthorized, reason: "Unauthorized"},
+			code: gqlws.CloseUnauthorized, reason: "Unauthorized"},
 		{name: "subscriber exists", send: []string{init,
 			`{"id":"1","type":"subscribe","payload":{"query":"subscription { createTrades { trades { id } } }"}}`,
 			`{"id":"1","type":"subscribe","payload":{"query":"subscription { createTrade { trade { id } } }"}}`},
-			code: messages.CloseSubscriberAlreadyExists, reason: "Subscriber for 1 already exists"},
-		{name: "not JSON", send: []string{"hello"}, code: messages.CloseBadRequest, reason: "Invalid message received"},
-		{name: "no type", send: []string{`{"payload":{}}`}, code: messages.CloseBadRequest, reason: "Invalid message received"},
-		{name: "unknown type", send: []string{`{"type":"start"}`}, code: messages.CloseBadRequest, reason: "Invalid message received"},
+			code: gqlws.CloseSubscriberAlreadyExists, reason: "Subscriber for 1 already exists"},
+		{name: "not JSON", send: []string{"hello"}, code: gqlws.CloseBadRequest, reason: "Invalid message received"},
+		{name: "no type", send: []string{`{"payload":{}}`}, code: gqlws.CloseBadRequest, reason: "Invalid message received"},
+		{name: "unknown type", send: []string{`{"type":"start"}`}, code: gqlws.CloseBadRequest, reason: "Invalid message received"},
 		{name: "subscribe without id", send: []string{init, `{"type":"subscribe","payload":{"query":"subscription { createTrades { trades { id } } }"}}`},
-			code: messages.CloseBadRequest, reason: "Invalid message received"},
+			code: gqlws.CloseBadRequest, reason: "Invalid message received"},
 		{name: "subscribe without query", send: []string{init, `{"id":"1","type":"subscribe","payload":{}}`},
-			code: messages.CloseBadRequest, reason: "Invalid message received"},
+			code: gqlws.CloseBadRequest, reason: "Invalid message received"},
 		{name: "init payload not an object", send: []string{`{"type":"connection_init","payload":"x"}`},
-			code: messages.CloseBadRequest, reason: "Invalid message received"},
+			code: gqlws.CloseBadRequest, reason: "Invalid message received"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,7 +182,7 @@ func TestRecordsUnparseableText(t *testing.T) {
 	s := startServer(t, Options{})
 	c := dial(t, s.URL(), nil)
 	c.send("not json")
-	c.expectClose(messages.CloseBadRequest, "Invalid message received")
+	c.expectClose(gqlws.CloseBadRequest, "Invalid message received")
 	got := waitClosed(t, s, 0)
 	if len(got.Received) != 1 || got.Received[0].Type != "" || string(got.Received[0].Payload) != `"not json"` {
 		t.Errorf("recorded %+v", got.Received)
@@ -192,7 +193,7 @@ func TestPublishShapes(t *testing.T) {
 	g := NewGenerator(7)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	trades := []Trade{g.Next(now), g.Next(now.Add(time.Second))}
-	for _, field := range []messages.Subscription{messages.SubCreateTrades, messages.SubCreateTrade} {
+	for _, field := range []gqlws.Subscription{gqlws.SubCreateTrades, gqlws.SubCreateTrade} {
 		t.Run(string(field), func(t *testing.T) {
 			s := startServer(t, Options{})
 			c := subscribed(t, s, field)
@@ -206,13 +207,13 @@ func TestPublishShapes(t *testing.T) {
 				if id != "1" || f != field {
 					t.Fatalf("next for %q in shape %s, want 1 in %s", id, f, field)
 				}
-				if field == messages.SubCreateTrade && strings.Contains(string(data), `"canJoin"`) {
+				if field == gqlws.SubCreateTrade && strings.Contains(string(data), `"canJoin"`) {
 					t.Errorf("createTrade frame carries canJoin: %s", data)
 				}
 				got = append(got, ts...)
 			}
 			want := trades
-			if field == messages.SubCreateTrade {
+			if field == gqlws.SubCreateTrade {
 				want = []Trade{legacyOnly(trades[0]), legacyOnly(trades[1])}
 			}
 			if !reflect.DeepEqual(got, want) {
@@ -224,7 +225,7 @@ func TestPublishShapes(t *testing.T) {
 
 func TestPublishBatchesInOneNext(t *testing.T) {
 	s := startServer(t, Options{})
-	c := subscribed(t, s, messages.SubCreateTrades)
+	c := subscribed(t, s, gqlws.SubCreateTrades)
 	if n := s.Publish(s.NewTrade(), s.NewTrade(), s.NewTrade()); n != 1 {
 		t.Fatalf("Publish reached %d, want 1", n)
 	}
@@ -235,8 +236,8 @@ func TestPublishBatchesInOneNext(t *testing.T) {
 
 func TestPublishReachesEverySubscriber(t *testing.T) {
 	s := startServer(t, Options{})
-	a := subscribed(t, s, messages.SubCreateTrades)
-	b := subscribed(t, s, messages.SubCreateTrade)
+	a := subscribed(t, s, gqlws.SubCreateTrades)
+	b := subscribed(t, s, gqlws.SubCreateTrade)
 	idle := dial(t, s.URL(), nil) // connected, never subscribed
 	idle.handshake()
 	if n := s.Publish(s.NewTrade()); n != 2 {
@@ -260,17 +261,17 @@ func TestUnknownSubscriptionField(t *testing.T) {
 	c.send(`{"id":"u1","type":"subscribe","payload":{"query":"subscription OnUpdate($userId: ID) { updateTrade(userId: $userId) { trade { id } } }"}}`)
 	c.expect(`{"id":"u1","type":"error","payload":[{"message":"Cannot query field \"updateTrade\" on type \"Subscription\"."}]}`)
 	// The connection stays open and the id is free again.
-	c.subscribe("u1", messages.SubCreateTrades)
+	c.subscribe("u1", gqlws.SubCreateTrades)
 	waitFor(t, s, "subscribed", func(ss []Session) bool { return ss[0].Subscribed })
 }
 
 func TestCompleteStopsSending(t *testing.T) {
 	s := startServer(t, Options{})
-	c := subscribed(t, s, messages.SubCreateTrades)
+	c := subscribed(t, s, gqlws.SubCreateTrades)
 	c.send(`{"id":"1","type":"complete"}`)
 	waitFor(t, s, "complete recorded", func(ss []Session) bool {
 		r := ss[0].Received
-		return r[len(r)-1].Type == messages.TypeComplete
+		return r[len(r)-1].Type == gqlws.TypeComplete
 	})
 	if n := s.Publish(s.NewTrade()); n != 0 {
 		t.Errorf("Publish reached %d after complete, want 0", n)
@@ -282,7 +283,7 @@ func TestCompleteStopsSending(t *testing.T) {
 
 func TestAutoMode(t *testing.T) {
 	s := startServer(t, Options{TradeInterval: time.Millisecond, BatchMax: 3, Seed: 3})
-	c := subscribed(t, s, messages.SubCreateTrades)
+	c := subscribed(t, s, gqlws.SubCreateTrades)
 	seen := map[int]bool{}
 	for range 40 {
 		_, _, ts := nextTrades(t, c.read())
@@ -314,7 +315,7 @@ func TestCloseEndsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := s.URL()
-	c := subscribed(t, s, messages.SubCreateTrades)
+	c := subscribed(t, s, gqlws.SubCreateTrades)
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/rollsniper/rollsniper/messages"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 // Session is what the server saw of one accepted connection.
@@ -21,14 +21,14 @@ type Session struct {
 	// Received holds every message the client sent, in order. A message that
 	// is not JSON is kept with an empty Type and its text, as a JSON string,
 	// in Payload.
-	Received []messages.Envelope
+	Received []gqlws.Envelope
 	// Acked is whether the server sent connection_ack.
 	Acked bool
 	// Subscribed is whether the client has subscribed at some point to a
 	// listing field the server knows; a later complete does not clear it.
 	Subscribed bool
 	// Subscription is the field of the last accepted subscribe.
-	Subscription messages.Subscription
+	Subscription gqlws.Subscription
 	// Silenced is whether Silence cut the connection's sending.
 	Silenced bool
 	// ServerCloseCode is the status of the close frame the server sent, 0 if
@@ -59,7 +59,7 @@ func (s Session) String() string {
 func (s *Session) clone() Session {
 	c := *s
 	c.Header = s.Header.Clone()
-	c.Received = make([]messages.Envelope, len(s.Received))
+	c.Received = make([]gqlws.Envelope, len(s.Received))
 	for i, e := range s.Received {
 		e.Payload = bytes.Clone(e.Payload)
 		c.Received[i] = e

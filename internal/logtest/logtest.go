@@ -1,5 +1,3 @@
-// Package logtest records slog records so tests can assert on what was logged and
-// wait for a record to appear, instead of sleeping.
 package logtest
 
 import (

@@ -1,4 +1,3 @@
-// Package rolltest starts the fake feed for tests of other packages.
 package rolltest
 
 import (

@@ -1,0 +1,246 @@
+package actors
+
+// Tests of the session reader's handling of each protocol message, without a
+// socket: a table, the shutdown barrier, and a fuzz target over any sequence
+// of frames a server could send.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/rollsniper/rollsniper/internal/feedjson"
+	"github.com/rollsniper/rollsniper/internal/fixtures"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
+)
+
+// testReader is a session reader with no socket: what it would send is
+// recorded in sent, and a send fails with failSend when that is set.
+type testReader struct {
+	*sessionReader
+	sent     []gqlws.Envelope
+	failSend error
+}
+
+func newTestReader() *testReader {
+	c := NewConn(ConnConfig{}, slog.New(slog.DiscardHandler))
+	tr := &testReader{sessionReader: newSessionReader(c, nil, 1, slog.New(slog.DiscardHandler))}
+	tr.send = func(_ context.Context, m gqlws.Envelope) error {
+		if tr.failSend != nil {
+			return tr.failSend
+		}
+		tr.sent = append(tr.sent, m)
+		return nil
+	}
+	return tr
+}
+
+func (tr *testReader) isAcked() bool {
+	select {
+	case <-tr.acked:
+		return true
+	default:
+		return false
+	}
+}
+
+func TestSessionReaderHandle(t *testing.T) {
+	for _, tt := range []struct {
+		frame       string
+		failSend    bool
+		wantForward bool
+		wantReason  string // of the session's end; "" when it goes on
+		wantSent    string // type of the message sent in reply
+		wantAck     bool
+		wantPongs   uint64
+		wantTrade   bool
+	}{
+		{frame: `{"type":"connection_ack"}`, wantAck: true},
+		{frame: `{"type":"ping"}`, wantSent: gqlws.TypePong},
+		{frame: `{"type":"ping","payload":{"x":1}}`, wantSent: gqlws.TypePong},
+		{frame: `{"type":"ping"}`, failSend: true, wantReason: gqlws.ReasonWriteFailed},
+		{frame: `{"type":"pong","payload":{}}`, wantPongs: 1},
+		{frame: `{"id":"1","type":"complete"}`, wantReason: gqlws.ReasonSubscriptionEnded},
+		{frame: `{"id":"2","type":"complete"}`},
+		{frame: `{"id":"1","type":"error","payload":[{"message":"no"}]}`, wantReason: gqlws.ReasonSubscriptionEnded},
+		{frame: `{"id":"9","type":"error","payload":[]}`},
+		{frame: `{"id":"1","type":"next","payload":{}}`, wantForward: true, wantTrade: true},
+		{frame: `{"type":"surprise"}`, wantForward: true},
+		{frame: `{not json`, wantForward: true},
+		{frame: ``, wantForward: true},
+	} {
+		t.Run(tt.frame, func(t *testing.T) {
+			r := newTestReader()
+			if tt.failSend {
+				r.failSend = errors.New("socket gone")
+			}
+			at := r.start.Add(time.Second)
+			forward, err := r.handle(t.Context(), []byte(tt.frame), at)
+			if forward != tt.wantForward {
+				t.Errorf("forward = %t, want %t", forward, tt.wantForward)
+			}
+			se, _ := errors.AsType[*gqlws.RetryError](err)
+			switch {
+			case tt.wantReason == "" && err != nil:
+				t.Errorf("err = %v, want the session to go on", err)
+			case tt.wantReason != "" && (se == nil || se.Reason != tt.wantReason):
+				t.Errorf("err = %v, want a session end for %s", err, tt.wantReason)
+			}
+			var sent string
+			if len(r.sent) == 1 {
+				sent = r.sent[0].Type
+			}
+			if sent != tt.wantSent || len(r.sent) > 1 {
+				t.Errorf("sent %v, want %q", r.sent, tt.wantSent)
+			}
+			if r.isAcked() != tt.wantAck {
+				t.Errorf("acked = %t, want %t", r.isAcked(), tt.wantAck)
+			}
+			if got := r.pongs.Load(); got != tt.wantPongs {
+				t.Errorf("pongs = %d, want %d", got, tt.wantPongs)
+			}
+			if r.productive.Load() != tt.wantTrade {
+				t.Errorf("productive = %t, want %t", r.productive.Load(), tt.wantTrade)
+			}
+			if tt.wantTrade && time.Duration(r.lastTrade.Load()) != time.Second {
+				t.Errorf("lastTrade = %v after start, want 1s", time.Duration(r.lastTrade.Load()))
+			}
+		})
+	}
+}
+
+// A second ack is ignored (closing acked twice would panic).
+func TestSessionReaderSecondAck(t *testing.T) {
+	r := newTestReader()
+	for range 2 {
+		if _, err := r.handle(t.Context(), []byte(`{"type":"connection_ack"}`), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !r.isAcked() {
+		t.Error("not acked")
+	}
+}
+
+// The shutdown barrier waits for the pong to its own ping: a pong answering a
+// periodic ping still in flight does not end the wait.
+func TestShutdownBarrierWaitsForItsOwnPong(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newTestReader()
+		// A periodic ping is in flight when shutdown sends the barrier's.
+		for range 2 {
+			if err := r.ping(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		returned := make(chan struct{})
+		go func() {
+			defer close(returned)
+			r.awaitPongs(r.pingsSent, time.Minute)
+		}()
+		pong := []byte(`{"type":"pong"}`)
+		for i, wantReturned := range []bool{false, true} {
+			if _, err := r.handle(t.Context(), pong, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			select {
+			case <-returned:
+				if !wantReturned {
+					t.Fatalf("the wait ended on pong %d, the periodic ping's", i+1)
+				}
+			default:
+				if wantReturned {
+					t.Fatalf("the wait did not end on pong %d, the barrier's", i+1)
+				}
+			}
+		}
+	})
+}
+
+// The barrier gives up after its timeout, and when the reader ends.
+func TestShutdownBarrierGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newTestReader()
+		start := time.Now()
+		r.awaitPongs(1, 2*time.Second)
+		if got := time.Since(start); got != 2*time.Second {
+			t.Errorf("waited %v with no pong, want the 2s timeout", got)
+		}
+		close(r.done)
+		r.awaitPongs(1, time.Hour)
+		if got := time.Since(start); got != 2*time.Second {
+			t.Errorf("waited until %v with the reader gone, want no wait", got)
+		}
+	})
+}
+
+// FuzzSessionReaderHandle feeds any sequence of frames (one a line) to the
+// reader's handling and checks it against what the protocol asks: every ping
+// answered with one pong, the ack noticed once, pongs counted, the session
+// ended only by complete or error for our subscription (with a short reason),
+// next and anything unknown forwarded. The checked-in corpus is in
+// testdata/fuzz/FuzzSessionReaderHandle.
+func FuzzSessionReaderHandle(f *testing.F) {
+	for _, file := range fixtures.All(f) {
+		f.Add(file.Data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := newTestReader()
+		var pings, pongs int
+		var acked, trade bool
+		for frame := range bytes.Lines(data) {
+			frame = bytes.TrimSuffix(frame, []byte("\n"))
+			orig := string(frame)
+			env := feedjson.Peek(frame)
+			forward, err := r.handle(t.Context(), frame, time.Now())
+			switch env.Type {
+			case gqlws.TypePing:
+				pings++
+			case gqlws.TypePong:
+				pongs++
+			case gqlws.TypeConnectionAck:
+				acked = true
+			case gqlws.TypeNext:
+				trade = true
+			}
+			handled := env.Type == gqlws.TypeConnectionAck || env.Type == gqlws.TypePing || env.Type == gqlws.TypePong ||
+				env.Type == gqlws.TypeComplete || env.Type == gqlws.TypeError
+			if forward == handled {
+				t.Fatalf("frame %q of type %q: forward = %t", orig, env.Type, forward)
+			}
+			ends := env.ID == gqlws.SubscriptionID && (env.Type == gqlws.TypeComplete || env.Type == gqlws.TypeError)
+			if (err != nil) != ends {
+				t.Fatalf("frame %q: err = %v, want a session end: %t", orig, err, ends)
+			}
+			if err != nil {
+				se, ok := errors.AsType[*gqlws.RetryError](err)
+				if !ok || se.Reason != gqlws.ReasonSubscriptionEnded {
+					t.Fatalf("frame %q ended the session with %v, want subscription_ended", orig, err)
+				}
+				if len(err.Error()) > 2*gqlws.MaxReasonLen {
+					t.Fatalf("reason of %d bytes for frame %q, want it short", len(err.Error()), orig)
+				}
+				break
+			}
+		}
+		if len(r.sent) != pings {
+			t.Errorf("%d replies for %d pings", len(r.sent), pings)
+		}
+		for _, m := range r.sent {
+			if m.Type != gqlws.TypePong {
+				t.Errorf("sent %q, want only pongs", m.Type)
+			}
+		}
+		if got := r.pongs.Load(); got != uint64(pongs) {
+			t.Errorf("counted %d pongs, want %d", got, pongs)
+		}
+		if r.isAcked() != acked || r.productive.Load() != trade {
+			t.Errorf("acked %t productive %t, want %t %t", r.isAcked(), r.productive.Load(), acked, trade)
+		}
+	})
+}

@@ -1,0 +1,93 @@
+package feedjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/rollsniper/rollsniper/internal/fixtures"
+)
+
+func TestPeek(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want Head
+	}{
+		{`{"type":"connection_ack"}`, Head{Type: "connection_ack", OK: true}},
+		{` {"type" : "ping", "payload": {}} `, Head{Type: "ping", OK: true}},
+		{`{"id":"1","type":"next","payload":{"data":{"type":"not me","id":"nor me"}}}`, Head{Type: "next", ID: "1", OK: true, Partial: true}},
+		{`{"type":"next","payload":{"data":{"type":"not me"}},"id":"1"}`, Head{Type: "next", OK: true, Partial: true}},
+		{`{"type":"next","payload":{"broken`, Head{Type: "next", OK: true, Partial: true}}, // the parser's to report
+		{`{"payload":{"data":{"type":"not me"}},"type":"next"}`, Head{Type: "next", OK: true, Partial: true}},
+		{`{"payload":[{"type":"x"}],"type":"error","id":"1"}`, Head{Type: "error", ID: "1", OK: true}},
+		{`{"TYPE":"complete","Id":"1"}`, Head{Type: "complete", ID: "1", OK: true}},
+		{`{"type":"pi\u006eg"}`, Head{Type: "ping", OK: true}},
+		{`{"type":"a","type":"pong"}`, Head{Type: "pong", OK: true}},
+		{`{"type":7}`, Head{OK: true}},
+		{`{}`, Head{OK: true}},
+		{`{"type":"ping"`, Head{Type: "ping"}},
+		{`{"type":"ping"} x`, Head{Type: "ping"}},
+		{`["type","ping"]`, Head{}},
+		{``, Head{}},
+		{"{\"type\":\"p\xffng\"}", Head{}},
+	} {
+		if got := Peek([]byte(tt.in)); got != tt.want {
+			t.Errorf("Peek(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPeekAllocatesNothingForProtocolMessages(t *testing.T) {
+	frame := fixtures.Read(t, fixtures.Batch)
+	if n := testing.AllocsPerRun(100, func() { Peek(frame) }); n != 0 {
+		t.Errorf("Peek allocates %v times a frame, want 0", n)
+	}
+}
+
+// FuzzPeek checks Peek against encoding/json on any input.
+func FuzzPeek(f *testing.F) {
+	for _, file := range fixtures.All(f) {
+		for line := range bytes.Lines(file.Data) {
+			f.Add(line)
+		}
+	}
+	for _, s := range []string{`{"type":"ping"}`, `{"id":"1","type":"complete"}`, `{"TyPe":"x"}`, `{"type":null}`, `[]`, `{"type":"\ud800"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got := Peek(data)
+		if got.Partial {
+			// A next stops the peek early: the frame goes to the parser,
+			// which reads it whole. Its type key must really say next.
+			if got.Type != "next" || !bytes.Contains(data, []byte(`"next"`)) {
+				t.Fatalf("Peek(%q) = %+v: partial, but not a next", data, got)
+			}
+			return
+		}
+		// Unlike encoding/json, the scanner refuses invalid UTF-8, as ParseFrame
+		// does: such a frame goes to the parser, which reports it.
+		var obj map[string]json.RawMessage
+		if !utf8.Valid(data) || json.Unmarshal(data, &obj) != nil || obj == nil {
+			if got.OK {
+				t.Fatalf("Peek(%q) = ok, but encoding/json rejects it as an object", data)
+			}
+			return
+		}
+		if !got.OK {
+			t.Fatalf("Peek(%q) not ok, but encoding/json reads an object", data)
+		}
+		var want struct {
+			Type any `json:"type"`
+			ID   any `json:"id"`
+		}
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		wantTyp, _ := want.Type.(string)
+		wantID, _ := want.ID.(string)
+		if got.Type != wantTyp || got.ID != wantID {
+			t.Fatalf("Peek(%q) = %+v, want type %q id %q", data, got, wantTyp, wantID)
+		}
+	})
+}
