@@ -4,13 +4,13 @@ package main
 // the real pipeline.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -26,23 +26,31 @@ import (
 )
 
 // bareLoop is the baseline: one goroutine that reads a frame with
-// coder/websocket, decodes it with the same feedjson.ParseFrame and prints each
-// trade's line with the same record.Trade; no channels, no actors. Against
-// it, the pipeline's figures are its overhead alone. It returns the cost of n
-// trades of a burst.
-func bareLoop(ctx context.Context, f *feed, n int, w io.Writer) (cost, error) {
+// coder/websocket, decodes it with the same feedjson.ParseFrame, decides each
+// trade against the same whitelist and prints its line with the same
+// record.Trade; no channels, no actors. Against it, the pipeline's figures
+// are its overhead alone. It runs command ("burst N" or "rate R D") on the
+// feed and returns the cost of its n trades, and each trade's time from the
+// frame's receipt to the decision, which here is taken on the goroutine that
+// read the frame: the least this machine can do.
+func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Writer) (runResult, error) {
 	ws, _, err := websocket.Dial(ctx, f.url, &websocket.DialOptions{Subprotocols: []string{gqlws.Subprotocol}})
 	if err != nil {
-		return cost{}, fmt.Errorf("bare loop: dial: %w", err)
+		return runResult{}, fmt.Errorf("bare loop: dial: %w", err)
 	}
 	defer ws.CloseNow()
 	ws.SetReadLimit(actors.DefaultReadLimit)
 	if err := bareHandshake(ctx, ws); err != nil {
-		return cost{}, fmt.Errorf("bare loop: %w", err)
+		return runResult{}, fmt.Errorf("bare loop: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(w, nil))
-	if err := f.send("burst", fmt.Sprint(n)); err != nil {
-		return cost{}, err
+	list := whitelist.Demo()
+	res := runResult{latency: make([]time.Duration, 0, n)}
+	if err := f.send(command, args); err != nil {
+		return runResult{}, err
+	}
+	if err := f.started(); err != nil {
+		return runResult{}, err
 	}
 
 	from := takeSample()
@@ -50,10 +58,12 @@ func bareLoop(ctx context.Context, f *feed, n int, w io.Writer) (cost, error) {
 	for got := 0; got < n; {
 		_, data, err := ws.Read(ctx)
 		if err != nil {
-			return cost{}, fmt.Errorf("bare loop: read after %d trades: %w", got, err)
+			return runResult{}, fmt.Errorf("bare loop: read after %d trades: %w", got, err)
 		}
 		trades, _ = feedjson.ParseFrame(trades[:0], data, time.Now())
 		for _, t := range trades {
+			list.Match(&t)
+			res.latency = append(res.latency, time.Since(t.ReceivedAt))
 			record.Trade(ctx, log, t)
 		}
 		got += len(trades)
@@ -61,9 +71,10 @@ func bareLoop(ctx context.Context, f *feed, n int, w io.Writer) (cost, error) {
 	to := takeSample()
 	feedCPU, err := f.done()
 	if err != nil {
-		return cost{}, err
+		return runResult{}, err
 	}
-	return costOf(from, to, n, feedCPU), ws.Close(websocket.StatusNormalClosure, "")
+	res.cost, res.writes = costOf(from, to, n, feedCPU), int64(n)
+	return res, ws.Close(websocket.StatusNormalClosure, "")
 }
 
 // bareHandshake sends connection_init, waits for the ack and subscribes as the
@@ -98,7 +109,12 @@ type decisionSink struct {
 	list    *whitelist.List
 	latency []time.Duration // preallocated; only Run appends
 	matched int             // trades that matched; only Run counts
-	seen    atomic.Int64
+	want    int             // trades to decide before closing done
+	done    chan struct{}   // closed once want trades are decided
+}
+
+func newDecisionSink(n int) *decisionSink {
+	return &decisionSink{list: whitelist.Demo(), latency: make([]time.Duration, 0, n), want: n, done: make(chan struct{})}
 }
 
 func (s *decisionSink) Run(ctx context.Context, in <-chan messages.Trade) error {
@@ -107,16 +123,18 @@ func (s *decisionSink) Run(ctx context.Context, in <-chan messages.Trade) error 
 			s.matched++
 		}
 		s.latency = append(s.latency, time.Since(t.ReceivedAt))
-		s.seen.Add(1)
+		if len(s.latency) == s.want {
+			close(s.done)
+		}
 	}
 	return nil
 }
 
-// pipelineResult is what one run of the pipeline measured.
-type pipelineResult struct {
+// runResult is what one run of a client measured.
+type runResult struct {
 	cost    cost
-	latency []time.Duration   // frame to decision, one a trade the decision sink saw
-	dropped map[string]uint64 // trades the hub dropped, by sink
+	latency []time.Duration   // frame to decision, one a trade decided
+	dropped map[string]uint64 // trades the hub dropped, by sink (the pipeline's)
 	writes  int64             // writes to the output
 }
 
@@ -124,7 +142,7 @@ type pipelineResult struct {
 // whitelist's decision) against the feed while it runs command ("burst N" or "rate R D") for
 // n trades, and returns once all of them are handled. Each sink's queue holds
 // queue trades.
-func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int) (pipelineResult, error) {
+func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int) (runResult, error) {
 	quiet := slog.New(slog.DiscardHandler)
 	conn := actors.NewConn(actors.ConnConfig{URL: f.url}, quiet)
 	parser := actors.NewParser(conn.Out(), quiet)
@@ -132,7 +150,7 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	var w countingWriter
 	out := output.New(&w, 0)
 	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out, nil)), out.Flush)
-	decision := &decisionSink{list: whitelist.Demo(), latency: make([]time.Duration, 0, n)}
+	decision := newDecisionSink(n)
 	sinks := []struct {
 		name string
 		sink actors.Sink
@@ -151,32 +169,37 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	g.Go(func() error { return parser.RunInto(gctx, hub) })
 	g.Go(func() error { return conn.Run(connCtx) })
 
-	if err := f.send(command, args); err != nil {
-		return pipelineResult{}, err
+	stop := func() error { stopConn(); return g.Wait() } // the rest drains through closed channels
+	err := f.send(command, args)
+	if err == nil {
+		err = f.started()
 	}
+	if err != nil {
+		_ = stop()
+		return runResult{}, err
+	}
+	// From the moment the feed sends, to the decision on the last trade: not
+	// the dial and handshake before, nor the stop after, as for the bare loop.
 	from := takeSample()
-	// Wait, checking every millisecond (a thousand wake-ups a second against
-	// tens of thousands of trades), until the parser has handed on every trade.
-	tick := time.NewTicker(time.Millisecond)
-	for parser.Stats().Trades < uint64(n) {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			tick.Stop()
-			return pipelineResult{}, fmt.Errorf("pipeline: %d of %d trades: %w", parser.Stats().Trades, n, ctx.Err())
-		}
+	var to sample
+	// Wait for the decision on the last trade: on a channel, not by polling,
+	// so that waiting costs nothing at slow rates, where a poll's wake-ups
+	// would outnumber the trades.
+	select {
+	case <-decision.done:
+		to = takeSample()
+	case <-gctx.Done():
+		err := stop()
+		return runResult{}, fmt.Errorf("pipeline: %d of %d trades: %w", parser.Stats().Trades, n, cmp.Or(err, context.Cause(gctx)))
 	}
-	tick.Stop()
-	stopConn() // the rest drains through closed channels
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
-		return pipelineResult{}, err
+	if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
+		return runResult{}, err
 	}
-	to := takeSample()
 	feedCPU, err := f.done()
 	if err != nil {
-		return pipelineResult{}, err
+		return runResult{}, err
 	}
-	res := pipelineResult{cost: costOf(from, to, n, feedCPU), latency: decision.latency, writes: w.writes.Load(),
+	res := runResult{cost: costOf(from, to, n, feedCPU), latency: decision.latency, writes: w.writes.Load(),
 		dropped: map[string]uint64{}}
 	for _, s := range hub.Stats() {
 		if s.Dropped > 0 {

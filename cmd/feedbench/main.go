@@ -9,9 +9,13 @@
 //     second, CPU microseconds, allocations and bytes a trade, and the ratio
 //     pipeline / bare loop. Both decode with ParseFrame, so the ratio is the
 //     pipeline's overhead, not the decoder's;
-//   - the time from a frame's receipt (Frame.ReceivedAt, stamped by the
-//     connection actor) to the moment the deciding sink handles its trade, at
-//     steady rates, as p50, p99 and p99.9.
+//   - the feed's real rhythm: frames arriving one at a time at steady rates
+//     (1, 100, 1,000, 10,000 and 20,000 trades a second by default; the real
+//     feed carries about one a second), read by both clients in turn. For each
+//     rate it prints CPU microseconds a trade (idle time included: it is what
+//     a user pays) and the time from a frame's receipt to the decision on its
+//     trade (p50, p99, p99.9) for both, and their ratios. The bare loop decides
+//     on the goroutine that read the frame: the least this machine can do.
 //
 // The fake feed runs as a second process (this binary again), so that the CPU
 // figures are the client's alone; the feed's own CPU a trade is printed beside
@@ -19,7 +23,7 @@
 //
 // Usage:
 //
-//	feedbench [-quick] [-trades N] [-runs N] [-rates 100,1000,10000] [-rate-time 3s] [-queue N] [-cpuprofile FILE] [-strict]
+//	feedbench [-quick] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
 package main
 
 import (
@@ -64,12 +68,18 @@ func main() {
 
 // Targets, checked by every run.
 const (
-	targetCPURatio   = 1.3                   // pipeline CPU a trade over the bare loop's
+	targetCPURatio   = 1.15                  // pipeline CPU a trade over the bare loop's, in the burst and at every rate
+	targetP99Ratio   = 1.5                   // pipeline p99 frame to decision over the bare loop's, at every rate
 	targetP99        = 50 * time.Microsecond // frame to decision, at targetP99Rate
 	targetP99Rate    = 1000                  // trades a second
 	quickTrades      = 10_000
 	quickRateTime    = time.Second
+	quickRates       = "100,1000,10000"
+	defaultRates     = "1,100,1000,10000,20000"
 	defaultRateTimes = 3 * time.Second
+	// defaultRateTrades is the fewest trades a rate's run reads, so that its
+	// percentiles mean something: at one trade a second, a run lasts 30 s.
+	defaultRateTrades = 30
 )
 
 // errTargetMissed is run's error under -strict when a target was missed.
@@ -81,6 +91,7 @@ type config struct {
 	runs       int
 	rates      []int
 	rateTime   time.Duration
+	rateTrades int
 	queue      int
 	cpuprofile string
 	strict     bool
@@ -90,11 +101,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("feedbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config
-	quick := fs.Bool("quick", false, fmt.Sprintf("a short run for CI: %d trades, one run each, %v a rate", quickTrades, quickRateTime))
+	quick := fs.Bool("quick", false, fmt.Sprintf("a short run: %d trades, one run each, rates %s, %v a rate", quickTrades, quickRates, quickRateTime))
 	fs.IntVar(&cfg.trades, "trades", 100_000, "trades in the burst")
 	fs.IntVar(&cfg.runs, "runs", 3, "bursts for each client, alternating; the median is shown")
-	rates := fs.String("rates", "100,1000,10000", "steady rates for the latency runs, trades a second, comma-separated")
-	fs.DurationVar(&cfg.rateTime, "rate-time", defaultRateTimes, "how long each latency run lasts")
+	rates := fs.String("rates", defaultRates, "steady rates, trades a second, comma-separated")
+	fs.DurationVar(&cfg.rateTime, "rate-time", defaultRateTimes, "how long each client reads at each rate")
+	fs.IntVar(&cfg.rateTrades, "rate-trades", defaultRateTrades, "the fewest trades each client reads at a rate: a slow rate's run lasts longer than -rate-time")
 	fs.IntVar(&cfg.queue, "queue", 0, "each sink's queue in the bursts; 0 holds the whole burst, so that no sink drops and both clients print every trade (the program's is 1024)")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a target is missed")
@@ -103,6 +115,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if *quick {
 		cfg.trades, cfg.runs, cfg.rateTime = quickTrades, 1, quickRateTime
+		if !flagSet(fs, "rates") {
+			*rates = quickRates
+		}
 	}
 	for r := range strings.SplitSeq(*rates, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(r))
@@ -111,13 +126,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		cfg.rates = append(cfg.rates, n)
 	}
-	if cfg.trades <= 0 || cfg.runs <= 0 || cfg.rateTime <= 0 || cfg.queue < 0 {
-		return config{}, errors.New("-trades, -runs and -rate-time must be positive, -queue not negative")
+	if cfg.trades <= 0 || cfg.runs <= 0 || cfg.rateTime <= 0 || cfg.rateTrades <= 0 || cfg.queue < 0 {
+		return config{}, errors.New("-trades, -runs, -rate-time and -rate-trades must be positive, -queue not negative")
 	}
 	if cfg.queue == 0 {
 		cfg.queue = cfg.trades
 	}
 	return cfg, nil
+}
+
+// flagSet reports whether the command line set the flag named name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // run runs every measurement and prints the report on stdout.
@@ -132,18 +154,34 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer f.close()
 
+	missed := false
+	if err := burst(ctx, f, cfg, stdout, &missed); err != nil {
+		return err
+	}
+	if err := rates(ctx, f, cfg, stdout, &missed); err != nil {
+		return err
+	}
+	if missed && cfg.strict {
+		return errTargetMissed
+	}
+	return nil
+}
+
+// burst measures both clients on a burst of cfg.trades, alternately,
+// cfg.runs times each, and prints the medians and their ratio.
+func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *bool) error {
 	fmt.Fprintf(stdout, "feedbench: burst of %d trades (createTrades batches of 1-4) over loopback, %d run(s) each, median shown;\n", cfg.trades, cfg.runs)
 	fmt.Fprintf(stdout, "the feed runs in its own process: CPU figures are the client's alone.\n\n")
 	var bare, pipe []cost
 	var writes []float64
 	for i := range cfg.runs {
 		var w countingWriter
-		c, err := bareLoop(ctx, f, cfg.trades, &w)
+		res, err := bareLoop(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, &w)
 		if err != nil {
 			return err
 		}
-		bare = append(bare, c)
-		res, err := runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue)
+		bare = append(bare, res.cost)
+		res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue)
 		if err != nil {
 			return err
 		}
@@ -164,41 +202,98 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %15.2f\n", "bare loop", b.perSecond, b.cpu, b.allocs, b.bytes, 1.0, b.feedCPU)
 	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %15.2f\n", "pipeline", p.perSecond, p.cpu, p.allocs, p.bytes, writes[len(writes)/2], p.feedCPU)
 	ratio := p.cpu / b.cpu
-	missed := false
-	fmt.Fprintf(stdout, "\npipeline / bare loop: CPU %.2f× (target ≤ %.1f×: %s), allocs %+.2f a trade, throughput %.2f×\n",
-		ratio, targetCPURatio, verdict(ratio <= targetCPURatio, &missed), p.allocs-b.allocs, p.perSecond/b.perSecond)
+	fmt.Fprintf(stdout, "\npipeline / bare loop: CPU %.2f× (target ≤ %.2f×: %s), allocs %+.2f a trade, throughput %.2f×\n",
+		ratio, targetCPURatio, verdict(ratio <= targetCPURatio, missed), p.allocs-b.allocs, p.perSecond/b.perSecond)
+	return nil
+}
 
-	fmt.Fprintf(stdout, "\nframe → decision latency (pipeline, one trade a frame, %v a rate, %d run(s) each, the run with the median p99 shown):\n", cfg.rateTime, cfg.runs)
-	fmt.Fprintf(stdout, "%10s %8s %10s %10s %10s %10s   %s\n", "trades/s", "trades", "p50", "p99", "p99.9", "max", "p99 of each run")
+// rateRun is one client's runs at one rate: the run with the median CPU a
+// trade, and the latencies of the run with the median p99.
+type rateRun struct {
+	cost    cost
+	latency []time.Duration // sorted
+	p99s    []time.Duration // every run's p99, in run order
+}
+
+// rates measures both clients at each steady rate, alternately, cfg.runs
+// times each, and prints a table with their ratios.
+func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *bool) error {
+	fmt.Fprintf(stdout, "\nsteady rates, one trade a frame, frames arriving one at a time from the feed process; each client reads\n")
+	fmt.Fprintf(stdout, "%v or %d trades a rate, whichever is longer, %d run(s) each: the run with the median CPU (CPU) and the\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
+	fmt.Fprintf(stdout, "run with the median p99 (latency, frame → decision) shown. CPU a trade includes the idle time between trades.\n")
+	fmt.Fprintf(stdout, "%9s  %-10s %7s %13s %10s %10s %10s   %s\n", "trades/s", "client", "trades", "CPU µs/trade", "p50", "p99", "p99.9", "p99 of each run")
 	for _, rate := range cfg.rates {
-		n := int(int64(rate) * int64(cfg.rateTime) / int64(time.Second))
-		var runs [][]time.Duration // each run's latencies, sorted
+		n := max(cfg.rateTrades, int(int64(rate)*int64(cfg.rateTime)/int64(time.Second)))
+		d := time.Duration(int64(n) * int64(time.Second) / int64(rate))
+		args := fmt.Sprintf("%d %v", rate, d)
+		var bareRuns, pipeRuns []runResult
 		for range cfg.runs {
-			res, err := runPipeline(ctx, f, "rate", fmt.Sprintf("%d %v", rate, cfg.rateTime), n, cfg.queue)
+			var w countingWriter
+			res, err := bareLoop(ctx, f, "rate", args, n, &w)
 			if err != nil {
 				return err
 			}
-			lat := slices.Clone(res.latency)
-			slices.Sort(lat)
-			runs = append(runs, lat)
+			bareRuns = append(bareRuns, res)
+			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue); err != nil {
+				return err
+			}
+			pipeRuns = append(pipeRuns, res)
 		}
-		var p99s []string
-		for _, lat := range runs {
-			p99s = append(p99s, percentile(lat, 99).String())
+		b, p := summarise(bareRuns), summarise(pipeRuns)
+		for _, c := range []struct {
+			name string
+			r    rateRun
+		}{{"bare loop", b}, {"pipeline", p}} {
+			fmt.Fprintf(stdout, "%9d  %-10s %7d %13.2f %10v %10v %10v   %s\n", rate, c.name, n, c.r.cost.cpu,
+				percentile(c.r.latency, 50), percentile(c.r.latency, 99), percentile(c.r.latency, 99.9), durations(c.r.p99s))
 		}
-		slices.SortFunc(runs, func(a, b []time.Duration) int { return cmp.Compare(percentile(a, 99), percentile(b, 99)) })
-		lat := runs[len(runs)/2]
-		p99 := percentile(lat, 99)
-		line := fmt.Sprintf("%10d %8d %10v %10v %10v %10v   %s", rate, len(lat), percentile(lat, 50), p99, percentile(lat, 99.9), percentile(lat, 100), strings.Join(p99s, " "))
+		cpu := p.cost.cpu / b.cost.cpu
+		p99 := ratioOf(percentile(p.latency, 99), percentile(b.latency, 99))
+		line := fmt.Sprintf("%9d  %-10s %7s %12.2f× %9.2f× %9.2f× %9.2f×   CPU target ≤ %.2f×: %s; p99 target ≤ %.1f×: %s",
+			rate, "ratio", "", cpu, ratioOf(percentile(p.latency, 50), percentile(b.latency, 50)), p99,
+			ratioOf(percentile(p.latency, 99.9), percentile(b.latency, 99.9)),
+			targetCPURatio, verdict(cpu <= targetCPURatio, missed), targetP99Ratio, verdict(p99 <= targetP99Ratio, missed))
 		if rate == targetP99Rate {
-			line += fmt.Sprintf("   target ≤ %v: %s", targetP99, verdict(p99 <= targetP99, &missed))
+			line += fmt.Sprintf("; pipeline p99 ≤ %v: %s", targetP99, verdict(percentile(p.latency, 99) <= targetP99, missed))
 		}
 		fmt.Fprintln(stdout, line)
 	}
-	if missed && cfg.strict {
-		return errTargetMissed
-	}
 	return nil
+}
+
+// summarise picks, from one client's runs at a rate, the run with the median
+// CPU and the latencies of the run with the median p99.
+func summarise(runs []runResult) rateRun {
+	var r rateRun
+	costs := make([]cost, len(runs))
+	lats := make([][]time.Duration, len(runs))
+	for i, run := range runs {
+		costs[i] = run.cost
+		lats[i] = slices.Clone(run.latency)
+		slices.Sort(lats[i])
+		r.p99s = append(r.p99s, percentile(lats[i], 99))
+	}
+	r.cost = median(costs)
+	slices.SortFunc(lats, func(a, b []time.Duration) int { return cmp.Compare(percentile(a, 99), percentile(b, 99)) })
+	r.latency = lats[len(lats)/2]
+	return r
+}
+
+// ratioOf is a / b, or 0 when b is zero.
+func ratioOf(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// durations formats ds with spaces between.
+func durations(ds []time.Duration) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = d.String()
+	}
+	return strings.Join(s, " ")
 }
 
 // profile runs one more pipeline burst under the CPU profiler.

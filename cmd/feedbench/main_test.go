@@ -29,16 +29,21 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a hang, not a timing
 	defer cancel()
 	var out bytes.Buffer
-	args := []string{"-trades", "2000", "-runs", "2", "-rates", "200,1000", "-rate-time", "200ms"}
+	args := []string{"-trades", "2000", "-runs", "2", "-rates", "5,1000", "-rate-time", "200ms", "-rate-trades", "3"}
 	if err := run(ctx, args, &out); err != nil {
 		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
 	}
 	want := []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^bare loop +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.000 +[\d.]+$`),
 		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +0\.\d+ +[\d.]+$`),
-		regexp.MustCompile(`pipeline / bare loop: CPU [\d.]+× \(target ≤ 1\.3×: (met|MISSED)\)`),
-		regexp.MustCompile(`(?m)^ +200 +40 +\S+ +\S+ +\S+ +\S+ +\S+ \S+$`),
-		regexp.MustCompile(`(?m)^ +1000 +200 +\S+ +\S+ +\S+ +\S+ +\S+ \S+ +target ≤ 50µs: (met|MISSED)$`),
+		regexp.MustCompile(`pipeline / bare loop: CPU [\d.]+× \(target ≤ 1\.15×: (met|MISSED)\)`),
+		// 5 a second for 200 ms is one trade: -rate-trades makes it 3.
+		regexp.MustCompile(`(?m)^ +5 +bare loop +3 +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
+		regexp.MustCompile(`(?m)^ +5 +pipeline +3 +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
+		regexp.MustCompile(`(?m)^ +5 +ratio +[\d.]+× +[\d.]+× +[\d.]+× +[\d.]+× +CPU target ≤ 1\.15×: (met|MISSED); p99 target ≤ 1\.5×: (met|MISSED)$`),
+		regexp.MustCompile(`(?m)^ +1000 +bare loop +200 `),
+		regexp.MustCompile(`(?m)^ +1000 +pipeline +200 `),
+		regexp.MustCompile(`(?m)^ +1000 +ratio .*; pipeline p99 ≤ 50µs: (met|MISSED)$`),
 	}
 	for _, re := range want {
 		if !re.MatchString(out.String()) {
@@ -53,9 +58,11 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr string
 	}{
-		{nil, config{trades: 100_000, runs: 3, rates: []int{100, 1000, 10000}, rateTime: 3 * time.Second, queue: 100_000}, ""},
-		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, queue: quickTrades}, ""},
-		{[]string{"-rates", "5, 50", "-queue", "1024"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: 3 * time.Second, queue: 1024}, ""},
+		{nil, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: 3 * time.Second, rateTrades: 30, queue: 100_000}, ""},
+		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, rateTrades: 30, queue: quickTrades}, ""},
+		{[]string{"-quick", "-rates", "1"}, config{trades: quickTrades, runs: 1, rates: []int{1}, rateTime: quickRateTime, rateTrades: 30, queue: quickTrades}, ""},
+		{[]string{"-rates", "5, 50", "-queue", "1024", "-rate-trades", "7"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: 3 * time.Second, rateTrades: 7, queue: 1024}, ""},
+		{[]string{"-rate-trades", "0"}, config{}, "must be positive"},
 		{[]string{"-rates", "fast"}, config{}, "want positive whole numbers"},
 		{[]string{"-runs", "0"}, config{}, "must be positive"},
 	}
@@ -71,7 +78,7 @@ func TestParseFlags(t *testing.T) {
 			t.Errorf("parseFlags(%q) = %v", tt.args, err)
 			continue
 		}
-		if got.trades != tt.want.trades || got.runs != tt.want.runs || got.rateTime != tt.want.rateTime || got.queue != tt.want.queue || !slices.Equal(got.rates, tt.want.rates) {
+		if got.trades != tt.want.trades || got.runs != tt.want.runs || got.rateTime != tt.want.rateTime || got.rateTrades != tt.want.rateTrades || got.queue != tt.want.queue || !slices.Equal(got.rates, tt.want.rates) {
 			t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, got, tt.want)
 		}
 	}

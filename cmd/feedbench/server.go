@@ -36,8 +36,10 @@ func batchSize(i int) int { return 1 + i%4 }
 //	                     publish N trades in batches of one to four, at once
 //	rate SESSIONS R D    likewise, then one trade a frame at R a second for D
 //
-// Each answer is "done CPU_NS", the process's user+sys CPU time the command
-// took. serve returns when in ends.
+// Each command is answered twice: "go" once the sessions have subscribed and
+// the trades are about to go out, so that the client measures from there
+// (not its dial and handshake), and "done CPU_NS" at the end, the process's
+// user+sys CPU time the command took. serve returns when in ends.
 func serve(in io.Reader, out io.Writer, trades int) error {
 	srv, err := fakeroll.Start(fakeroll.Options{})
 	if err != nil {
@@ -64,6 +66,7 @@ func serve(in io.Reader, out io.Writer, trades int) error {
 		if err != nil {
 			return err
 		}
+		fmt.Fprintln(out, "go")
 		cpu := cpuTime()
 		switch f[0] {
 		case "burst":
@@ -146,6 +149,17 @@ func (f *feed) send(command, args string) error {
 	f.sessions++
 	_, err := fmt.Fprintf(f.in, "%s %d %s\n", command, f.sessions, args)
 	return err
+}
+
+// started waits until the feed is about to send the last command's trades.
+func (f *feed) started() error {
+	if !f.out.Scan() {
+		return fmt.Errorf("the feed process stopped: %v", f.out.Err())
+	}
+	if got := f.out.Text(); got != "go" {
+		return fmt.Errorf("feed answered %q, want go", got)
+	}
+	return nil
 }
 
 // done waits for the feed to finish the last command and returns the CPU time
