@@ -50,7 +50,7 @@ type Parser struct {
 type ParserStats struct {
 	// Frames counts the frames read from in.
 	Frames uint64
-	// Trades counts the trades sent on Out.
+	// Trades counts the trades sent on Out (or fanned out by RunInto).
 	Trades uint64
 	// Skipped counts problems by kind: a whole frame for the frame kinds, one
 	// trade for ParseInvalidTrade. ParseServerErrors counts next payloads that
@@ -137,10 +137,14 @@ func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error 
 			p.report(ctx, f, err)
 		}
 		for _, t := range trades {
+			// Counted before it is handed on, so that whoever sees the trade
+			// downstream (a printed line, a sink's count) sees it counted;
+			// uncounted again if it was not handed on.
+			p.trades.Add(1)
 			if !emit(t) {
+				p.trades.Add(^uint64(0))
 				return ctx.Err()
 			}
-			p.trades.Add(1)
 		}
 		clear(trades) // let the strings go while the slice waits for the next frame
 	}
