@@ -1,0 +1,158 @@
+// Package dedup is the decision at the heart of A/B feed arbitration: given
+// a trade's id as it arrives on one of several connections, is it the first
+// copy (deliver it) or a later one (drop it, and say how much earlier the
+// first copy came)?
+//
+// A Window remembers the ids of recent trades in a fixed-size ring and an
+// open-addressing hash table built once: Arrive is a constant-time lookup
+// that never allocates, and the memory is fixed by the capacity, however long
+// the program runs. An id is forgotten when Capacity newer ids have arrived
+// or MaxAge has passed since it did, whichever comes first.
+//
+// It is plain code: it starts no goroutine, reads no clock (the caller passes
+// the arrival time) and is not safe for concurrent use; one actor owns it.
+package dedup
+
+import (
+	"hash/maphash"
+	"time"
+)
+
+// maxID is the longest id kept whole, to tell two ids apart by their bytes.
+// A longer id (the feed's are about 20 bytes) is told apart by its 64-bit
+// hash alone.
+const maxID = 40
+
+// Arrival is the first copy of a trade: which connection brought it and when.
+type Arrival struct {
+	Conn int
+	At   time.Time
+}
+
+// Window is the set of recently seen trade ids.
+type Window struct {
+	maxAge time.Duration
+	seed   maphash.Seed
+
+	// ring holds the entries in arrival order: the oldest at head, n of them.
+	ring    []entry
+	head, n int
+	// table maps a hash to a ring position plus one (0: empty), by linear
+	// probing; it is at least twice the ring's size, so probes stay short.
+	table []int32
+	mask  uint64
+}
+
+type entry struct {
+	hash  uint64
+	at    int64 // Unix nanoseconds
+	conn  uint8
+	idLen uint8 // 0 when the id was longer than maxID: only its hash counts
+	id    [maxID]byte
+}
+
+// New returns a window that remembers up to capacity ids, each for at most
+// maxAge. It panics if capacity is not positive or above 1<<24.
+func New(capacity int, maxAge time.Duration) *Window {
+	if capacity <= 0 || capacity > 1<<24 {
+		panic("dedup: capacity out of range")
+	}
+	size := 1
+	for size < 2*capacity {
+		size <<= 1
+	}
+	return &Window{
+		maxAge: maxAge,
+		seed:   maphash.MakeSeed(),
+		ring:   make([]entry, capacity),
+		table:  make([]int32, size),
+		mask:   uint64(size - 1),
+	}
+}
+
+// Len returns how many ids the window remembers now.
+func (w *Window) Len() int { return w.n }
+
+// Arrive records that the trade id arrived on connection conn at now. For
+// the first copy it returns dup false; for a later copy, dup true and the
+// first copy's arrival, which stays the first (a later copy is not recorded).
+// Ids older than the window (see the package comment) are forgotten first, so
+// a copy that comes after its id was forgotten counts as a first copy.
+func (w *Window) Arrive(id []byte, conn int, now time.Time) (dup bool, first Arrival) {
+	at := now.UnixNano()
+	w.expire(at)
+	h := maphash.Bytes(w.seed, id)
+	for pos := h & w.mask; ; pos = (pos + 1) & w.mask {
+		v := w.table[pos]
+		if v == 0 {
+			if w.n == len(w.ring) {
+				// Full: the oldest id makes room, and the table shifts, so
+				// look for the new id's empty slot again.
+				w.dropOldest()
+				for pos = h & w.mask; w.table[pos] != 0; pos = (pos + 1) & w.mask {
+				}
+			}
+			w.insert(pos, h, id, conn, at)
+			return false, Arrival{}
+		}
+		if e := &w.ring[v-1]; e.hash == h && e.same(id) {
+			return true, Arrival{Conn: int(e.conn), At: time.Unix(0, e.at)}
+		}
+	}
+}
+
+// same reports whether e's id is id, as far as e kept it.
+func (e *entry) same(id []byte) bool {
+	if e.idLen == 0 {
+		return len(id) > maxID // both too long to keep: the hashes decided
+	}
+	return string(e.id[:e.idLen]) == string(id)
+}
+
+// expire forgets the ids older than maxAge at at, oldest first.
+func (w *Window) expire(at int64) {
+	for w.n > 0 && w.maxAge > 0 && at-w.ring[w.head].at >= int64(w.maxAge) {
+		w.dropOldest()
+	}
+}
+
+// dropOldest forgets the oldest id.
+func (w *Window) dropOldest() {
+	w.remove(w.head)
+	w.head = (w.head + 1) % len(w.ring)
+	w.n--
+}
+
+// insert adds an entry at the ring's tail and points the empty table slot pos
+// at it.
+func (w *Window) insert(pos, h uint64, id []byte, conn int, at int64) {
+	r := (w.head + w.n) % len(w.ring)
+	e := &w.ring[r]
+	*e = entry{hash: h, at: at, conn: uint8(conn)}
+	if len(id) <= maxID {
+		e.idLen = uint8(copy(e.id[:], id)) // 0 for an empty id, which never matches
+	}
+	w.table[pos] = int32(r + 1)
+	w.n++
+}
+
+// remove deletes ring entry r from the table, shifting back the entries
+// probed past it so that every lookup still finds its entry.
+func (w *Window) remove(r int) {
+	pos := w.ring[r].hash & w.mask
+	for w.table[pos] != int32(r+1) {
+		pos = (pos + 1) & w.mask
+	}
+	// Backward-shift deletion for linear probing.
+	hole := pos
+	for next := (hole + 1) & w.mask; w.table[next] != 0; next = (next + 1) & w.mask {
+		home := w.ring[w.table[next]-1].hash & w.mask
+		// The entry at next may move into the hole unless its home lies
+		// cyclically in (hole, next].
+		if (next-home)&w.mask >= (next-hole)&w.mask {
+			w.table[hole] = w.table[next]
+			hole = next
+		}
+	}
+	w.table[hole] = 0
+}
