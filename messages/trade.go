@@ -77,26 +77,14 @@ type Trade struct {
 	PatternPercentage    float64
 	HasPatternPercentage bool
 	// Stickers are the stickers applied to the first item, in the feed's
-	// order; nil when it has none. A decoder fills it with one allocation per
-	// trade that has stickers (the slice), the names being parts of the
-	// trade's other text; reading it allocates nothing.
-	Stickers []Sticker
+	// order. A value, so Trade stays comparable; see Stickers for how a
+	// decoder fills it without allocating.
+	Stickers Stickers
 
 	// CreatedAt is when the server created the listing.
 	CreatedAt time.Time
 	// ReceivedAt is when the frame that carried the trade was read off the socket.
 	ReceivedAt time.Time
-}
-
-// Sticker is one sticker applied to an item.
-type Sticker struct {
-	// Name is the sticker's name as the feed gives it, without a "Sticker | "
-	// prefix: "Spirit | 2020 RMR", "Crown (Foil)".
-	Name string
-	// Wear is how scraped the sticker is, from 0 (as applied) to 1.
-	// HasWear is false when the feed left it out or sent null.
-	Wear    float64
-	HasWear bool
 }
 
 // Phase returns the Doppler or Gamma Doppler phase that CSGORoll writes into
