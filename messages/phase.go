@@ -91,13 +91,24 @@ func cutFoldSuffix(s, fold string) (string, bool) {
 		if i == 0 {
 			return s, false
 		}
-		r, size := utf8.DecodeLastRuneInString(s[:i])
-		if unicode.IsSpace(r) {
+		b := s[i-1]
+		if b >= utf8.RuneSelf {
+			// Only white space may be other than ASCII.
+			r, size := utf8.DecodeLastRuneInString(s[:i])
+			if !unicode.IsSpace(r) {
+				return s, false
+			}
 			i -= size
 			continue
 		}
-		c := fold[j-1]
-		if size != 1 || (s[i-1] != c && !('A' <= s[i-1] && s[i-1] <= 'Z' && s[i-1]+'a'-'A' == c)) {
+		switch {
+		case b == ' ' || '\t' <= b && b <= '\r':
+			i--
+			continue
+		case 'A' <= b && b <= 'Z':
+			b += 'a' - 'A'
+		}
+		if b != fold[j-1] {
 			return s, false
 		}
 		i--
