@@ -71,6 +71,34 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
+// BenchmarkMatchConditions measures decisions that reach the item
+// conditions: a Doppler in a wanted and an unwanted phase, a float bound, and
+// stickers compared by name.
+func BenchmarkMatchConditions(b *testing.B) {
+	l := mustParse(b, matchList)
+	cases := []struct {
+		name  string
+		trade messages.Trade
+		want  Reason
+	}{
+		{"phase", trade("★ Bayonet | Doppler Ruby (Factory New)", 5, 1000), Matched},
+		{"wrong phase", trade("★ Bayonet | Doppler Phase 2 (Factory New)", 5, 1000), WrongPhase},
+		{"float", withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 0.08), Matched},
+		{"stickers", withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Spirit | 2020 RMR", "FaZe Clan | Paris 2023", "Natus Vincere (Holo) | Stockholm 2021", "Crown (Foil)"), Matched},
+	}
+	for _, c := range cases {
+		if _, got := l.Match(&c.trade); got != c.want {
+			b.Fatalf("%s: Match(%q) = %v, want %v", c.name, c.trade.MarketName, got, c.want)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				l.Match(&c.trade)
+			}
+		})
+	}
+}
+
 // TestMatchBigListDoesNotAllocate is the benchmark's 0 allocs/op as a test, so
 // that it fails in go test and not only when someone reads a benchmark.
 func TestMatchBigListDoesNotAllocate(t *testing.T) {

@@ -1,12 +1,10 @@
 package whitelist
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -136,9 +134,9 @@ func (p *parser) stickers(path string, raw json.RawMessage) (names, keys []strin
 			p.add(elPath, "want a sticker's name, got %s", quote(el))
 			continue
 		}
+		name = cutStickerPrefix(name)
 		var buf [keyCap]byte
 		key, ok := appendFold(buf[:0], name)
-		key = bytes.TrimPrefix(key, stickerPrefix)
 		switch {
 		case !ok:
 			p.add(elPath, "too long: at most %d bytes", maxNameBytes)
@@ -146,12 +144,6 @@ func (p *parser) stickers(path string, raw json.RawMessage) (names, keys []strin
 		case len(key) == 0:
 			p.add(elPath, `empty: name the sticker as the market does, e.g. "Crown (Foil)"`)
 			continue
-		}
-		name = strings.TrimFunc(name, unicode.IsSpace)
-		if rest, ok := cutWordFold(name, "Sticker"); ok {
-			if r, ok := strings.CutPrefix(strings.TrimLeftFunc(rest, unicode.IsSpace), "|"); ok {
-				name = strings.TrimLeftFunc(r, unicode.IsSpace)
-			}
 		}
 		names, keys = append(names, strings.Join(strings.Fields(name), " ")), append(keys, string(key))
 	}

@@ -86,3 +86,21 @@ func FuzzMatchName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFoldEqual checks that the comparison of a trade's sticker names, which
+// come off the network, agrees with the fold an entry's names are stored in.
+func FuzzFoldEqual(f *testing.F) {
+	for _, s := range []string{"Crown (Foil)", "Titan (Holo) | Katowice 2014", "龍王 Ünï", "\xff\u00a0x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		buf := make([]byte, 0, 4*len(s)+8)
+		key, _ := appendFold(buf, s)
+		if !foldEqual(s, string(key)) {
+			t.Fatalf("foldEqual(%q, its fold %q) = false", s, key)
+		}
+		if foldEqual(s, string(key)+"x") || len(key) > 0 && foldEqual(s, string(key[:len(key)-1])) {
+			t.Fatalf("foldEqual(%q) takes a key that is not its fold %q", s, key)
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package whitelist
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"math"
 	"strconv"
@@ -176,27 +175,19 @@ func (e *Entry) checkItem(t *messages.Trade) Reason {
 }
 
 // hasWantedSticker reports whether one of stickers is among the entry's
-// any_sticker, comparing names folded on the stack.
+// any_sticker. The feed names stickers without a "Sticker | " prefix; one is
+// cut all the same.
 func (e *Entry) hasWantedSticker(stickers *messages.Stickers) bool {
 	for i := range stickers.Len() {
-		var buf [keyCap]byte
-		name, ok := appendFold(buf[:0], stickers.At(i).Name)
-		if !ok {
-			continue
-		}
-		name = bytes.TrimPrefix(name, stickerPrefix)
+		name := cutStickerPrefix(stickers.At(i).Name)
 		for _, k := range e.stickerKeys {
-			if string(name) == k {
+			if foldEqual(name, k) {
 				return true
 			}
 		}
 	}
 	return false
 }
-
-// stickerPrefix is "Sticker | " folded: the feed names stickers without it,
-// a trader may write it.
-var stickerPrefix = []byte("sticker|")
 
 // PhaseSet is the set of Doppler phases an entry accepts: bit p for
 // messages.Phase p. The empty set accepts any phase, and items without one.

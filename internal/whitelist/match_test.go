@@ -259,6 +259,45 @@ func TestAppendKey(t *testing.T) {
 	}
 }
 
+func TestFoldEqual(t *testing.T) {
+	tests := []struct {
+		s, key string
+		want   bool
+	}{
+		{"Crown (Foil)", "crown(foil)", true},
+		{" CROWN\t(foil) ", "crown(foil)", true},
+		{"Crown (Foil)", "crown(foil)x", false},
+		{"Crown (Foil)x", "crown(foil)", false},
+		{"Crown (Holo)", "crown(foil)", false},
+		{"龍王\u00a0Ünï", "龍王ünï", true},
+		{"龍王", "龍玉", false},
+		{"\xff", "\uFFFD", true},
+		{"", "", true},
+		{" ", "", true},
+		{"", "a", false},
+	}
+	for _, tt := range tests {
+		if got := foldEqual(tt.s, tt.key); got != tt.want {
+			t.Errorf("foldEqual(%q, %q) = %v, want %v", tt.s, tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestCutStickerPrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		"Sticker | Crown (Foil)":       " Crown (Foil)",
+		" sticker|Crown (Foil)":        "Crown (Foil)",
+		"Crown (Foil)":                 "Crown (Foil)",
+		"Stickers | Crown (Foil)":      "Stickers | Crown (Foil)",
+		"Sticker Crown":                "Sticker Crown",
+		"Titan (Holo) | Katowice 2014": "Titan (Holo) | Katowice 2014",
+	} {
+		if got := cutStickerPrefix(in); got != want {
+			t.Errorf("cutStickerPrefix(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestMatchDoesNotAllocate checks the hot path's promise on hits, misses and
 // rejections.
 func TestMatchDoesNotAllocate(t *testing.T) {

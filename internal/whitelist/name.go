@@ -165,3 +165,54 @@ func appendFold(dst []byte, base string) ([]byte, bool) {
 	}
 	return dst, true
 }
+
+// foldEqual reports whether s folds (as appendFold folds it) to key, without
+// building the fold: it is how a trade's sticker names are compared with an
+// entry's, on every trade.
+func foldEqual(s, key string) bool {
+	j := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == ' ' || c-'\t' <= '\r'-'\t':
+				continue
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			if j == len(key) || key[j] != c {
+				return false
+			}
+			j++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if unicode.IsSpace(r) {
+			continue
+		}
+		var enc [utf8.UTFMax]byte
+		for _, b := range enc[:utf8.EncodeRune(enc[:], unicode.ToLower(r))] {
+			if j == len(key) || key[j] != b {
+				return false
+			}
+			j++
+		}
+	}
+	return j == len(key)
+}
+
+// cutStickerPrefix cuts a "Sticker | " prefix, in any case and spacing, from
+// a sticker's name.
+func cutStickerPrefix(name string) string {
+	s := strings.TrimLeftFunc(name, unicode.IsSpace)
+	const word = "Sticker"
+	if len(s) < len(word) || !strings.EqualFold(s[:len(word)], word) {
+		return name
+	}
+	if r, ok := strings.CutPrefix(strings.TrimLeftFunc(s[len(word):], unicode.IsSpace), "|"); ok {
+		return r
+	}
+	return name
+}
