@@ -49,15 +49,23 @@ func benchName(i int) string {
 // report 0 allocs/op.
 func BenchmarkMatch(b *testing.B) {
 	l := benchList(b, 10_000)
-	cases := []struct {
-		name  string
-		trade messages.Trade
-		want  Reason
-	}{
+	cases := []decision{
 		{"hit", trade("★ StatTrak™ "+strings.TrimPrefix(benchName(9_987), "★ ")+" (Field-Tested)", 5, 100), Matched},
 		{"rejected", trade(benchName(4_242)+" (Well-Worn)", 30, 100), MarkupTooHigh},
 		{"miss", trade("AK-47 | Redline (Field-Tested)", 5, 100), NoEntry},
 	}
+	benchDecisions(b, l, cases)
+}
+
+// decision is a trade and the reason Match must give it.
+type decision = struct {
+	name  string
+	trade messages.Trade
+	want  Reason
+}
+
+// benchDecisions checks each case's decision, then measures it.
+func benchDecisions(b *testing.B, l *List, cases []decision) {
 	for _, c := range cases {
 		if _, got := l.Match(&c.trade); got != c.want {
 			b.Fatalf("%s: Match(%q) = %v, want %v", c.name, c.trade.MarketName, got, c.want)
@@ -76,27 +84,13 @@ func BenchmarkMatch(b *testing.B) {
 // stickers compared by name.
 func BenchmarkMatchConditions(b *testing.B) {
 	l := mustParse(b, matchList)
-	cases := []struct {
-		name  string
-		trade messages.Trade
-		want  Reason
-	}{
+	cases := []decision{
 		{"phase", trade("★ Bayonet | Doppler Ruby (Factory New)", 5, 1000), Matched},
 		{"wrong phase", trade("★ Bayonet | Doppler Phase 2 (Factory New)", 5, 1000), WrongPhase},
 		{"float", withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 0.08), Matched},
 		{"stickers", withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Spirit | 2020 RMR", "FaZe Clan | Paris 2023", "Natus Vincere (Holo) | Stockholm 2021", "Crown (Foil)"), Matched},
 	}
-	for _, c := range cases {
-		if _, got := l.Match(&c.trade); got != c.want {
-			b.Fatalf("%s: Match(%q) = %v, want %v", c.name, c.trade.MarketName, got, c.want)
-		}
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				l.Match(&c.trade)
-			}
-		})
-	}
+	benchDecisions(b, l, cases)
 }
 
 // TestMatchBigListDoesNotAllocate is the benchmark's 0 allocs/op as a test, so

@@ -138,14 +138,10 @@ func appendKey(dst []byte, base string, wear, flags byte) ([]byte, bool) {
 // outgrow cap(dst), and never grows dst.
 func appendFold(dst []byte, base string) ([]byte, bool) {
 	for i := 0; i < len(base); {
-		c := base[i]
-		if c < utf8.RuneSelf {
+		if c, ascii, keep := foldByte(base[i]); ascii {
 			i++
-			switch {
-			case c == ' ' || c-'\t' <= '\r'-'\t':
+			if !keep {
 				continue
-			case 'A' <= c && c <= 'Z':
-				c += 'a' - 'A'
 			}
 			if len(dst) == cap(dst) {
 				return dst, false
@@ -166,20 +162,30 @@ func appendFold(dst []byte, base string) ([]byte, bool) {
 	return dst, true
 }
 
+// foldByte folds byte c of a name: ascii is false when c begins a rune
+// beyond ASCII, keep is false for white space, which folding drops.
+func foldByte(c byte) (folded byte, ascii, keep bool) {
+	switch {
+	case c >= utf8.RuneSelf:
+		return c, false, false
+	case c == ' ' || c-'\t' <= '\r'-'\t':
+		return c, true, false
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A', true, true
+	}
+	return c, true, true
+}
+
 // foldEqual reports whether s folds (as appendFold folds it) to key, without
 // building the fold: it is how a trade's sticker names are compared with an
 // entry's, on every trade.
 func foldEqual(s, key string) bool {
 	j := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
+		if c, ascii, keep := foldByte(s[i]); ascii {
 			i++
-			switch {
-			case c == ' ' || c-'\t' <= '\r'-'\t':
+			if !keep {
 				continue
-			case 'A' <= c && c <= 'Z':
-				c += 'a' - 'A'
 			}
 			if j == len(key) || key[j] != c {
 				return false
