@@ -27,11 +27,12 @@ type item struct {
 }
 
 // checkItem checks an entry's item against the catalogue: that the name is a
-// real item, and that it comes in the wear, StatTrak™, phases, float and
-// stickers the entry asks for. A kind of item the catalogue does not list
-// (stickers, cases...) is a warning. It returns the item's name as the
-// catalogue writes it, or "" when the catalogue does not know it.
-func (p *parser) checkItem(path, name string, n splitName, s spec, x conditions) string {
+// real item, and, when the entry's fields are valid (fieldsOK), that it
+// comes in the wear, StatTrak™, phases, float and stickers they ask for. A
+// kind of item the catalogue does not list (stickers, cases...) is a warning.
+// It returns the item's name as the catalogue writes it, or "" when the
+// catalogue does not know it.
+func (p *parser) checkItem(path, name string, n splitName, s spec, x conditions, fieldsOK bool) string {
 	found := catalog.Default().Identify(n.base)
 	var it item
 	switch found.Kind {
@@ -55,6 +56,9 @@ func (p *parser) checkItem(path, name string, n splitName, s spec, x conditions)
 		it = item{what: found.Name + " (without a finish)", wears: 1, floats: true, maxFloat: 1, statTrak: true, noStickers: "knives never have any"}
 	case catalog.KindAgent:
 		it = item{what: found.Name + " (an agent)", wears: 1, noStickers: "agents have patches, not stickers"}
+	}
+	if !fieldsOK {
+		return found.Name
 	}
 	p.checkWear(path, n, s, it)
 	p.checkStatTrak(path, n, s, it)

@@ -30,6 +30,14 @@ func TestParseChecksCatalogue(t *testing.T) {
 			`items[5].name: unknown item "asdfghjkl": write the weapon, then " | ", then the finish, e.g. "AK-47 | Redline"` + uncheckedNote,
 			`items[6].name: ★ Karambit has no finish "Dopler": did you mean "★ Karambit | Doppler Phase 2"?` + uncheckedNote,
 		}},
+		{"a wrong name beside other problems", `{"items": [{"name": "AK47 | Redline", "wear": "Fresh", "stattrak": "yes"}]}`, []string{
+			`items[0].wear: unknown wear tier "Fresh": use Factory New, Minimal Wear, Field-Tested, Well-Worn, Battle-Scarred (or FN, MW, FT, WW, BS), none, or any`,
+			`items[0].name: unknown weapon "AK47": did you mean "AK-47 | Redline"?` + uncheckedNote,
+		}},
+		{"what the item can be is checked against valid fields only", `{"items": [{"name": "AK-47 | Bloodsport", "wear": ["BS", "Fresh"], "max_price": -1}]}`, []string{
+			`items[0].wear[1]: unknown wear tier "Fresh": use Factory New, Minimal Wear, Field-Tested, Well-Worn, Battle-Scarred (or FN, MW, FT, WW, BS), none, or any`,
+			`items[0].max_price: -1 is negative: use a price in coins of 0 or more, or null for no limit`,
+		}},
 		{"wears the skin never has", `{"items": [
 			{"name": "AK-47 | Bloodsport (Battle-Scarred)"},
 			{"name": "AK-47 | Bloodsport", "wear": ["FN", "BS"]},

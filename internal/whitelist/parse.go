@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -533,8 +534,11 @@ func (p *parser) entry(path string, i int, f map[string]json.RawMessage, default
 	if n.star {
 		display = "★ " + display
 	}
-	if len(p.problems) == before && !x.unchecked {
-		if known := p.checkItem(path, name, n, s, x); known != "" {
+	nameOK := !slices.ContainsFunc(p.problems[before:], func(pr Problem) bool { return pr.Path == path+".name" })
+	if !x.unchecked && nameOK && strings.TrimFunc(n.base, unicode.IsSpace) != "" {
+		// What the item can be is checked only against fields without
+		// problems of their own; the name always is.
+		if known := p.checkItem(path, name, n, s, x, len(p.problems) == before); known != "" {
 			display = known
 		}
 	}

@@ -53,11 +53,11 @@ func TestParseProblems(t *testing.T) {
 			`items[0].min_price: -2 is negative: use a price in coins of 0 or more, or null for no limit`,
 			`items[0].max_price: want a price in coins, or null for no limit, got "lots"`,
 			`items[0].joinable_only: want true or false, got "yes"`}},
-		{"wear shapes", `{"items": [{"name": "a", "wear": "Fresh"}, {"name": "b", "wear": []}, {"name": "c", "wear": {"x": 1}}]}`, []string{
+		{"wear shapes", `{"items": [{"name": "AK-47 | Redline", "wear": "Fresh"}, {"name": "AK-47 | Vulcan", "wear": []}, {"name": "AWP | Asiimov", "wear": {"x": 1}}]}`, []string{
 			`items[0].wear: unknown wear tier "Fresh": ` + wearHelp,
 			`items[1].wear: empty list: name at least one tier, or use "any"`,
 			`items[2].wear: want a wear tier or a list of them, e.g. "Field-Tested" or ["FN", "MW"], got {"x": 1}`}},
-		{"min above max", `{"defaults": {"min_price": 10}, "items": [{"name": "a", "max_price": 5}, {"name": "b", "min_price": 7, "max_price": 6}]}`, []string{
+		{"min above max", `{"defaults": {"min_price": 10}, "items": [{"name": "AK-47 | Redline", "max_price": 5}, {"name": "AK-47 | Vulcan", "min_price": 7, "max_price": 6}]}`, []string{
 			`items[0].min_price: 10 (from defaults) is above max_price 5: lower min_price or raise max_price`,
 			`items[1].min_price: 7 is above max_price 6: lower min_price or raise max_price`}},
 		{"names", `{"items": [{"name": "  "}, {"name": "StatTrak™ (Factory New)"}, {}, "x", {"name": 3}, {"name": "AK-47 | Redline", "name": "AK-47 | Vulcan"}]}`, []string{
@@ -71,7 +71,7 @@ func TestParseProblems(t *testing.T) {
 		{"name contradicts fields", `{"items": [
 			{"name": "StatTrak™ AK-47 | Redline (Field-Tested)", "stattrak": "no", "wear": "MW", "souvenir": true},
 			{"name": "Souvenir AWP | Dragon Lore", "souvenir": "no", "stattrak": "yes"},
-			{"name": "x", "stattrak": "yes", "souvenir": "yes"},
+			{"name": "AK-47 | Vulcan", "stattrak": "yes", "souvenir": "yes"},
 			{"name": "StatTrak™ Souvenir AK-47 | Redline"}]}`, []string{
 			`items[0].stattrak: "no" contradicts the name's StatTrak™ prefix: remove one of them`,
 			`items[0].souvenir: "yes" contradicts the name's StatTrak™ prefix (no item is both): remove one of them`,
@@ -89,7 +89,7 @@ func TestParseProblems(t *testing.T) {
 			`items[1]: duplicate of items[0]: both match AK-47 | Vulcan, Field-Tested, not StatTrak or Souvenir: remove one, or narrow their wear, stattrak, souvenir or phase so they do not overlap`,
 			`items[3]: duplicate of items[0]: both match AK-47 | Vulcan, Battle-Scarred, not StatTrak or Souvenir: remove one, or narrow their wear, stattrak, souvenir or phase so they do not overlap`,
 			`items[3]: duplicate of items[2]: both match AK-47 | Vulcan, Battle-Scarred, StatTrak: remove one, or narrow their wear, stattrak, souvenir or phase so they do not overlap`}},
-		{"a long value is clipped", `{"items": [{"name": "a", "wear": "` + strings.Repeat("é", 100) + `"}]}`, []string{
+		{"a long value is clipped", `{"items": [{"name": "AK-47 | Redline", "wear": "` + strings.Repeat("é", 100) + `"}]}`, []string{
 			`items[0].wear: unknown wear tier "` + strings.Repeat("é", 30) + `…": ` + wearHelp}},
 	}
 	for _, tt := range tests {
@@ -212,7 +212,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(good, []byte(`{"items": [{"name": "AK-47 | Redline"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bad, []byte(`{"items": [{"name": "a", "wear": "Fresh"}, {"nme": "b"}]}`), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte(`{"items": [{"name": "AK-47 | Redline", "wear": "Fresh"}, {"nme": "b"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
