@@ -62,16 +62,34 @@ func ParsePhase(s string) (Phase, bool) {
 // white space do not matter. Anything else comes back whole, with PhaseNone.
 // It slices s and does not allocate.
 func CutPhase(s string) (string, Phase) {
-	for _, p := range Phases {
-		rest, ok := cutFoldSuffix(s, phaseFolds[p])
-		if !ok {
-			continue
-		}
-		if _, doppler := cutFoldSuffix(rest, "doppler"); doppler {
-			return strings.TrimRightFunc(rest, unicode.IsSpace), p
-		}
+	// The last character tells which phase it can be; most names are none.
+	t := strings.TrimRightFunc(s, unicode.IsSpace)
+	if t == "" {
+		return s, PhaseNone
 	}
-	return s, PhaseNone
+	var p Phase
+	switch last := t[len(t)-1]; {
+	case '1' <= last && last <= '4':
+		p = Phase1 + Phase(last-'1')
+	case last|0x20 == 'y':
+		p = PhaseRuby
+	case last|0x20 == 'e':
+		p = PhaseSapphire
+	case last|0x20 == 'l':
+		p = PhaseBlackPearl
+	case last|0x20 == 'd':
+		p = PhaseEmerald
+	default:
+		return s, PhaseNone
+	}
+	rest, ok := cutFoldSuffix(t, phaseFolds[p])
+	if !ok {
+		return s, PhaseNone
+	}
+	if _, doppler := cutFoldSuffix(rest, "doppler"); !doppler {
+		return s, PhaseNone
+	}
+	return strings.TrimRightFunc(rest, unicode.IsSpace), p
 }
 
 // EndsWithDoppler reports whether s, white space at its end aside, ends with

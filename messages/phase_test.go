@@ -1,6 +1,9 @@
 package messages
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCutPhase(t *testing.T) {
 	tests := []struct {
@@ -22,6 +25,11 @@ func TestCutPhase(t *testing.T) {
 		{"Ruby", "Ruby", PhaseNone},
 		{"Phase 1", "Phase 1", PhaseNone},
 		{"Doppler Rubý", "Doppler Rubý", PhaseNone},
+		{"Doppler Phase \x11", "Doppler Phase \x11", PhaseNone},
+		{"Doppler Phase \x14\n", "Doppler Phase \x14\n", PhaseNone},
+		{"DOPPLER RUBY\u00a0", "DOPPLER", PhaseRuby},
+		{"Doppler EMERALD", "Doppler", PhaseEmerald},
+		{"Doppler Pearl", "Doppler Pearl", PhaseNone},
 		{"", "", PhaseNone},
 	}
 	for _, tt := range tests {
@@ -89,4 +97,24 @@ func TestTradePhase(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { tr.Phase() }); n != 0 {
 		t.Errorf("Phase allocates %v times a run, want 0", n)
 	}
+}
+
+// FuzzCutPhase checks CutPhase on names as the feed could send them: it must
+// not panic, and what it cuts must be a phase after "Doppler".
+func FuzzCutPhase(f *testing.F) {
+	for _, s := range []string{"★ Karambit | Doppler Phase 2", "Gamma Doppler Emerald", "Doppler Phase \x11", "AK-47 | Redline"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rest, p := CutPhase(s)
+		if p == PhaseNone {
+			if rest != s {
+				t.Fatalf("CutPhase(%q) = %q, none: changed the name without a phase", s, rest)
+			}
+			return
+		}
+		if int(p) >= len(phaseNames) || !EndsWithDoppler(rest) || !strings.HasPrefix(s, rest) {
+			t.Fatalf("CutPhase(%q) = %q, %v", s, rest, p)
+		}
+	})
 }
