@@ -151,7 +151,7 @@ func TestWhitelistReloaderFileChange(t *testing.T) {
 		}
 
 		// Written in place (same file, same size): the modification time tells.
-		if err := os.WriteFile(e.path, []byte(strings.Replace(wlB, "AK-47 | Vulcan", "AK-47 | Vulcam", 1)), 0o600); err != nil {
+		if err := os.WriteFile(e.path, []byte(strings.Replace(wlB, "AK-47 | Vulcan", "AK-47 | Cartel", 1)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Chtimes(e.path, later.Add(time.Second), later.Add(time.Second)); err != nil {

@@ -125,6 +125,8 @@ func TestWhitelistMatchRecordJSON(t *testing.T) {
 		Matched: 1,
 		Rejected: map[whitelist.Reason]uint64{
 			whitelist.NoEntry: 1, whitelist.MarkupTooHigh: 1, whitelist.PriceTooLow: 0, whitelist.PriceTooHigh: 1, whitelist.CannotJoin: 0,
+			whitelist.WrongPhase: 0, whitelist.FloatUnknown: 0, whitelist.FloatTooLow: 0, whitelist.FloatTooHigh: 0,
+			whitelist.TooFewStickers: 0, whitelist.NoWantedSticker: 0,
 		},
 	}
 	if got := w.Stats(); got.Entries != wantStats.Entries || got.Matched != wantStats.Matched || !maps.Equal(got.Rejected, wantStats.Rejected) || got.AlertsDropped != 0 {

@@ -62,8 +62,35 @@ type Trade struct {
 	// Items is how many items the trade holds.
 	Items int
 
+	// AvgPaintWear is the feed's avgPaintWear: the paint wear ("float", 0 to
+	// 1) averaged over the trade's items that have one, so for a trade of one
+	// item it is that item's float. HasAvgPaintWear is false when the feed
+	// left it out or sent null, as it does for items without wear (stickers,
+	// cases, agents); AvgPaintWear is then 0, which is also a real float, so
+	// read HasAvgPaintWear first.
+	AvgPaintWear    float64
+	HasAvgPaintWear bool
+	// PatternPercentage is the first item's patternPercentage: a percentage
+	// the market gives for some finishes (such as the fade of a Fade), not the
+	// paint seed, which the feed does not send. HasPatternPercentage is false
+	// when the feed left it out or sent null, as it does for most items.
+	PatternPercentage    float64
+	HasPatternPercentage bool
+	// Stickers are the stickers applied to the first item, in the feed's
+	// order. A value, so Trade stays comparable; see Stickers for how a
+	// decoder fills it without allocating.
+	Stickers Stickers
+
 	// CreatedAt is when the server created the listing.
 	CreatedAt time.Time
 	// ReceivedAt is when the frame that carried the trade was read off the socket.
 	ReceivedAt time.Time
+}
+
+// Phase returns the Doppler or Gamma Doppler phase that CSGORoll writes into
+// the market name ("★ Bowie Knife | Gamma Doppler Phase 1 (Factory New)"), or
+// PhaseNone when the name carries none. It does not allocate.
+func (t *Trade) Phase() Phase {
+	_, p := CutPhase(cutWear(t.MarketName))
+	return p
 }

@@ -57,7 +57,8 @@ func exitCode(err error) int {
 
 // check validates the settings and the whitelist without connecting: sniper
 // check -whitelist FILE. It prints a summary of a good whitelist to stdout and
-// returns a *ConfigError listing every problem otherwise.
+// its warnings (names it could not check) to stderr, and returns a
+// *ConfigError listing every problem otherwise.
 func check(args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
 	if err != nil {
@@ -70,7 +71,19 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d entries, OK\n", cfg.Whitelist, list.Len())
+	warnings := list.Warnings()
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", cfg.Whitelist, w)
+	}
+	summary := "OK"
+	switch len(warnings) {
+	case 0:
+	case 1:
+		summary = "OK (1 warning)"
+	default:
+		summary = fmt.Sprintf("OK (%d warnings)", len(warnings))
+	}
+	fmt.Fprintf(stdout, "%s: %d entries, %s\n", cfg.Whitelist, list.Len(), summary)
 	for i := range list.Len() {
 		fmt.Fprintf(stdout, "  %s\n", list.Entry(i))
 	}

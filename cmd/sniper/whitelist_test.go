@@ -147,27 +147,45 @@ func TestPipelineWhitelistMatchesAndAlerts(t *testing.T) {
 func TestCheckWhitelist(t *testing.T) {
 	good := writeFile(t, "good.json", `{"defaults":{"max_markup":8},"items":[{"name":"AK-47 | Redline","wear":"FT"},{"name":"AWP | Asiimov"}]}`)
 	bad := writeFile(t, "bad.json", `{"items":[{"name":"AK-47 | Redline","wear":"Fresh"},{"name":"AWP | Asiimov","min_price":9,"max_price":2},{"name":"AK-47 | Vulcan"},{"name":"ak-47 |  VULCAN"}]}`)
+	typos := writeFile(t, "typos.json", `{"items":[{"name":"AK-47 | Redlien"},{"name":"AK47 Redline"},{"name":"Karambit Dopler"},{"name":"asdfghjkl"}]}`)
+	unlisted := writeFile(t, "unlisted.json", `{"items":[{"name":"AWP | Asiimov"},{"name":"Sticker | Crown (Foil)"},{"name":"Kilowatt Case","unchecked":true}]}`)
 	tests := []struct {
 		name    string
 		args    []string
 		stdout  []string // lines stdout must hold
+		stderr  []string // lines stderr must hold
 		problem []string // what the error must say; none: no error
 	}{
-		{"good file", []string{"-whitelist", good}, []string{good + ": 2 entries, OK", "#0 AK-47 | Redline, Field-Tested, max markup 8%"}, nil},
-		{"every problem", []string{"-whitelist", bad}, nil, []string{
+		{"good file", []string{"-whitelist", good}, []string{good + ": 2 entries, OK\n", "#0 AK-47 | Redline, Field-Tested, max markup 8%"}, nil, nil},
+		{"names that are no item", []string{"-whitelist", typos}, nil, nil, []string{
+			`items[0].name: AK-47 has no finish "Redlien": did you mean "AK-47 | Redline"?`,
+			`items[1].name: unknown item "AK47 Redline": did you mean "AK-47 | Redline"?`,
+			`items[2].name: unknown item "Karambit Dopler": did you mean "★ Karambit | Doppler"?`,
+			`items[3].name: unknown item "asdfghjkl"`, `"unchecked": true`}},
+		{"a name it could not check", []string{"-whitelist", unlisted}, []string{unlisted + ": 3 entries, OK (1 warning)"},
+			[]string{unlisted + `: warning: items[1].name: "Sticker | Crown (Foil)" could not be checked`}, nil},
+		{"every problem", []string{"-whitelist", bad}, nil, nil, []string{
 			`items[0].wear: unknown wear tier "Fresh"`, "items[1].min_price: 9 is above max_price 2", "items[3]", "items[2]", "sniper check -whitelist FILE"}},
-		{"missing file", []string{"-whitelist", filepath.Join(t.TempDir(), "none.json")}, nil, []string{"-whitelist (ROLL_WHITELIST)", "no such file"}},
-		{"no whitelist", nil, nil, []string{"nothing to check: name the whitelist with -whitelist FILE"}},
-		{"other settings too", []string{"-whitelist", good, "-ping-interval", "soon"}, nil, []string{"-ping-interval (ROLL_PING_INTERVAL)"}},
+		{"missing file", []string{"-whitelist", filepath.Join(t.TempDir(), "none.json")}, nil, nil, []string{"-whitelist (ROLL_WHITELIST)", "no such file"}},
+		{"no whitelist", nil, nil, nil, []string{"nothing to check: name the whitelist with -whitelist FILE"}},
+		{"other settings too", []string{"-whitelist", good, "-ping-interval", "soon"}, nil, nil, []string{"-ping-interval (ROLL_PING_INTERVAL)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var stdout bytes.Buffer
-			err := run(testCtx(t), append([]string{"check"}, tt.args...), &stdout, io.Discard)
+			var stdout, stderr bytes.Buffer
+			err := run(testCtx(t), append([]string{"check"}, tt.args...), &stdout, &stderr)
 			for _, want := range tt.stdout {
 				if !strings.Contains(stdout.String(), want) {
 					t.Errorf("stdout does not say %q:\n%s", want, stdout.String())
 				}
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+				}
+			}
+			if tt.stderr == nil && stderr.Len() > 0 {
+				t.Errorf("stderr: %s", stderr.String())
 			}
 			if tt.problem == nil {
 				if err != nil {

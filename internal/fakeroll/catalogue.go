@@ -57,13 +57,16 @@ var (
 	allWears = messages.Wears[:]
 	fnMW     = []messages.Wear{messages.WearFactoryNew, messages.WearMinimalWear}
 	fnToFT   = []messages.Wear{messages.WearFactoryNew, messages.WearMinimalWear, messages.WearFieldTested}
+	fnToWW   = []messages.Wear{messages.WearFactoryNew, messages.WearMinimalWear, messages.WearFieldTested, messages.WearWellWorn}
 	mwToBS   = []messages.Wear{messages.WearMinimalWear, messages.WearFieldTested, messages.WearWellWorn, messages.WearBattleScarred}
 	ftToBS   = []messages.Wear{messages.WearFieldTested, messages.WearWellWorn, messages.WearBattleScarred}
 	noWear   []messages.Wear
 )
 
 // catalogue is the list of items the generator draws from: real CS2 items
-// with reference prices in the range the market has them.
+// with reference prices in the range the market has them, in wears and
+// variants they really come in (TestCatalogueIsReal checks the skins against
+// the item catalogue whitelists are checked against).
 var catalogue = []item{
 	// Rifles.
 	{id: 4603, kind: kindRifle, brand: "AK-47", name: "Aquamarine Revenge", rarity: "covert", price: 60.75, wears: allWears, prefix: statTrak},
@@ -73,14 +76,14 @@ var catalogue = []item{
 	{id: 3390, kind: kindRifle, brand: "AK-47", name: "Fire Serpent", rarity: "covert", price: 1210.00, wears: allWears, prefix: statTrak},
 	{id: 3127, kind: kindRifle, brand: "AK-47", name: "Case Hardened", rarity: "classified", price: 305.00, wears: allWears, prefix: statTrak},
 	{id: 2011, kind: kindRifle, brand: "AK-47", name: "Safari Mesh", rarity: "industrial", price: 2.35, wears: allWears, prefix: souvenir},
-	{id: 3301, kind: kindRifle, brand: "M4A4", name: "Howl", rarity: "contraband", price: 6150.00, wears: allWears, prefix: statTrak},
+	{id: 3301, kind: kindRifle, brand: "M4A4", name: "Howl", rarity: "contraband", price: 6150.00, wears: fnToWW, prefix: statTrak},
 	{id: 5230, kind: kindRifle, brand: "M4A4", name: "Desolate Space", rarity: "classified", price: 24.60, wears: allWears, prefix: statTrak},
 	{id: 9821, kind: kindRifle, brand: "M4A1-S", name: "Printstream", rarity: "covert", price: 182.00, wears: allWears, prefix: statTrak},
 	{id: 4980, kind: kindRifle, brand: "M4A1-S", name: "Hyper Beast", rarity: "covert", price: 41.20, wears: allWears, prefix: statTrak},
 	{id: 2104, kind: kindRifle, brand: "M4A1-S", name: "Knight", rarity: "classified", price: 1480.00, wears: fnMW, prefix: souvenir},
 	{id: 6120, kind: kindRifle, brand: "FAMAS", name: "Roll Cage", rarity: "classified", price: 14.30, wears: allWears, prefix: statTrak},
-	{id: 8710, kind: kindRifle, brand: "Galil AR", name: "Chatterbox", rarity: "covert", price: 31.00, wears: allWears, prefix: statTrak},
-	{id: 7730, kind: kindRifle, brand: "SG 553", name: "Integrale", rarity: "classified", price: 19.80, wears: allWears, prefix: statTrak},
+	{id: 8710, kind: kindRifle, brand: "Galil AR", name: "Chatterbox", rarity: "covert", price: 31.00, wears: ftToBS, prefix: statTrak},
+	{id: 7730, kind: kindRifle, brand: "SG 553", name: "Integrale", rarity: "classified", price: 19.80, wears: allWears},
 	// Sniper rifles.
 	{id: 1001, kind: kindSniper, brand: "AWP", name: "Dragon Lore", rarity: "covert", price: 9200.00, wears: allWears, prefix: souvenir},
 	{id: 4420, kind: kindSniper, brand: "AWP", name: "Asiimov", rarity: "covert", price: 118.00, wears: ftToBS, prefix: statTrak},
@@ -100,7 +103,7 @@ var catalogue = []item{
 	// SMGs.
 	{id: 8102, kind: kindSMG, brand: "MP7", name: "Bloodsport", rarity: "covert", price: 14.80, wears: allWears, prefix: statTrak},
 	{id: 6630, kind: kindSMG, brand: "MP9", name: "Hydra", rarity: "classified", price: 9.70, wears: allWears, prefix: statTrak},
-	{id: 7210, kind: kindSMG, brand: "MAC-10", name: "Neon Rider", rarity: "covert", price: 11.60, wears: allWears, prefix: statTrak},
+	{id: 7210, kind: kindSMG, brand: "MAC-10", name: "Neon Rider", rarity: "covert", price: 11.60, wears: fnToWW, prefix: statTrak},
 	{id: 6400, kind: kindSMG, brand: "P90", name: "Asiimov", rarity: "covert", price: 9.90, wears: allWears, prefix: statTrak},
 	{id: 7602, kind: kindSMG, brand: "UMP-45", name: "Primal Saber", rarity: "covert", price: 7.80, wears: allWears, prefix: statTrak},
 	{id: 2440, kind: kindSMG, brand: "MP5-SD", name: "Phosphor", rarity: "restricted", price: 2.90, wears: allWears, prefix: statTrak},

@@ -17,6 +17,7 @@ var (
 
 // benchList returns a whitelist of n entries, every third StatTrak any, every
 // fifth in a list of wears, so the index is as large as real files make it.
+// The names are made up, so the entries are unchecked.
 func benchList(tb testing.TB, n int) *List {
 	tb.Helper()
 	var b strings.Builder
@@ -28,11 +29,11 @@ func benchList(tb testing.TB, n int) *List {
 		name := benchName(i)
 		switch {
 		case i%5 == 0:
-			fmt.Fprintf(&b, `{"name": %q, "wear": ["FN", "MW"]}`, name)
+			fmt.Fprintf(&b, `{"name": %q, "wear": ["FN", "MW"], "unchecked": true}`, name)
 		case i%3 == 0:
-			fmt.Fprintf(&b, `{"name": %q, "stattrak": "any"}`, name)
+			fmt.Fprintf(&b, `{"name": %q, "stattrak": "any", "unchecked": true}`, name)
 		default:
-			fmt.Fprintf(&b, `{"name": %q}`, name)
+			fmt.Fprintf(&b, `{"name": %q, "unchecked": true}`, name)
 		}
 	}
 	b.WriteString("]}")
@@ -48,15 +49,23 @@ func benchName(i int) string {
 // report 0 allocs/op.
 func BenchmarkMatch(b *testing.B) {
 	l := benchList(b, 10_000)
-	cases := []struct {
-		name  string
-		trade messages.Trade
-		want  Reason
-	}{
+	cases := []decision{
 		{"hit", trade("★ StatTrak™ "+strings.TrimPrefix(benchName(9_987), "★ ")+" (Field-Tested)", 5, 100), Matched},
 		{"rejected", trade(benchName(4_242)+" (Well-Worn)", 30, 100), MarkupTooHigh},
 		{"miss", trade("AK-47 | Redline (Field-Tested)", 5, 100), NoEntry},
 	}
+	benchDecisions(b, l, cases)
+}
+
+// decision is a trade and the reason Match must give it.
+type decision = struct {
+	name  string
+	trade messages.Trade
+	want  Reason
+}
+
+// benchDecisions checks each case's decision, then measures it.
+func benchDecisions(b *testing.B, l *List, cases []decision) {
 	for _, c := range cases {
 		if _, got := l.Match(&c.trade); got != c.want {
 			b.Fatalf("%s: Match(%q) = %v, want %v", c.name, c.trade.MarketName, got, c.want)
@@ -68,6 +77,20 @@ func BenchmarkMatch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkMatchConditions measures decisions that reach the item
+// conditions: a Doppler in a wanted and an unwanted phase, a float bound, and
+// stickers compared by name.
+func BenchmarkMatchConditions(b *testing.B) {
+	l := mustParse(b, matchList)
+	cases := []decision{
+		{"phase", trade("★ Bayonet | Doppler Ruby (Factory New)", 5, 1000), Matched},
+		{"wrong phase", trade("★ Bayonet | Doppler Phase 2 (Factory New)", 5, 1000), WrongPhase},
+		{"float", withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 0.08), Matched},
+		{"stickers", withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Spirit | 2020 RMR", "FaZe Clan | Paris 2023", "Natus Vincere (Holo) | Stockholm 2021", "Crown (Foil)"), Matched},
+	}
+	benchDecisions(b, l, cases)
 }
 
 // TestMatchBigListDoesNotAllocate is the benchmark's 0 allocs/op as a test, so
@@ -96,7 +119,7 @@ func BenchmarkParse(b *testing.B) {
 			if i > 0 {
 				sb.WriteString(",")
 			}
-			fmt.Fprintf(&sb, `{"name": %q}`, benchName(i))
+			fmt.Fprintf(&sb, `{"name": %q, "unchecked": true}`, benchName(i))
 		}
 		sb.WriteString("]}")
 		return []byte(sb.String())

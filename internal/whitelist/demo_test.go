@@ -11,10 +11,14 @@ import (
 
 // fromFake reduces a fake feed's trade to what the parser would make of it:
 // the first item's market name, the wear from itemVariant.color, StatTrak and
-// Souvenir from the name's prefix.
+// Souvenir from the name's prefix, the float, and the first item's stickers.
 func fromFake(ft fakeroll.Trade) messages.Trade {
 	it := ft.TradeItems[0]
 	wear, _ := messages.ParseWear(it.ItemVariant.Color)
+	var stickers []messages.Sticker
+	for _, s := range it.Stickers {
+		stickers = append(stickers, messages.Sticker{Name: s.Name, Wear: deref(s.Wear), HasWear: s.Wear != nil})
+	}
 	return messages.Trade{
 		ID:            ft.ID,
 		Status:        ft.Status,
@@ -26,7 +30,20 @@ func fromFake(ft fakeroll.Trade) messages.Trade {
 		StatTrak:      strings.HasPrefix(it.MarketName, "StatTrak™ ") || strings.HasPrefix(it.MarketName, "★ StatTrak™ "),
 		Souvenir:      strings.HasPrefix(it.MarketName, "Souvenir "),
 		Items:         len(ft.TradeItems),
+
+		AvgPaintWear:         deref(ft.AvgPaintWear),
+		HasAvgPaintWear:      ft.AvgPaintWear != nil,
+		PatternPercentage:    deref(it.PatternPercentage),
+		HasPatternPercentage: it.PatternPercentage != nil,
+		Stickers:             messages.StickersOf(stickers...),
 	}
+}
+
+func deref(v *float64) float64 {
+	if v == nil {
+		return 0
+	}
+	return *v
 }
 
 // TestDemoMatchesSomeFakeTrades proves the demo whitelist shows a match within
@@ -61,6 +78,9 @@ func TestDemoMatchesSomeFakeTrades(t *testing.T) {
 // counters a demo run shows are not all zero but one.
 func TestDemoRejectsForEveryReason(t *testing.T) {
 	l := Demo()
+	if w := l.Warnings(); len(w) > 0 {
+		t.Errorf("the demo whitelist has warnings: %v", w)
+	}
 	g := fakeroll.NewGenerator(1)
 	var seen [NumReasons]int
 	now := time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)

@@ -34,10 +34,24 @@
 //   - min_price, max_price: bounds on the trade's total value in coins (≥ 0).
 //   - joinable_only: true rejects trades that cannot be joined yet.
 //
+// These keys belong on an entry only, as they make sense of one item:
+//
+//   - phase: a Doppler's or Gamma Doppler's phase ("Phase 1" to "Phase 4",
+//     "Ruby", "Sapphire", "Black Pearl", "Emerald"), a list of them, or
+//     "any". The name may carry it as CSGORoll writes it: "★ Karambit |
+//     Doppler Ruby" is "★ Karambit | Doppler" with phase "Ruby".
+//   - min_float, max_float: bounds on the item's float (its paint wear, 0 to
+//     1), inclusive. The feed gives one float per trade, averaged over its
+//     items, so a trade of several items fails them.
+//   - any_sticker: a sticker's name or a list of them ("Crown (Foil)", with or
+//     without "Sticker | "): the item must have one of them.
+//   - min_stickers: how many stickers the item must have at least, 0 to 5.
+//   - unchecked: true skips the name's check against the item catalogue.
+//
 // A number may be null, which means no limit; an entry uses it to lift a limit
 // the defaults set. What neither the entry nor the defaults say is: wear any,
 // stattrak no, souvenir no, no markup limit, no price bounds, joinable_only
-// true.
+// true, any phase, any float, any stickers.
 //
 // Each (name, wear, StatTrak, Souvenir) may belong to one entry only: two
 // entries that overlap are a duplicate, so a trade matches one entry or none.
@@ -51,14 +65,25 @@
 //
 //	items[3].wear: unknown wear tier "Fresh": use Factory New, Minimal Wear, Field-Tested, Well-Worn, Battle-Scarred (or FN, MW, FT, WW, BS), none, or any
 //
+// Unless an entry is unchecked, its name is checked against the item
+// catalogue (package catalog): a name that is no item is a problem that names
+// the closest real one, and so are a wear, StatTrak™ version, phase, float or
+// sticker the item never has. A kind of item the catalogue does not list (a
+// sticker, case, charm...) is accepted with a warning, which List.Warnings
+// returns:
+//
+//	items[0].name: AK-47 has no finish "Redlien": did you mean "AK-47 | Redline"? (an item newer than the catalogue can stay as written with "unchecked": true on its entry)
+//	items[4].wear: AK-47 | Bloodsport is never Battle-Scarred: its float range 0-0.45 gives Factory New, Minimal Wear, Field-Tested or Well-Worn
+//
 // # Matching
 //
-// List.Match folds a trade's market name (without its prefixes and wear
-// suffix) into a key with the trade's wear, StatTrak and Souvenir, looks it up,
-// and checks, in order, markup ≤ max_markup, min_price ≤ price ≤ max_price and
-// can-join. It returns the entry or the Reason for the rejection. A trade of
-// several items is matched on its first item, the one messages.Trade
-// describes.
+// List.Match folds a trade's market name (without its prefixes, wear suffix
+// and phase) into a key with the trade's wear, StatTrak, Souvenir and phase,
+// looks it up, and checks, in order, the float bounds, the stickers, markup ≤
+// max_markup, min_price ≤ price ≤ max_price and can-join. It returns the entry
+// or the Reason for the rejection, which names the one bound that failed. A
+// trade of several items is matched on its first item, the one
+// messages.Trade describes.
 //
 // Demo returns a built-in whitelist for the fake feed of the demo mode.
 package whitelist

@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 	f.Add(demoJSON)
 	f.Add([]byte(`{"items": [{"name": "a", "wear": ["FN", "x"], "max_markup": -1}], "defaults": {"min_price": 9, "max_price": 1}}`))
 	f.Add([]byte(`{"items": [{"name": "a"}, {"name": "A (Factory New)"}]}`))
+	f.Add([]byte(`{"items": [{"name": "★ Karambit | Doppler Ruby", "phase": ["Ruby"], "min_float": 0.01, "max_float": 0.05, "any_sticker": "Crown (Foil)", "min_stickers": 1}]}`))
+	f.Add([]byte(`{"items": [{"name": "AK47 Redline"}, {"name": "Sticker | Crown (Foil)"}, {"name": "New | Skin", "unchecked": true, "phase": "Ruby"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Parse(data)
 		if err != nil {
@@ -25,8 +27,18 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for i := range l.Len() {
-			if e := l.Entry(i); e.String() != e.describe() {
+			e := l.Entry(i)
+			if e.String() != e.describe() {
 				t.Fatalf("entry %d: stored description %q, built %q", i, e.String(), e.describe())
+			}
+			if !(0 <= e.MinFloat && e.MinFloat <= e.MaxFloat && e.MaxFloat <= 1) || e.MinStickers < 0 || e.MinStickers > maxStickers ||
+				len(e.AnySticker) != len(e.stickerKeys) {
+				t.Fatalf("entry %d: conditions out of range: %+v", i, e)
+			}
+		}
+		for _, w := range l.Warnings() {
+			if w.Path == "" || w.Msg == "" {
+				t.Fatalf("warning without a path or message: %+v", w)
 			}
 		}
 	})
@@ -34,8 +46,9 @@ func FuzzParse(f *testing.F) {
 
 // FuzzMatchName checks that a whitelist file and the feed normalise a name the
 // same way: an entry named with any market name the feed could send matches a
-// trade of that name. Market names come off the network, so Match must also
-// never panic on them.
+// trade of that name (the entry is unchecked, so that names the catalogue does
+// not know are tried too). Market names come off the network, so Match must
+// also never panic on them.
 func FuzzMatchName(f *testing.F) {
 	for _, s := range []string{
 		"AK-47 | Redline (Field-Tested)",
@@ -46,6 +59,8 @@ func FuzzMatchName(f *testing.F) {
 		"StatTrak Swap Tool",
 		"\u00a0Kilowatt\tCase ",
 		"StatTrak™ Souvenir AK-47 | Redline",
+		"★ Bowie Knife | Gamma Doppler Phase 1 (Factory New)",
+		"★ Karambit | doppler BLACK pearl",
 	} {
 		f.Add(s)
 	}
@@ -57,7 +72,7 @@ func FuzzMatchName(f *testing.F) {
 		if err != nil {
 			t.Skip()
 		}
-		l, err := Parse([]byte(`{"items": [{"name": ` + string(quoted) + `, "stattrak": "any", "souvenir": "any", "joinable_only": false}]}`))
+		l, err := Parse([]byte(`{"items": [{"name": ` + string(quoted) + `, "stattrak": "any", "souvenir": "any", "joinable_only": false, "unchecked": true}]}`))
 		if err != nil {
 			// Names the file rejects (empty, too long, both prefixes) must
 			// still be safe to match.
@@ -68,6 +83,24 @@ func FuzzMatchName(f *testing.F) {
 		}
 		if entry, r := l.Match(&tr); entry != 0 || r != Matched {
 			t.Fatalf("an entry named %q does not match a trade of that name: Match = %d, %v (entry %v)", name, entry, r, l.Entry(0))
+		}
+	})
+}
+
+// FuzzFoldEqual checks that the comparison of a trade's sticker names, which
+// come off the network, agrees with the fold an entry's names are stored in.
+func FuzzFoldEqual(f *testing.F) {
+	for _, s := range []string{"Crown (Foil)", "Titan (Holo) | Katowice 2014", "龍王 Ünï", "\xff\u00a0x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		buf := make([]byte, 0, 4*len(s)+8)
+		key, _ := appendFold(buf, s)
+		if !foldEqual(s, string(key)) {
+			t.Fatalf("foldEqual(%q, its fold %q) = false", s, key)
+		}
+		if foldEqual(s, string(key)+"x") || len(key) > 0 && foldEqual(s, string(key[:len(key)-1])) {
+			t.Fatalf("foldEqual(%q) takes a key that is not its fold %q", s, key)
 		}
 	})
 }

@@ -19,7 +19,15 @@ type List struct {
 	index map[string]int32
 	// sum is the SHA-256 of the file the list was parsed from.
 	sum [sha256.Size]byte
+	// warnings are what was found but does not stop the list from working.
+	warnings []Problem
+	// markers is how many of index's keys are phase markers.
+	markers int
 }
+
+// Warnings returns what Parse found worth saying about a valid file, such as
+// names it could not check, in the order of the file.
+func (l *List) Warnings() []Problem { return l.warnings }
 
 // Sum returns the SHA-256 of the file contents the list was parsed from, so a
 // reloader can tell a file whose contents changed from one merely touched.
@@ -34,19 +42,37 @@ func (l *List) Entry(i int) Entry { return l.entries[i] }
 
 // Keys returns how many (name, wear, StatTrak, Souvenir) combinations the list
 // accepts: the size of its index.
-func (l *List) Keys() int { return len(l.index) }
+func (l *List) Keys() int { return len(l.index) - l.markers }
 
 // Reason says why Match rejected a trade, or that it matched. The reasons are a
 // small fixed set whose names are fit for a metric label.
 type Reason uint8
 
-// The reasons, in the order Match checks them.
+// The reasons, in the order Match checks them: first that the trade is the
+// item the entry wants (name, wear, StatTrak, Souvenir, phase, float,
+// stickers), then that the deal is (markup, price, can-join).
 const (
 	// Matched: the trade matched an entry.
 	Matched Reason = iota
 	// NoEntry: no entry names the trade's item in its wear, StatTrak and
 	// Souvenir.
 	NoEntry
+	// WrongPhase: an entry names the item but wants other Doppler phases,
+	// or the trade's name carries no phase.
+	WrongPhase
+	// FloatUnknown: the entry bounds the float, and the trade has none, or
+	// holds several items, whose float the feed only gives averaged.
+	FloatUnknown
+	// FloatTooLow: the float is below the entry's min_float.
+	FloatTooLow
+	// FloatTooHigh: the float is above the entry's max_float.
+	FloatTooHigh
+	// TooFewStickers: the item has fewer stickers than the entry's
+	// min_stickers.
+	TooFewStickers
+	// NoWantedSticker: none of the item's stickers is among the entry's
+	// any_sticker.
+	NoWantedSticker
 	// MarkupTooHigh: the markup is above the entry's max_markup.
 	MarkupTooHigh
 	// PriceTooLow: the price is below the entry's min_price.
@@ -60,10 +86,13 @@ const (
 	NumReasons = iota
 )
 
-var reasonNames = [NumReasons]string{"matched", "no_entry", "markup_too_high", "price_too_low", "price_too_high", "cannot_join"}
+var reasonNames = [NumReasons]string{"matched", "no_entry", "wrong_phase", "float_unknown", "float_too_low", "float_too_high",
+	"too_few_stickers", "no_wanted_sticker", "markup_too_high", "price_too_low", "price_too_high", "cannot_join"}
 
-// String returns the reason's label: "matched", "no_entry", "markup_too_high",
-// "price_too_low", "price_too_high" or "cannot_join".
+// String returns the reason's label: "matched", "no_entry", "wrong_phase",
+// "float_unknown", "float_too_low", "float_too_high", "too_few_stickers",
+// "no_wanted_sticker", "markup_too_high", "price_too_low", "price_too_high"
+// or "cannot_join".
 func (r Reason) String() string {
 	if int(r) < len(reasonNames) {
 		return reasonNames[r]
@@ -74,29 +103,43 @@ func (r Reason) String() string {
 // Match finds the entry t belongs to and checks t against it. It returns the
 // entry's index and Matched, or the reason t was rejected: NoEntry (with entry
 // -1) when no entry names t's item in t's wear, StatTrak and Souvenir, or the
-// first bound t fails (with that entry's index) in the order markup, min price,
-// max price, can-join. A markup or price that is NaN fails its bound.
+// first condition t fails (with that entry's index) in the order of the
+// Reason constants. A float, markup or price that is NaN fails its lower
+// bound. A rejection names one bound, so the entry's field it names and the
+// trade's value tell by how much t missed.
 //
 // Match neither allocates nor does I/O: it folds t's market name into a key on
 // the stack and looks the key up in the index built at load.
 func (l *List) Match(t *messages.Trade) (entry int, reason Reason) {
 	var buf [keyCap]byte
-	var flags byte
+	n := split(t.MarketName)
+	flags := phaseFlags(n.phase)
 	if t.StatTrak {
 		flags |= flagStatTrak
 	}
 	if t.Souvenir {
 		flags |= flagSouvenir
 	}
-	key, ok := appendKey(buf[:0], split(t.MarketName).base, wearIndex(t.Wear), flags)
+	key, ok := appendKey(buf[:0], n.base, wearIndex(t.Wear), flags)
 	if !ok {
 		return -1, NoEntry
 	}
 	i, ok := l.index[string(key)]
 	if !ok {
-		return -1, NoEntry
+		if !n.doppler {
+			return -1, NoEntry
+		}
+		// The entry for this Doppler, if any, wants other phases.
+		key[1] = flags&^phaseMask | phaseMarker<<phaseShift
+		if i, ok = l.index[string(key)]; !ok {
+			return -1, NoEntry
+		}
+		return int(i), WrongPhase
 	}
 	e := &l.entries[i]
+	if r := e.checkItem(t); r != Matched {
+		return int(i), r
+	}
 	switch {
 	case !(t.MarkupPercent <= e.MaxMarkup):
 		return int(i), MarkupTooHigh
@@ -108,6 +151,74 @@ func (l *List) Match(t *messages.Trade) (entry int, reason Reason) {
 		return int(i), CannotJoin
 	}
 	return int(i), Matched
+}
+
+// checkItem checks t's float and stickers against the entry.
+func (e *Entry) checkItem(t *messages.Trade) Reason {
+	if e.MinFloat > 0 || e.MaxFloat < 1 {
+		switch {
+		case !t.HasAvgPaintWear || t.Items > 1:
+			return FloatUnknown
+		case !(t.AvgPaintWear >= e.MinFloat):
+			return FloatTooLow
+		case !(t.AvgPaintWear <= e.MaxFloat):
+			return FloatTooHigh
+		}
+	}
+	if t.Stickers.Len() < e.MinStickers {
+		return TooFewStickers
+	}
+	if len(e.stickerKeys) > 0 && !e.hasWantedSticker(&t.Stickers) {
+		return NoWantedSticker
+	}
+	return Matched
+}
+
+// hasWantedSticker reports whether one of stickers is among the entry's
+// any_sticker. The feed names stickers without a "Sticker | " prefix; one is
+// cut all the same.
+func (e *Entry) hasWantedSticker(stickers *messages.Stickers) bool {
+	for i := range stickers.Len() {
+		name := cutStickerPrefix(stickers.At(i).Name)
+		for _, k := range e.stickerKeys {
+			if foldEqual(name, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// PhaseSet is the set of Doppler phases an entry accepts: bit p for
+// messages.Phase p. The empty set accepts any phase, and items without one.
+type PhaseSet uint16
+
+// Has reports whether s accepts p.
+func (s PhaseSet) Has(p messages.Phase) bool { return s == 0 || s&(1<<p) != 0 }
+
+// String names the set: "any phase", "Ruby", "Phase 1 or Phase 2".
+func (s PhaseSet) String() string {
+	if s == 0 {
+		return "any phase"
+	}
+	var names []string
+	for _, p := range messages.Phases {
+		if s&(1<<p) != 0 {
+			names = append(names, p.String())
+		}
+	}
+	return orList(names)
+}
+
+// orList joins names as "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // Flag is an entry's choice for StatTrak or Souvenir.
@@ -160,13 +271,10 @@ func (s WearSet) String() string {
 			names = append(names, string(w))
 		}
 	}
-	switch len(names) {
-	case 0:
+	if len(names) == 0 {
 		return "no tier"
-	case 1:
-		return names[0]
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	return orList(names)
 }
 
 // Entry is one item of the whitelist after the file's defaults and the name's
@@ -191,7 +299,24 @@ type Entry struct {
 	// JoinableOnly rejects trades that cannot be joined yet.
 	JoinableOnly bool
 
-	desc string
+	// Phases are the Doppler phases the entry accepts; 0 for any.
+	Phases PhaseSet
+	// MinFloat and MaxFloat bound the item's float, inclusive; 0 and 1 when
+	// unbounded. A trade without a float fails a bound.
+	MinFloat, MaxFloat float64
+	// AnySticker are the sticker names the item must have one of, as
+	// written in the file without a "Sticker | " prefix; nil for no such
+	// condition.
+	AnySticker []string
+	// MinStickers is how many stickers the item must have at least.
+	MinStickers int
+	// Unchecked says that the name was not checked against the item
+	// catalogue, as the file asked.
+	Unchecked bool
+
+	// stickerKeys are AnySticker folded as appendFold does.
+	stickerKeys []string
+	desc        string
 }
 
 // String describes the entry the way a trader would recognise it, e.g.
@@ -214,6 +339,9 @@ func (e Entry) describe() string {
 	b.WriteString(e.Name)
 	b.WriteString(", ")
 	b.WriteString(e.Wears.String())
+	if e.Phases != 0 {
+		b.WriteString(", " + e.Phases.String())
+	}
 	for _, f := range [...]struct {
 		name string
 		flag Flag
@@ -224,6 +352,20 @@ func (e Entry) describe() string {
 		case Any:
 			b.WriteString(", " + f.name + " or not")
 		}
+	}
+	switch {
+	case e.MinFloat > 0 && e.MaxFloat < 1:
+		b.WriteString(", float " + formatNumber(e.MinFloat) + "-" + formatNumber(e.MaxFloat))
+	case e.MinFloat > 0:
+		b.WriteString(", float " + formatNumber(e.MinFloat) + " or more")
+	case e.MaxFloat < 1:
+		b.WriteString(", float up to " + formatNumber(e.MaxFloat))
+	}
+	if e.MinStickers > 0 {
+		b.WriteString(", " + strconv.Itoa(e.MinStickers) + "+ stickers")
+	}
+	if len(e.AnySticker) > 0 {
+		b.WriteString(", a sticker " + orList(e.AnySticker))
 	}
 	if math.IsInf(e.MaxMarkup, 1) {
 		b.WriteString(", any markup")
@@ -240,6 +382,9 @@ func (e Entry) describe() string {
 	}
 	if !e.JoinableOnly {
 		b.WriteString(", joinable or not")
+	}
+	if e.Unchecked {
+		b.WriteString(", unchecked")
 	}
 	return b.String()
 }

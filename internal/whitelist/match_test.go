@@ -2,6 +2,7 @@ package whitelist
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/rollsniper/rollsniper/messages"
@@ -21,7 +22,12 @@ const matchList = `{
     {"name": "M4A1-S | Printstream", "stattrak": "any", "wear": "BS"},
     {"name": "StatTrak AWP | Asiimov", "wear": ["FT", "WW"]},
     {"name": "★ StatTrak™ Bowie Knife | Gamma Doppler Phase 1 (Factory New)"},
-    {"name": "M4A4 | 龍王 (Dragon King)", "wear": "MW"}
+    {"name": "M4A4 | 龍王 (Dragon King)", "wear": "MW"},
+    {"name": "★ Bayonet | Doppler", "phase": ["Ruby", "Sapphire"]},
+    {"name": "★ Bayonet | Doppler Black Pearl"},
+    {"name": "AK-47 | Case Hardened", "min_float": 0.05, "max_float": 0.1},
+    {"name": "AWP | Atheris", "min_stickers": 2, "any_sticker": ["Crown (Foil)", "Sticker | Titan (Holo) | Katowice 2014"]},
+    {"name": "USP-S | Kill Confirmed", "any_sticker": "crown (foil)", "max_float": 0.2}
   ]
 }`
 
@@ -41,6 +47,22 @@ func trade(name string, markup, price float64) messages.Trade {
 		Souvenir:      n.souvenir,
 		Items:         1,
 	}
+}
+
+// withFloat returns tr with float f, as the feed's avgPaintWear.
+func withFloat(tr messages.Trade, f float64) messages.Trade {
+	tr.AvgPaintWear, tr.HasAvgPaintWear = f, true
+	return tr
+}
+
+// withStickers returns tr with stickers of the given names.
+func withStickers(tr messages.Trade, names ...string) messages.Trade {
+	var st []messages.Sticker
+	for _, n := range names {
+		st = append(st, messages.Sticker{Name: n})
+	}
+	tr.Stickers = messages.StickersOf(st...)
+	return tr
 }
 
 func mustParse(tb testing.TB, data string) *List {
@@ -108,6 +130,46 @@ func TestMatch(t *testing.T) {
 		{"no max price (null lifts the default)", trade("Souvenir AWP | Dragon Lore (Factory New)", 5, 50000), 3, Matched},
 		{"price above the default max", trade("★ Karambit | Doppler (Factory New)", 5, 5000.5), 2, PriceTooHigh},
 		{"NaN price", trade("AK-47 | Redline (Field-Tested)", 5, math.NaN()), 0, PriceTooLow},
+
+		// Doppler phases, as CSGORoll writes them into the name.
+		{"entry without a phase, any phase", trade("★ Karambit | Doppler Phase 3 (Factory New)", 5, 1000), 2, Matched},
+		{"entry without a phase, a gem", trade("★ Karambit | Doppler Black Pearl (Minimal Wear)", 5, 1000), 2, Matched},
+		{"entry's phase", trade("★ Bayonet | Doppler Ruby (Factory New)", 5, 1000), 10, Matched},
+		{"entry's other phase", trade("★ Bayonet | Doppler Sapphire (Minimal Wear)", 5, 1000), 10, Matched},
+		{"another entry's phase", trade("★ Bayonet | Doppler Black Pearl (Factory New)", 5, 1000), 11, Matched},
+		{"a phase no entry wants", trade("★ Bayonet | Doppler Phase 2 (Factory New)", 5, 1000), 10, WrongPhase},
+		{"no phase in the name", trade("★ Bayonet | Doppler (Factory New)", 5, 1000), 10, WrongPhase},
+		{"phase from the entry's name", trade("★ StatTrak™ Bowie Knife | Gamma Doppler Emerald (Factory New)", 3, 900), 8, WrongPhase},
+		{"wrong phase of a wear no entry has", trade("★ Bowie Knife | Gamma Doppler Emerald (Minimal Wear)", 3, 900), -1, NoEntry},
+		{"phase is checked before markup", trade("★ Bayonet | Doppler Phase 2 (Factory New)", 50, 1000), 10, WrongPhase},
+
+		// Float bounds: both inclusive.
+		{"float at min_float", withFloat(trade("AK-47 | Case Hardened (Factory New)", 5, 100), 0.05), 12, Matched},
+		{"float at max_float", withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 0.1), 12, Matched},
+		{"float below min_float", withFloat(trade("AK-47 | Case Hardened (Factory New)", 5, 100), 0.0499), 12, FloatTooLow},
+		{"float above max_float", withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 0.1001), 12, FloatTooHigh},
+		{"no float", trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 12, FloatUnknown},
+		{"NaN float", withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), math.NaN()), 12, FloatTooLow},
+		{"several items: the float is an average", func() messages.Trade {
+			tr := withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 0.08)
+			tr.Items = 2
+			return tr
+		}(), 12, FloatUnknown},
+		{"float is checked before markup", withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 50, 100), 0.2), 12, FloatTooHigh},
+		{"no float bounds, no float", trade("AK-47 | Redline (Field-Tested)", 5, 30), 0, Matched},
+
+		// Stickers.
+		{"enough stickers, one wanted", withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Spirit | 2020 RMR", "Crown (Foil)"), 13, Matched},
+		{"the wanted sticker written with its prefix", withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Titan (Holo) | Katowice 2014", "Titan (Holo) | Katowice 2014"), 13, Matched},
+		{"a wanted sticker in another case", withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "CROWN (FOIL)", "x"), 13, Matched},
+		{"one sticker too few", withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Crown (Foil)"), 13, TooFewStickers},
+		{"no sticker", trade("AWP | Atheris (Field-Tested)", 5, 10), 13, TooFewStickers},
+		{"enough stickers, none wanted", withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Spirit | 2020 RMR", "Crown (Holo)", "Titan | Katowice 2014"), 13, NoWantedSticker},
+		{"the wanted sticker, float too high", withFloat(withStickers(trade("USP-S | Kill Confirmed (Field-Tested)", 5, 10), "Crown (Foil)"), 0.21), 14, FloatTooHigh},
+		{"the wanted sticker, float at the bound", withFloat(withStickers(trade("USP-S | Kill Confirmed (Field-Tested)", 5, 10), "Crown (Foil)"), 0.2), 14, Matched},
+		{"float right, no wanted sticker", withFloat(trade("USP-S | Kill Confirmed (Field-Tested)", 5, 10), 0.2), 14, NoWantedSticker},
+		{"stickers are checked before markup", withStickers(trade("AWP | Atheris (Field-Tested)", 50, 10)), 13, TooFewStickers},
+		{"stickers on an entry without conditions", withStickers(trade("AK-47 | Redline (Field-Tested)", 5, 30), "Crown (Foil)"), 0, Matched},
 
 		// Can-join.
 		{"cannot join, joinable only", notJoinable(trade("AK-47 | Redline (Field-Tested)", 5, 30)), 0, CannotJoin},
@@ -197,6 +259,45 @@ func TestAppendKey(t *testing.T) {
 	}
 }
 
+func TestFoldEqual(t *testing.T) {
+	tests := []struct {
+		s, key string
+		want   bool
+	}{
+		{"Crown (Foil)", "crown(foil)", true},
+		{" CROWN\t(foil) ", "crown(foil)", true},
+		{"Crown (Foil)", "crown(foil)x", false},
+		{"Crown (Foil)x", "crown(foil)", false},
+		{"Crown (Holo)", "crown(foil)", false},
+		{"龍王\u00a0Ünï", "龍王ünï", true},
+		{"龍王", "龍玉", false},
+		{"\xff", "\uFFFD", true},
+		{"", "", true},
+		{" ", "", true},
+		{"", "a", false},
+	}
+	for _, tt := range tests {
+		if got := foldEqual(tt.s, tt.key); got != tt.want {
+			t.Errorf("foldEqual(%q, %q) = %v, want %v", tt.s, tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestCutStickerPrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		"Sticker | Crown (Foil)":       " Crown (Foil)",
+		" sticker|Crown (Foil)":        "Crown (Foil)",
+		"Crown (Foil)":                 "Crown (Foil)",
+		"Stickers | Crown (Foil)":      "Stickers | Crown (Foil)",
+		"Sticker Crown":                "Sticker Crown",
+		"Titan (Holo) | Katowice 2014": "Titan (Holo) | Katowice 2014",
+	} {
+		if got := cutStickerPrefix(in); got != want {
+			t.Errorf("cutStickerPrefix(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestMatchDoesNotAllocate checks the hot path's promise on hits, misses and
 // rejections.
 func TestMatchDoesNotAllocate(t *testing.T) {
@@ -206,6 +307,14 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		trade("★ Karambit | Doppler (Minimal Wear)", 50, 1000),
 		trade("M4A4 | 龍王 (Dragon King) (Minimal Wear)", 3, 90),
 		trade("AK-47 | Vulcan (Factory New)", 5, 30),
+		trade("★ Bayonet | Doppler Ruby (Factory New)", 5, 1000),
+		trade("★ Bayonet | Doppler Phase 2 (Factory New)", 5, 1000),
+		trade("★ Karambit | Doppler Phase 3 (Factory New)", 5, 1000),
+		withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 0.08),
+		withFloat(trade("AK-47 | Case Hardened (Minimal Wear)", 5, 100), 0.2),
+		withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Spirit | 2020 RMR", "Crown (Foil)"),
+		withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), "Spirit | 2020 RMR", "Crown (Holo)", "Titan | Katowice 2014", "FaZe Clan | Paris 2023"),
+		withStickers(trade("AWP | Atheris (Field-Tested)", 5, 10), strings.Repeat("long ", 100), "Sticker | Crown (Foil)"),
 	} {
 		if got := testing.AllocsPerRun(100, func() { l.Match(&tr) }); got != 0 {
 			t.Errorf("Match(%q) allocates %v times a run, want 0", tr.MarketName, got)
@@ -219,13 +328,18 @@ func TestEntryString(t *testing.T) {
 		"#0 AK-47 | Redline, Field-Tested, max markup 8%, price 0-40",
 		"#1 AK-47 | Redline, Field-Tested, StatTrak, max markup 5%, price 0-5000",
 		"#2 ★ Karambit | Doppler, Factory New or Minimal Wear, max markup 12%, price 0-5000",
-		"#3 awp | dragon lore, any wear, Souvenir, any markup, price 9000 or more",
+		"#3 AWP | Dragon Lore, any wear, Souvenir, any markup, price 9000 or more",
 		"#4 Sticker | Crown (Foil), any wear, max markup 12%, price 0-5000, joinable or not",
 		"#5 ★ Karambit, no wear, max markup 12%, price 0-5000",
 		"#6 M4A1-S | Printstream, Battle-Scarred, StatTrak or not, max markup 12%, price 0-5000",
 		"#7 AWP | Asiimov, Field-Tested or Well-Worn, StatTrak, max markup 12%, price 0-5000",
-		"#8 ★ Bowie Knife | Gamma Doppler Phase 1, Factory New, StatTrak, max markup 12%, price 0-5000",
+		"#8 ★ Bowie Knife | Gamma Doppler, Factory New, Phase 1, StatTrak, max markup 12%, price 0-5000",
 		"#9 M4A4 | 龍王 (Dragon King), Minimal Wear, max markup 12%, price 0-5000",
+		"#10 ★ Bayonet | Doppler, any wear, Ruby or Sapphire, max markup 12%, price 0-5000",
+		"#11 ★ Bayonet | Doppler, any wear, Black Pearl, max markup 12%, price 0-5000",
+		"#12 AK-47 | Case Hardened, any wear, float 0.05-0.1, max markup 12%, price 0-5000",
+		"#13 AWP | Atheris, any wear, 2+ stickers, a sticker Crown (Foil) or Titan (Holo) | Katowice 2014, max markup 12%, price 0-5000",
+		"#14 USP-S | Kill Confirmed, any wear, float up to 0.2, a sticker crown (foil), max markup 12%, price 0-5000",
 	}
 	if l.Len() != len(want) {
 		t.Fatalf("Len() = %d, want %d", l.Len(), len(want))
@@ -243,13 +357,17 @@ func TestEntryString(t *testing.T) {
 }
 
 func TestReasonString(t *testing.T) {
-	want := []string{"matched", "no_entry", "markup_too_high", "price_too_low", "price_too_high", "cannot_join"}
+	want := []string{"matched", "no_entry", "wrong_phase", "float_unknown", "float_too_low", "float_too_high",
+		"too_few_stickers", "no_wanted_sticker", "markup_too_high", "price_too_low", "price_too_high", "cannot_join"}
+	if NumReasons != len(want) {
+		t.Fatalf("NumReasons = %d, want %d", NumReasons, len(want))
+	}
 	for r := range Reason(NumReasons) {
 		if got := r.String(); got != want[r] {
 			t.Errorf("Reason(%d).String() = %q, want %q", r, got, want[r])
 		}
 	}
-	if got := Reason(NumReasons).String(); got != "reason(6)" {
+	if got := Reason(NumReasons).String(); got != "reason(12)" {
 		t.Errorf("out of range: %q", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -76,14 +77,17 @@ func Parse(data []byte) (*List, error) {
 		return nil, &ValidationError{Problems: p.problems}
 	}
 	l.sum = sha256.Sum256(data)
+	l.warnings = p.warnings
 	return l, nil
 }
 
-// The keys a file may use.
+// The keys a file may use. entryKeys belong on entries only: the name, and
+// what only makes sense of one item.
 var (
 	topKeys     = []string{"defaults", "items"}
 	defaultKeys = []string{"wear", "stattrak", "souvenir", "max_markup", "min_price", "max_price", "joinable_only"}
-	itemKeys    = append([]string{"name"}, defaultKeys...)
+	entryKeys   = []string{"name", "unchecked", "phase", "min_float", "max_float", "any_sticker", "min_stickers"}
+	itemKeys    = append(entryKeys[:len(entryKeys):len(entryKeys)], defaultKeys...)
 )
 
 // spec is what an entry or the defaults say, each field with whether it was
@@ -108,13 +112,17 @@ var builtin = spec{
 	joinableOnly: true,
 }
 
-// parser collects the problems of one file.
+// parser collects the problems and warnings of one file.
 type parser struct {
-	problems []Problem
+	problems, warnings []Problem
 }
 
 func (p *parser) add(path, format string, args ...any) {
 	p.problems = append(p.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) warn(path, format string, args ...any) {
+	p.warnings = append(p.warnings, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (p *parser) parse(data []byte) *List {
@@ -155,8 +163,8 @@ func (p *parser) parse(data []byte) *List {
 		if !ok {
 			continue
 		}
-		if e, base, ok := p.entry(path, i, f, defaults); ok {
-			b.add(e, base, p)
+		if e, n, ok := p.entry(path, i, f, defaults); ok {
+			b.add(e, n.base, n.doppler, p)
 		}
 	}
 	return b.list()
@@ -231,8 +239,8 @@ func (p *parser) object(path string, raw json.RawMessage, known []string, exampl
 
 // unknownKey reports key, suggesting the known key it most likely meant.
 func (p *parser) unknownKey(path, key string, known []string) {
-	if path == "defaults" && key == "name" {
-		p.add(path, `"name" belongs on each entry in items, not in defaults`)
+	if path == "defaults" && contains(entryKeys, key) {
+		p.add(path, "%q belongs on each entry in items, not in defaults", key)
 		return
 	}
 	if s := suggest(key, known); s != "" {
@@ -459,12 +467,14 @@ func (p *parser) number(path string, raw json.RawMessage, what string, none floa
 	return v, true
 }
 
-// entry reads one item of the list on top of the defaults, and checks its name
-// against its fields. It returns the entry and the base of its name, which its
+// entry reads one item of the list on top of the defaults, checks its name
+// against its fields and, unless it is unchecked, against the item
+// catalogue. It returns the entry and its name taken apart, whose base its
 // keys are built from.
-func (p *parser) entry(path string, i int, f map[string]json.RawMessage, defaults spec) (Entry, string, bool) {
+func (p *parser) entry(path string, i int, f map[string]json.RawMessage, defaults spec) (Entry, splitName, bool) {
 	before := len(p.problems)
 	s := p.spec(path, f, defaults)
+	x := p.conditions(path, f)
 	var name string
 	raw, ok := f["name"]
 	if !ok {
@@ -509,13 +519,31 @@ func (p *parser) entry(path string, i int, f map[string]json.RawMessage, default
 		}
 		s.wears = WearSet(2) << (wearIndex(n.wear) - 1)
 	}
-	p.bounds(path, s)
-	if len(p.problems) > before {
-		return Entry{}, "", false
+	if n.phase != messages.PhaseNone {
+		if x.has["phase"] && !x.phases.Has(n.phase) {
+			p.add(path+".phase", "%s contradicts the name's %s: remove one of them", x.phases, n.phase)
+		}
+		x.phases = PhaseSet(1) << n.phase
 	}
+	if x.phases != 0 && !n.doppler && n.base != "" {
+		p.add(path+".phase", "%q is no Doppler or Gamma Doppler: only those come in phases", clip(name))
+	}
+	p.bounds(path, s)
+	p.floatsMeetWear(path, s, x)
 	display := strings.Join(strings.Fields(n.base), " ")
 	if n.star {
 		display = "★ " + display
+	}
+	nameOK := !slices.ContainsFunc(p.problems[before:], func(pr Problem) bool { return pr.Path == path+".name" })
+	if !x.unchecked && nameOK && strings.TrimFunc(n.base, unicode.IsSpace) != "" {
+		// What the item can be is checked only against fields without
+		// problems of their own; the name always is.
+		if known := p.checkItem(path, name, n, s, x, len(p.problems) == before); known != "" {
+			display = known
+		}
+	}
+	if len(p.problems) > before {
+		return Entry{}, n, false
 	}
 	e := Entry{
 		Index:        i,
@@ -527,9 +555,16 @@ func (p *parser) entry(path string, i int, f map[string]json.RawMessage, default
 		MinPrice:     s.minPrice,
 		MaxPrice:     s.maxPrice,
 		JoinableOnly: s.joinableOnly,
+		Phases:       x.phases,
+		MinFloat:     x.minFloat,
+		MaxFloat:     x.maxFloat,
+		AnySticker:   x.anySticker,
+		MinStickers:  x.minStickers,
+		Unchecked:    x.unchecked,
+		stickerKeys:  x.stickerKeys,
 	}
 	e.desc = e.describe()
-	return e, n.base, true
+	return e, n, true
 }
 
 func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }

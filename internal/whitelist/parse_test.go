@@ -6,9 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rollsniper/rollsniper/messages"
 )
 
 // wearHelp is the end of every unknown-wear message.
@@ -28,17 +31,17 @@ func TestParseProblems(t *testing.T) {
 		{"no items", `{}`, []string{`items: missing: list the items to watch, e.g. "items": [{"name": "AK-47 | Redline"}]`}},
 		{"empty items", `{"items": []}`, []string{`items: empty: add at least one entry, e.g. {"name": "AK-47 | Redline"}`}},
 		{"items not a list", `{"items": {"name": "a"}}`, []string{`items: want a list of entries, got {"name": "a"}`}},
-		{"unknown top-level keys", `{"item": [], "defualts": {}, "colour": 1, "items": [{"name": "a"}]}`, []string{
+		{"unknown top-level keys", `{"item": [], "defualts": {}, "colour": 1, "items": [{"name": "AK-47 | Redline"}]}`, []string{
 			`whitelist: unknown key "item": did you mean "items"?`,
 			`whitelist: unknown key "defualts": did you mean "defaults"?`,
 			`whitelist: unknown key "colour": use "defaults", "items"`}},
-		{"defaults", `{"defaults": {"name": "x", "maxmarkup": 3, "max_markup": -1, "min_price": 50, "max_price": 40, "wear": "Fresh"}, "items": [{"name": "a"}]}`, []string{
+		{"defaults", `{"defaults": {"name": "x", "maxmarkup": 3, "max_markup": -1, "min_price": 50, "max_price": 40, "wear": "Fresh"}, "items": [{"name": "AK-47 | Redline"}]}`, []string{
 			`defaults: "name" belongs on each entry in items, not in defaults`,
 			`defaults: unknown key "maxmarkup": did you mean "max_markup"?`,
 			`defaults.wear: unknown wear tier "Fresh": ` + wearHelp,
 			`defaults.max_markup: -1 is negative: use a markup in percent of 0 or more, or null for no limit`,
 			`defaults.min_price: 50 is above max_price 40: lower min_price or raise max_price`}},
-		{"defaults not an object", `{"defaults": [], "items": [{"name": "a"}]}`, []string{`defaults: want an object like {"max_markup": 10}, got []`}},
+		{"defaults not an object", `{"defaults": [], "items": [{"name": "AK-47 | Redline"}]}`, []string{`defaults: want an object like {"max_markup": 10}, got []`}},
 		{"every field of an entry", `{"items": [{"name": "AK-47 | Redline", "wear": ["FN", "Fresh", 3], "stattrak": "maybe", "souvenir": 1, "max_markup": "8%",
 			"min_price": -2, "max_price": "lots", "joinable_only": "yes", "Max-Markup": 1}]}`, []string{
 			`items[0]: unknown key "Max-Markup": did you mean "max_markup"?`,
@@ -50,14 +53,14 @@ func TestParseProblems(t *testing.T) {
 			`items[0].min_price: -2 is negative: use a price in coins of 0 or more, or null for no limit`,
 			`items[0].max_price: want a price in coins, or null for no limit, got "lots"`,
 			`items[0].joinable_only: want true or false, got "yes"`}},
-		{"wear shapes", `{"items": [{"name": "a", "wear": "Fresh"}, {"name": "b", "wear": []}, {"name": "c", "wear": {"x": 1}}]}`, []string{
+		{"wear shapes", `{"items": [{"name": "AK-47 | Redline", "wear": "Fresh"}, {"name": "AK-47 | Vulcan", "wear": []}, {"name": "AWP | Asiimov", "wear": {"x": 1}}]}`, []string{
 			`items[0].wear: unknown wear tier "Fresh": ` + wearHelp,
 			`items[1].wear: empty list: name at least one tier, or use "any"`,
 			`items[2].wear: want a wear tier or a list of them, e.g. "Field-Tested" or ["FN", "MW"], got {"x": 1}`}},
-		{"min above max", `{"defaults": {"min_price": 10}, "items": [{"name": "a", "max_price": 5}, {"name": "b", "min_price": 7, "max_price": 6}]}`, []string{
+		{"min above max", `{"defaults": {"min_price": 10}, "items": [{"name": "AK-47 | Redline", "max_price": 5}, {"name": "AK-47 | Vulcan", "min_price": 7, "max_price": 6}]}`, []string{
 			`items[0].min_price: 10 (from defaults) is above max_price 5: lower min_price or raise max_price`,
 			`items[1].min_price: 7 is above max_price 6: lower min_price or raise max_price`}},
-		{"names", `{"items": [{"name": "  "}, {"name": "StatTrak™ (Factory New)"}, {}, "x", {"name": 3}, {"name": "y", "name": "z"}]}`, []string{
+		{"names", `{"items": [{"name": "  "}, {"name": "StatTrak™ (Factory New)"}, {}, "x", {"name": 3}, {"name": "AK-47 | Redline", "name": "AK-47 | Vulcan"}]}`, []string{
 			`items[0].name: empty: name the item, e.g. "AK-47 | Redline"`,
 			`items[1].name: "StatTrak™ (Factory New)" names no item once its prefixes and wear are removed: add the weapon and skin, e.g. "AK-47 | Redline"`,
 			`items[2].name: missing: name the item, e.g. "name": "AK-47 | Redline"`,
@@ -68,7 +71,7 @@ func TestParseProblems(t *testing.T) {
 		{"name contradicts fields", `{"items": [
 			{"name": "StatTrak™ AK-47 | Redline (Field-Tested)", "stattrak": "no", "wear": "MW", "souvenir": true},
 			{"name": "Souvenir AWP | Dragon Lore", "souvenir": "no", "stattrak": "yes"},
-			{"name": "x", "stattrak": "yes", "souvenir": "yes"},
+			{"name": "AK-47 | Vulcan", "stattrak": "yes", "souvenir": "yes"},
 			{"name": "StatTrak™ Souvenir AK-47 | Redline"}]}`, []string{
 			`items[0].stattrak: "no" contradicts the name's StatTrak™ prefix: remove one of them`,
 			`items[0].souvenir: "yes" contradicts the name's StatTrak™ prefix (no item is both): remove one of them`,
@@ -83,33 +86,40 @@ func TestParseProblems(t *testing.T) {
 			{"name": "StatTrak™ AK-47 | Vulcan"},
 			{"name": "AK-47 | Vulcan", "stattrak": "any", "wear": "BS"},
 			{"name": "AK-47 | Redline", "wear": "FT"}]}`, []string{
-			`items[1]: duplicate of items[0]: both match ak-47 | vulcan, Field-Tested, not StatTrak or Souvenir: remove one, or narrow their wear, stattrak or souvenir so they do not overlap`,
-			`items[3]: duplicate of items[0]: both match AK-47 | Vulcan, Battle-Scarred, not StatTrak or Souvenir: remove one, or narrow their wear, stattrak or souvenir so they do not overlap`,
-			`items[3]: duplicate of items[2]: both match AK-47 | Vulcan, Battle-Scarred, StatTrak: remove one, or narrow their wear, stattrak or souvenir so they do not overlap`}},
-		{"a long value is clipped", `{"items": [{"name": "a", "wear": "` + strings.Repeat("é", 100) + `"}]}`, []string{
+			`items[1]: duplicate of items[0]: both match AK-47 | Vulcan, Field-Tested, not StatTrak or Souvenir: remove one, or narrow their wear, stattrak, souvenir or phase so they do not overlap`,
+			`items[3]: duplicate of items[0]: both match AK-47 | Vulcan, Battle-Scarred, not StatTrak or Souvenir: remove one, or narrow their wear, stattrak, souvenir or phase so they do not overlap`,
+			`items[3]: duplicate of items[2]: both match AK-47 | Vulcan, Battle-Scarred, StatTrak: remove one, or narrow their wear, stattrak, souvenir or phase so they do not overlap`}},
+		{"a long value is clipped", `{"items": [{"name": "AK-47 | Redline", "wear": "` + strings.Repeat("é", 100) + `"}]}`, []string{
 			`items[0].wear: unknown wear tier "` + strings.Repeat("é", 30) + `…": ` + wearHelp}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, err := Parse([]byte(tt.file))
-			if l != nil {
-				t.Errorf("Parse returned a list with %d entries, want nil", l.Len())
-			}
-			ve, ok := errors.AsType[*ValidationError](err)
-			if !ok {
-				t.Fatalf("Parse error = %v (%T), want a *ValidationError", err, err)
-			}
-			var got []string
-			for _, p := range ve.Problems {
-				got = append(got, p.String())
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-			if err.Error() != strings.Join(tt.want, "\n") {
-				t.Errorf("Error() = %q, want the problems one a line", err.Error())
-			}
+			checkProblems(t, tt.file, tt.want)
 		})
+	}
+}
+
+// checkProblems parses file and checks that it fails with exactly want, and
+// that the error says them one a line.
+func checkProblems(t *testing.T, file string, want []string) {
+	t.Helper()
+	l, err := Parse([]byte(file))
+	if l != nil {
+		t.Errorf("Parse returned a list with %d entries, want nil", l.Len())
+	}
+	ve, ok := errors.AsType[*ValidationError](err)
+	if !ok {
+		t.Fatalf("Parse error = %v (%T), want a *ValidationError", err, err)
+	}
+	var got []string
+	for _, p := range ve.Problems {
+		got = append(got, p.String())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if err.Error() != strings.Join(want, "\n") {
+		t.Errorf("Error() = %q, want the problems one a line", err.Error())
 	}
 }
 
@@ -120,24 +130,51 @@ func TestParseAccepts(t *testing.T) {
 		want Entry
 	}{
 		{"built-in defaults", `{"items": [{"name": "AK-47 | Redline"}]}`,
-			Entry{Name: "AK-47 | Redline", Wears: AnyWear, StatTrak: No, Souvenir: No, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true}},
+			Entry{Name: "AK-47 | Redline", Wears: AnyWear, StatTrak: No, Souvenir: No, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1}},
 		{"file defaults", `{"defaults": {"wear": "ft", "stattrak": "any", "souvenir": false, "max_markup": 12, "min_price": 1, "max_price": 50, "joinable_only": false}, "items": [{"name": "AK-47 | Redline"}]}`,
-			Entry{Name: "AK-47 | Redline", Wears: 1 << 3, StatTrak: Any, Souvenir: No, MaxMarkup: 12, MinPrice: 1, MaxPrice: 50}},
+			Entry{Name: "AK-47 | Redline", Wears: 1 << 3, StatTrak: Any, Souvenir: No, MaxMarkup: 12, MinPrice: 1, MaxPrice: 50, MaxFloat: 1}},
 		{"null lifts a default", `{"defaults": {"max_markup": 12, "min_price": 3, "max_price": 50}, "items": [{"name": "AK-47 | Redline", "max_markup": null, "min_price": null, "max_price": null}]}`,
-			Entry{Name: "AK-47 | Redline", Wears: AnyWear, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true}},
+			Entry{Name: "AK-47 | Redline", Wears: AnyWear, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1}},
 		{"the name's prefix and suffix win over the defaults", `{"defaults": {"stattrak": "no", "wear": "FN"}, "items": [{"name": "StatTrak™ AK-47 | Redline (Well-Worn)"}]}`,
-			Entry{Name: "AK-47 | Redline", Wears: 1 << 4, StatTrak: Yes, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true}},
+			Entry{Name: "AK-47 | Redline", Wears: 1 << 4, StatTrak: Yes, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1}},
 		{"souvenir prefix, stattrak any", `{"items": [{"name": "Souvenir AWP | Dragon Lore", "stattrak": "any", "souvenir": "any"}]}`,
-			Entry{Name: "AWP | Dragon Lore", Wears: AnyWear, Souvenir: Yes, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true}},
-		{"wear list, none and any", `{"items": [{"name": "★  Karambit", "wear": ["none", "Battle-Scarred"]}]}`,
-			Entry{Name: "★ Karambit", Wears: 1 | 1<<5, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true}},
+			Entry{Name: "AWP | Dragon Lore", Wears: AnyWear, Souvenir: Yes, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1}},
+		{"wear list, none and any", `{"items": [{"name": "★  Karambit", "wear": ["none", "Battle-Scarred"], "unchecked": true}]}`,
+			Entry{Name: "★ Karambit", Wears: 1 | 1<<5, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1, Unchecked: true}},
 	}
+	bowie := Entry{Name: "★ Bowie Knife | Gamma Doppler", Wears: AnyWear, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1,
+		Phases: 1 << messages.Phase1}
+	tests = append(tests, []struct {
+		name string
+		file string
+		want Entry
+	}{
+		// CSGORoll's spelling and the catalogue's give the same entry.
+		{"Doppler phase in the name", `{"items": [{"name": "★ Bowie Knife | Gamma Doppler Phase 1"}]}`, bowie},
+		{"Doppler phase as a key", `{"items": [{"name": "bowie knife | GAMMA doppler", "phase": "phase 1"}]}`, bowie},
+		{"phase in both, agreeing", `{"items": [{"name": "★ Bowie Knife | Gamma Doppler Phase 1", "phase": ["Phase 1", "Phase 2"]}]}`, bowie},
+		{"phases", `{"items": [{"name": "★ Karambit | Doppler", "phase": ["Ruby", "Sapphire", "Black Pearl"]}]}`,
+			Entry{Name: "★ Karambit | Doppler", Wears: AnyWear, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1,
+				Phases: 1<<messages.PhaseRuby | 1<<messages.PhaseSapphire | 1<<messages.PhaseBlackPearl}},
+		{"any phase", `{"items": [{"name": "★ Karambit | Doppler", "phase": "any"}]}`,
+			Entry{Name: "★ Karambit | Doppler", Wears: AnyWear, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1}},
+		{"float and stickers", `{"items": [{"name": "AWP | Atheris", "min_float": 0.01, "max_float": 0.07, "min_stickers": 2,
+			"any_sticker": ["Sticker | Crown (Foil)", " titan (holo) |  Katowice 2014"]}]}`,
+			Entry{Name: "AWP | Atheris", Wears: AnyWear, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true,
+				MinFloat: 0.01, MaxFloat: 0.07, MinStickers: 2, AnySticker: []string{"Crown (Foil)", "titan (holo) | Katowice 2014"},
+				stickerKeys: []string{"crown(foil)", "titan(holo)|katowice2014"}}},
+		{"one sticker, null bounds", `{"items": [{"name": "AWP | Atheris", "min_float": null, "max_float": null, "min_stickers": null, "any_sticker": "Crown (Foil)"}]}`,
+			Entry{Name: "AWP | Atheris", Wears: AnyWear, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1,
+				AnySticker: []string{"Crown (Foil)"}, stickerKeys: []string{"crown(foil)"}}},
+		{"the catalogue's spelling", `{"items": [{"name": "m4a4 | 龍王 (dragon KING)"}]}`,
+			Entry{Name: "M4A4 | 龍王 (Dragon King)", Wears: AnyWear, MaxMarkup: math.Inf(1), MaxPrice: math.Inf(1), JoinableOnly: true, MaxFloat: 1}},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := mustParse(t, tt.file)
 			got := l.Entry(0)
 			got.desc = ""
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Entry(0) = %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -151,10 +188,15 @@ func TestParseKeys(t *testing.T) {
 		file string
 		want int
 	}{
-		{`{"items": [{"name": "a"}]}`, 6},
-		{`{"items": [{"name": "a", "stattrak": "any", "souvenir": "any"}]}`, 18},
-		{`{"items": [{"name": "a", "wear": ["FN", "MW"], "stattrak": "any"}]}`, 4},
-		{`{"items": [{"name": "a (Factory New)"}, {"name": "a (Minimal Wear)"}]}`, 2},
+		{`{"items": [{"name": "AK-47 | Vulcan"}]}`, 6},
+		{`{"items": [{"name": "AK-47 | Vulcan", "stattrak": "any", "souvenir": "any"}]}`, 18},
+		{`{"items": [{"name": "AK-47 | Vulcan", "wear": ["FN", "MW"], "stattrak": "any"}]}`, 4},
+		{`{"items": [{"name": "AK-47 | Vulcan (Factory New)"}, {"name": "AK-47 | Vulcan (Minimal Wear)"}]}`, 2},
+		// A Doppler without a phase is indexed under every phase and none;
+		// with phases, under those (and a marker Keys leaves out).
+		{`{"items": [{"name": "★ Karambit | Doppler"}]}`, 6 * 9},
+		{`{"items": [{"name": "★ Karambit | Doppler", "phase": ["Ruby", "Sapphire"], "wear": "FN"}]}`, 2},
+		{`{"items": [{"name": "★ Karambit | Doppler Ruby (Factory New)"}, {"name": "★ Karambit | Doppler Sapphire (Factory New)"}]}`, 2},
 	}
 	for _, tt := range tests {
 		if got := mustParse(t, tt.file).Keys(); got != tt.want {
@@ -170,7 +212,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(good, []byte(`{"items": [{"name": "AK-47 | Redline"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bad, []byte(`{"items": [{"name": "a", "wear": "Fresh"}, {"nme": "b"}]}`), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte(`{"items": [{"name": "AK-47 | Redline", "wear": "Fresh"}, {"nme": "b"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -201,5 +243,17 @@ func TestExampleFile(t *testing.T) {
 	}
 	if l.Len() < 8 {
 		t.Errorf("the example has %d entries; it should show every feature", l.Len())
+	}
+	if w := l.Warnings(); len(w) > 0 {
+		t.Errorf("the example has warnings: %v", w)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "whitelist.example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range itemKeys {
+		if !strings.Contains(string(data), `"`+key+`"`) {
+			t.Errorf("the example does not show %q", key)
+		}
 	}
 }
