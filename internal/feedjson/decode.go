@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,7 @@ type frameScan struct {
 type tradeRaw struct {
 	id, status, markupPercent, totalValue []byte
 	canJoin, canJoinAfter, createdAt      []byte
+	avgPaintWear                          []byte
 	tradeItems                            []byte
 	items                                 int    // tradeItems' elements
 	item0                                 []byte // tradeItems[0]
@@ -121,6 +123,12 @@ type tradeRaw struct {
 type itemRaw struct {
 	marketName, itemVariant []byte
 	brand, name, color      []byte // the itemVariant's
+	patternPercentage       []byte
+	// The stickers whose name is a string, at most MaxStickers: their
+	// names' and wears' raw text.
+	stickers                       int
+	stickerName, stickerWear       [messages.MaxStickers][]byte
+	curStickerName, curStickerWear []byte // the sticker being read
 }
 
 // value reads the value at the scanner and returns its text. When it opens with
@@ -241,6 +249,8 @@ func (f *frameScan) scanTrade() {
 			t.canJoinAfter = f.s.raw()
 		case "createdat":
 			t.createdAt = f.s.raw()
+		case "avgpaintwear":
+			t.avgPaintWear = f.s.raw()
 		case "tradeitems":
 			t.items, t.item0, t.item = 0, nil, itemRaw{}
 			t.tradeItems = f.value('[', f.scanItems)
@@ -270,6 +280,39 @@ func (f *frameScan) scanItem() {
 		case "itemvariant":
 			it.brand, it.name, it.color = nil, nil, nil
 			it.itemVariant = f.value('{', f.scanVariant)
+		case "patternpercentage":
+			it.patternPercentage = f.s.raw()
+		case "stickers":
+			it.stickers = 0
+			f.value('[', f.scanStickers)
+		default:
+			f.s.skip()
+		}
+	}
+}
+
+// scanStickers reads an item's stickers: it keeps the name and wear of the
+// first MaxStickers whose name is a non-empty string, and skips the rest.
+func (f *frameScan) scanStickers() {
+	it := &f.t.item
+	for f.s.elem() {
+		it.curStickerName, it.curStickerWear = nil, nil
+		f.value('{', f.scanSticker)
+		if name := it.curStickerName; len(name) > 2 && name[0] == '"' && it.stickers < messages.MaxStickers {
+			it.stickerName[it.stickers], it.stickerWear[it.stickers] = name, it.curStickerWear
+			it.stickers++
+		}
+	}
+}
+
+func (f *frameScan) scanSticker() {
+	it := &f.t.item
+	for k, ok := f.s.key(); ok; k, ok = f.s.key() {
+		switch string(k) {
+		case "name":
+			it.curStickerName = f.s.raw()
+		case "wear":
+			it.curStickerWear = f.s.raw()
 		default:
 			f.s.skip()
 		}
@@ -409,6 +452,12 @@ func (s textSpan) in(text string) string { return text[s.from:s.to] }
 // tradeSpans are a trade's strings while it is decoded.
 type tradeSpans struct {
 	id, status, createdAt, canJoinAfter, marketName, brand, name textSpan
+	// The stickers' names lie one after the other from stickersFrom, name i
+	// ending stickerEnds[i] bytes after it.
+	stickersFrom int
+	stickers     int
+	stickerEnds  [messages.MaxStickers]int
+	stickerWears [messages.MaxStickers]float64
 	// hasCreatedAt and hasCanJoinAfter say that the time was reached and is a
 	// string, still to be parsed.
 	hasCreatedAt, hasCanJoinAfter bool
@@ -451,6 +500,7 @@ func (f *frameScan) decodeTrade(raw []byte, at parsePath) (messages.Trade, error
 	t.MarketName = sp.marketName.in(text)
 	t.Brand = sp.brand.in(text)
 	t.SkinName = sp.name.in(text)
+	t.Stickers = messages.MakeStickers(text[sp.stickersFrom:], sp.stickerEnds[:sp.stickers], sp.stickerWears[:sp.stickers])
 	parseDerived(&t, parseColorWear(f.t.item.color))
 	return t, nil
 }
@@ -511,8 +561,37 @@ func (f *frameScan) readTrade(buf []byte, t *messages.Trade, sp *tradeSpans, at 
 	if buf, sp.brand, err = appendText(buf, w.item.brand, at, "tradeItems[0].itemVariant.brand"); err != nil {
 		return buf, err
 	}
-	buf, sp.name, err = appendText(buf, w.item.name, at, "tradeItems[0].itemVariant.name")
-	return buf, err
+	if buf, sp.name, err = appendText(buf, w.item.name, at, "tradeItems[0].itemVariant.name"); err != nil {
+		return buf, err
+	}
+	t.AvgPaintWear, t.HasAvgPaintWear = optionalNumber(w.avgPaintWear, 0, 1)
+	t.PatternPercentage, t.HasPatternPercentage = optionalNumber(w.item.patternPercentage, math.Inf(-1), math.Inf(1))
+	sp.stickersFrom = len(buf)
+	for i := range w.item.stickers {
+		raw := w.item.stickerName[i]
+		buf = appendUnquoted(buf, raw[1:len(raw)-1])
+		sp.stickerEnds[i] = len(buf) - sp.stickersFrom
+		sp.stickerWears[i] = math.NaN()
+		if wear, ok := optionalNumber(w.item.stickerWear[i], 0, 1); ok {
+			sp.stickerWears[i] = wear
+		}
+	}
+	sp.stickers = w.item.stickers
+	return buf, nil
+}
+
+// optionalNumber reads a field the sinks can do without: a JSON number in
+// [lo, hi], or (0, false) for anything else (absent, null, another type, out
+// of range). A listing is never lost for one of these.
+func optionalNumber(raw []byte, lo, hi float64) (float64, bool) {
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || math.IsNaN(v) || v < lo || v > hi || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
 }
 
 // parseTimes parses the times readTrade reached, and sets CanJoin from

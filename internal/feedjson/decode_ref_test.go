@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 	"unicode/utf8"
 
@@ -136,11 +137,18 @@ type (
 		CanJoin       json.RawMessage `json:"canJoin"`
 		CanJoinAfter  json.RawMessage `json:"canJoinAfter"`
 		CreatedAt     json.RawMessage `json:"createdAt"`
+		AvgPaintWear  json.RawMessage `json:"avgPaintWear"`
 		TradeItems    json.RawMessage `json:"tradeItems"`
 	}
 	refItemJSON struct {
-		MarketName  json.RawMessage `json:"marketName"`
-		ItemVariant json.RawMessage `json:"itemVariant"`
+		MarketName        json.RawMessage `json:"marketName"`
+		ItemVariant       json.RawMessage `json:"itemVariant"`
+		PatternPercentage json.RawMessage `json:"patternPercentage"`
+		Stickers          json.RawMessage `json:"stickers"`
+	}
+	refStickerJSON struct {
+		Name json.RawMessage `json:"name"`
+		Wear json.RawMessage `json:"wear"`
 	}
 	refVariantJSON struct {
 		Brand json.RawMessage `json:"brand"`
@@ -216,11 +224,51 @@ func refTradeFields(t *messages.Trade, w *refTradeJSON, at parsePath) error {
 	if t.SkinName, err = refString(variant.Name, at.field("tradeItems[0].itemVariant.name")); err != nil {
 		return err
 	}
+	t.AvgPaintWear, t.HasAvgPaintWear = refOptional(w.AvgPaintWear, 0, 1)
+	t.PatternPercentage, t.HasPatternPercentage = refOptional(item.PatternPercentage, math.Inf(-1), math.Inf(1))
+	t.Stickers = refStickers(item.Stickers)
 	// color is optional: anything but a wear tier there leaves the market name to say.
 	color, _ := refString(variant.Color, "")
 	colorWear, _ := messages.ParseWear(color)
 	parseDerived(t, colorWear)
 	return nil
+}
+
+// refOptional reads an optional number: a finite JSON number in [lo, hi], or
+// nothing.
+func refOptional(raw json.RawMessage, lo, hi float64) (float64, bool) {
+	var v *float64
+	if len(raw) == 0 || raw[0] == '"' || json.Unmarshal(raw, &v) != nil || v == nil {
+		return 0, false
+	}
+	if math.IsNaN(*v) || math.IsInf(*v, 0) || *v < lo || *v > hi {
+		return 0, false
+	}
+	return *v, true
+}
+
+// refStickers reads an item's stickers: the first MaxStickers objects whose
+// name is a non-empty string, each with its wear when that is a number in
+// [0, 1]. Anything else in the list is passed over.
+func refStickers(raw json.RawMessage) messages.Stickers {
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return messages.Stickers{}
+	}
+	var got []messages.Sticker
+	for _, el := range list {
+		var st refStickerJSON
+		if len(el) == 0 || el[0] != '{' || json.Unmarshal(el, &st) != nil {
+			continue
+		}
+		name, err := refString(st.Name, "")
+		if err != nil || name == "" || len(got) == messages.MaxStickers {
+			continue
+		}
+		wear, ok := refOptional(st.Wear, 0, 1)
+		got = append(got, messages.Sticker{Name: name, Wear: wear, HasWear: ok})
+	}
+	return messages.StickersOf(got...)
 }
 
 // refCanJoin returns canJoin when the trade has it, otherwise whether

@@ -138,3 +138,72 @@ func errorsAsParse(err error, pe **ParseError) bool {
 	}
 	return false
 }
+
+// The fields a listing can do without (the float, the pattern percentage, the
+// stickers) never cost the listing: any hostile value there leaves the trade
+// whole, the field marked absent or its value in range.
+func TestParseFrameHostileOptionalFields(t *testing.T) {
+	single := fixtures.Read(t, fixtures.Stickers)
+	fields := []string{
+		"avgPaintWear", "tradeItems.0.patternPercentage", "tradeItems.0.stickers",
+		"tradeItems.0.stickers.0", "tradeItems.0.stickers.0.name", "tradeItems.0.stickers.0.wear",
+	}
+	for _, field := range fields {
+		for _, v := range parserHostileValues {
+			data := fixtures.Mutate(t, single, fixtures.SingleTrade+"."+field, v.value)
+			trades, err := ParseFrame(nil, data, fixtures.Received)
+			if err != nil || len(trades) != 1 {
+				t.Errorf("%s = %s: %d trades, err %v; want the trade", field, v.name, len(trades), err)
+				continue
+			}
+			tr := trades[0]
+			if tr.HasAvgPaintWear && !(tr.AvgPaintWear >= 0 && tr.AvgPaintWear <= 1) {
+				t.Errorf("%s = %s: avgPaintWear %v let through", field, v.name, tr.AvgPaintWear)
+			}
+			if tr.HasPatternPercentage && (math.IsNaN(tr.PatternPercentage) || math.IsInf(tr.PatternPercentage, 0)) {
+				t.Errorf("%s = %s: patternPercentage %v let through", field, v.name, tr.PatternPercentage)
+			}
+			for i := range tr.Stickers.Len() {
+				st := tr.Stickers.At(i)
+				if st.Name == "" || !utf8.ValidString(st.Name) || (st.HasWear && !(st.Wear >= 0 && st.Wear <= 1)) {
+					t.Errorf("%s = %s: sticker %+v let through", field, v.name, st)
+				}
+			}
+		}
+	}
+}
+
+func TestParseFrameStickers(t *testing.T) {
+	single := fixtures.Read(t, fixtures.Stickers)
+	sticker := func(name string, wear any) map[string]any {
+		return map[string]any{"name": name, "wear": wear, "brand": "Sticker", "imageUrl": "https://example.invalid/x.png"}
+	}
+	for _, tt := range []struct {
+		name     string
+		stickers any
+		want     messages.Stickers
+	}{
+		{"none", []any{}, messages.Stickers{}},
+		{"absent", fixtures.Delete, messages.Stickers{}},
+		{"one", []any{sticker("Crown (Foil)", 0)},
+			messages.StickersOf(messages.Sticker{Name: "Crown (Foil)", Wear: 0, HasWear: true})},
+		{"escaped name, wear null", []any{sticker("Titan | Katowice 2014 \u2605", nil)},
+			messages.StickersOf(messages.Sticker{Name: "Titan | Katowice 2014 ★"})},
+		{"six: the first five kept", []any{sticker("a", 0.1), sticker("b", 0.2), sticker("c", 0.3), sticker("d", 0.4), sticker("e", 0.5), sticker("f", 0.6)},
+			messages.StickersOf(
+				messages.Sticker{Name: "a", Wear: 0.1, HasWear: true}, messages.Sticker{Name: "b", Wear: 0.2, HasWear: true},
+				messages.Sticker{Name: "c", Wear: 0.3, HasWear: true}, messages.Sticker{Name: "d", Wear: 0.4, HasWear: true},
+				messages.Sticker{Name: "e", Wear: 0.5, HasWear: true})},
+		{"ones without a name passed over", []any{map[string]any{"wear": 0.1}, sticker("", 0.2), "x", sticker("b", 7)},
+			messages.StickersOf(messages.Sticker{Name: "b"})},
+	} {
+		data := fixtures.Mutate(t, single, fixtures.SingleTrade+".tradeItems.0.stickers", tt.stickers)
+		trades, err := ParseFrame(nil, data, fixtures.Received)
+		if err != nil || len(trades) != 1 {
+			t.Fatalf("%s: %d trades, err %v", tt.name, len(trades), err)
+		}
+		if got := trades[0].Stickers; got != tt.want {
+			t.Errorf("%s: stickers %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}

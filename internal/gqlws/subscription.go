@@ -41,9 +41,11 @@ tradeItems {
 }
 trackingType suspectedTraderCanJoinAfter joinedAt avgPaintWear hasStickers`
 
-// currentTradeFields adds the fields only the current feed has.
+// currentTradeFields adds the fields only the current feed has (GraphQL
+// merges the second tradeItems selection into the first).
 const currentTradeFields = TradeFields + `
-canJoin avgPaintWearRange { min max }`
+canJoin avgPaintWearRange { min max }
+tradeItems { patternPercentage }`
 
 // Payload returns the subscribe payload for s, asking for every public listing
 // (userId null).
