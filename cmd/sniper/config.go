@@ -168,12 +168,16 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 		texts[i] = flagText{text: s.def, isBool: s.isBool}
 		flags.Var(&texts[i], s.flag, s.usage+" (env "+s.env+")")
 	}
+	showVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(usage, flags, dir)
 			return Config{}, err
 		}
 		return Config{}, &ConfigError{Problems: []error{fmt.Errorf("%w (sniper -h lists the settings)", err)}}
+	}
+	if *showVersion {
+		return Config{}, errShowVersion
 	}
 
 	var problems []error
@@ -239,6 +243,7 @@ func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
 	}
 	fmt.Fprintf(w, `Usage: sniper [flags]
        sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
+       sniper -version
 
 sniper watches CSGORoll's live trade feed, reports every listing, and with a
 whitelist tells you at once about the ones you want.
