@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +48,8 @@ type Config struct {
 	LogFormat string // auto, text or json
 	LogLevel  slog.Level
 	Demo      bool
+
+	EnvFile string // the settings file -env-file names; empty: .env in the working directory, if there is one
 }
 
 // ConfigError lists every problem found in the settings, one message each, and
@@ -168,6 +170,7 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 		texts[i] = flagText{text: s.def, isBool: s.isBool}
 		flags.Var(&texts[i], s.flag, s.usage+" (env "+s.env+")")
 	}
+	envFile := flags.String("env-file", "", "read settings from this `file` of NAME=value lines instead of .env in the current directory; it must exist (env "+envFileVar+")")
 	showVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -186,8 +189,8 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 		// without quotes.
 		problems = append(problems, fmt.Errorf("%d unexpected argument(s) after the flags: every setting is a flag like -session VALUE (sniper -h lists them); put a value that holds spaces in quotes", n))
 	}
-	dotenvPath := filepath.Join(dir, ".env")
-	dotenv, err := readDotenv(dotenvPath)
+	cfg.EnvFile = cmp.Or(*envFile, getenv(envFileVar))
+	dotenvPath, dotenv, err := loadDotenv(dir, cfg.EnvFile)
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -249,8 +252,9 @@ sniper watches CSGORoll's live trade feed, reports every listing, and with a
 whitelist tells you at once about the ones you want.
 
 Every setting can also come from its environment variable (env NAME below) or
-from a .env file of NAME=value lines in %s. A flag wins over
-the environment, and the environment wins over .env.
+from a .env file of NAME=value lines in %s (or the file
+-env-file names). A flag wins over the environment, and the environment wins
+over .env.
 
 Flags:
 `, where)
@@ -504,6 +508,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log-format", c.LogFormat),
 		slog.String("log-level", strings.ToLower(c.LogLevel.String())),
 		slog.Bool("demo", c.Demo),
+		slog.String("env-file", c.EnvFile),
 	)
 }
 

@@ -62,6 +62,9 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range settingWarnings(cfg, ".", os.Environ()) {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	if cfg.Whitelist == "" {
 		return &ConfigError{Problems: []error{errors.New("nothing to check: name the whitelist with -whitelist FILE (or ROLL_WHITELIST)")}}
 	}
@@ -117,6 +120,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logs.InfoContext(ctx, "demo: a built-in fake feed stands in for CSGORoll; it drops the connection now and then to show reconnects")
 	} else if cfg.Session == "" {
 		logs.WarnContext(ctx, "ROLL_SESSION is not set: public listings may still arrive, but if the feed refuses you, copy the \"session\" cookie from your browser into ROLL_SESSION (or -session)")
+	}
+	for _, w := range settingWarnings(cfg, ".", os.Environ()) {
+		logs.WarnContext(ctx, w)
 	}
 	logs.InfoContext(ctx, "starting", "version", currentVersion().Version, "config", cfg)
 
