@@ -246,6 +246,7 @@ func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
 	}
 	fmt.Fprintf(w, `Usage: sniper [flags]
        sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
+       sniper health [-addr ADDR]             (ask a running sniper's /readyz; exit status 0 when ready)
        sniper -version
 
 sniper watches CSGORoll's live trade feed, reports every listing, and with a

@@ -99,6 +99,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "check" {
 		return versionOr(check(args[1:], stdout, stderr), stdout)
 	}
+	if len(args) > 0 && args[0] == "health" {
+		return health(ctx, args[1:], os.Getenv, stdout)
+	}
 	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
 	if err != nil {
 		return versionOr(err, stdout)
