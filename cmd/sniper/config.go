@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +48,8 @@ type Config struct {
 	LogFormat string // auto, text or json
 	LogLevel  slog.Level
 	Demo      bool
+
+	EnvFile string // the settings file -env-file names; empty: .env in the working directory, if there is one
 }
 
 // ConfigError lists every problem found in the settings, one message each, and
@@ -168,12 +170,17 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 		texts[i] = flagText{text: s.def, isBool: s.isBool}
 		flags.Var(&texts[i], s.flag, s.usage+" (env "+s.env+")")
 	}
+	envFile := flags.String("env-file", "", "read settings from this `file` of NAME=value lines instead of .env in the current directory; it must exist (env "+envFileVar+")")
+	showVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(usage, flags, dir)
 			return Config{}, err
 		}
 		return Config{}, &ConfigError{Problems: []error{fmt.Errorf("%w (sniper -h lists the settings)", err)}}
+	}
+	if *showVersion {
+		return Config{}, errShowVersion
 	}
 
 	var problems []error
@@ -182,8 +189,8 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 		// without quotes.
 		problems = append(problems, fmt.Errorf("%d unexpected argument(s) after the flags: every setting is a flag like -session VALUE (sniper -h lists them); put a value that holds spaces in quotes", n))
 	}
-	dotenvPath := filepath.Join(dir, ".env")
-	dotenv, err := readDotenv(dotenvPath)
+	cfg.EnvFile = cmp.Or(*envFile, getenv(envFileVar))
+	dotenvPath, dotenv, err := loadDotenv(dir, cfg.EnvFile)
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -239,13 +246,16 @@ func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
 	}
 	fmt.Fprintf(w, `Usage: sniper [flags]
        sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
+       sniper health [-addr ADDR]             (ask a running sniper's /readyz; exit status 0 when ready)
+       sniper -version
 
 sniper watches CSGORoll's live trade feed, reports every listing, and with a
 whitelist tells you at once about the ones you want.
 
 Every setting can also come from its environment variable (env NAME below) or
-from a .env file of NAME=value lines in %s. A flag wins over
-the environment, and the environment wins over .env.
+from a .env file of NAME=value lines in %s (or the file
+-env-file names). A flag wins over the environment, and the environment wins
+over .env.
 
 Flags:
 `, where)
@@ -499,6 +509,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log-format", c.LogFormat),
 		slog.String("log-level", strings.ToLower(c.LogLevel.String())),
 		slog.Bool("demo", c.Demo),
+		slog.String("env-file", c.EnvFile),
 	)
 }
 

@@ -64,6 +64,9 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range settingWarnings(cfg, ".", os.Environ()) {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	if cfg.Whitelist == "" {
 		return &ConfigError{Problems: []error{errors.New("nothing to check: name the whitelist with -whitelist FILE (or ROLL_WHITELIST)")}}
 	}
@@ -108,11 +111,14 @@ func forwardReloads(ctx context.Context, sigs <-chan os.Signal, reload func()) e
 // feed when asked, and run the pipeline until ctx ends or a fatal error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "check" {
-		return check(args[1:], stdout, stderr)
+		return versionOr(check(args[1:], stdout, stderr), stdout)
+	}
+	if len(args) > 0 && args[0] == "health" {
+		return health(ctx, args[1:], os.Getenv, stdout)
 	}
 	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
 	if err != nil {
-		return err
+		return versionOr(err, stdout)
 	}
 	// Trades are buffered so that a burst costs a few writes; the printer
 	// flushes whenever its queue is empty, so each trade still shows at once.
@@ -132,7 +138,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if cfg.Session == "" {
 		logs.WarnContext(ctx, "ROLL_SESSION is not set: public listings may still arrive, but if the feed refuses you, copy the \"session\" cookie from your browser into ROLL_SESSION (or -session)")
 	}
-	logs.InfoContext(ctx, "starting", "config", cfg)
+	for _, w := range settingWarnings(cfg, ".", os.Environ()) {
+		logs.WarnContext(ctx, w)
+	}
+	logs.InfoContext(ctx, "starting", "version", currentVersion().Version, "config", cfg)
 
 	p, err := newPipeline(cfg, logs, trades, out.Flush)
 	if err != nil {

@@ -38,6 +38,7 @@ func listenMetrics(addr string, p *pipeline, log *slog.Logger) (*metricsServer, 
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&pipelineCollector{p: p},
+		buildInfoMetric(currentVersion()),
 	)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}))
