@@ -107,7 +107,15 @@ func readAll(t testing.TB, paths ...string) ([]journal.Record, []journal.Damage)
 		t.Fatal(err)
 	}
 	defer r.Close()
-	return drain(t, r.Next), r.Damage()
+	var out []journal.Record
+	for rec, err := range r.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Data = bytes.Clone(rec.Data)
+		out = append(out, rec)
+	}
+	return out, r.Damage()
 }
 
 // readSegment reads every record of the segment file at path, and returns
@@ -119,17 +127,11 @@ func readSegment(t testing.TB, path string) ([]journal.Record, *journal.Damage) 
 		t.Fatal(err)
 	}
 	defer s.Close()
-	return drain(t, s.Next), s.Damage()
-}
-
-// drain calls next until io.EOF and returns the records, Data copied.
-func drain(t testing.TB, next func() (journal.Record, error)) []journal.Record {
-	t.Helper()
 	var out []journal.Record
 	for {
-		rec, err := next()
+		rec, err := s.Next()
 		if errors.Is(err, io.EOF) {
-			return out
+			return out, s.Damage()
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -134,6 +135,31 @@ func (r *Reader) Next() (Record, error) {
 			return Record{}, err
 		}
 		r.open = true
+	}
+}
+
+// All returns an iterator over the records Next returns, for a range loop:
+//
+//	for rec, err := range r.All() {
+//		if err != nil {
+//			return err
+//		}
+//		...
+//	}
+//
+// It ends after the last record, or after yielding an error with a zero
+// Record. Each record's Data is valid until the loop's next iteration.
+func (r *Reader) All() iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		for {
+			rec, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if !yield(rec, err) || err != nil {
+				return
+			}
+		}
 	}
 }
 

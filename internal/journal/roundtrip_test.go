@@ -188,3 +188,28 @@ func TestRandomRecordsRoundTrip(t *testing.T) {
 		t.Errorf("%s; damage %v", d, damage)
 	}
 }
+
+func TestAllStopsWhereTheLoopBreaks(t *testing.T) {
+	dir := t.TempDir()
+	recs := makeRecords(13, 10)
+	writeJournal(t, dir, journal.Options{}, recs, nil)
+	r, err := journal.NewReader(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for _, err := range r.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 3 {
+			break
+		}
+	}
+	// The loop took three records; the reader goes on from the fourth.
+	rec, err := r.Next()
+	if err != nil || !bytes.Equal(rec.Data, recs[3].Data) {
+		t.Errorf("after the loop: %v, %v; want record 3", describe(rec), err)
+	}
+}
