@@ -66,8 +66,6 @@ func Segments(paths ...string) ([]SegmentInfo, error) {
 	}
 	var out []SegmentInfo
 	seen := map[string]bool{}
-	s := &SegmentReader{}
-	defer s.Close()
 	for _, f := range files {
 		key := f
 		if abs, err := filepath.Abs(f); err == nil {
@@ -77,9 +75,7 @@ func Segments(paths ...string) ([]SegmentInfo, error) {
 			continue
 		}
 		seen[key] = true
-		err := s.open(f)
-		h := s.Header()
-		s.closeFile()
+		h, err := ReadHeader(f)
 		if err != nil {
 			return nil, err
 		}
@@ -87,6 +83,26 @@ func Segments(paths ...string) ([]SegmentInfo, error) {
 	}
 	slices.SortStableFunc(out, func(a, b SegmentInfo) int { return a.Header.Start.Compare(b.Header.Start) })
 	return out, nil
+}
+
+// ReadHeader reads the header of the segment file at path. It fails as
+// OpenSegment does; a damaged header gives the zero Header and no error.
+func ReadHeader(path string) (Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	var b [headerMin + maxWriter]byte
+	n, err := io.ReadFull(f, b[:])
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return Header{}, fmt.Errorf("journal: %w", err)
+	}
+	h, _, err := parseHeader(b[:n], path)
+	if _, damaged := errors.AsType[headerProblem](err); damaged {
+		return Header{}, nil
+	}
+	return h, err
 }
 
 // NewReader returns a reader of the journal that paths name, checked and

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -95,33 +94,29 @@ func (s *SegmentReader) reset(r io.Reader, size int64, path string) error {
 	if s.buf == nil {
 		s.buf = make([]byte, readBuffer)
 	}
-	if s.src.br == nil {
-		s.src.br = bufio.NewReaderSize(r, 64<<10)
-	} else {
-		s.src.br.Reset(r)
+	s.src.reset(r, size, path)
+	headLen := int(min(size, headerMin+maxWriter))
+	if err := s.src.fill(headLen); err != nil {
+		if s.src.err != nil {
+			return fmt.Errorf("journal: %s: %w", path, s.src.err)
+		}
+		headLen = s.src.w // the file shrank: read what there is
 	}
-	s.src.reset(0, size, path)
-	head, err := s.src.br.Peek(int(min(size, headerMin+maxWriter)))
-	if err != nil {
-		return fmt.Errorf("journal: %s: %w", path, err)
-	}
-	h, n, err := parseHeader(head, path)
-	var problem headerProblem
-	switch {
-	case errors.As(err, &problem):
-		reason := string(problem)
+	h, n, err := parseHeader(s.src.slab[:headLen], path)
+	if _, damaged := errors.AsType[headerProblem](err); damaged {
+		reason := err.Error()
 		if size == 0 {
 			reason = "the file is empty"
 		}
 		s.damage = &Damage{Path: path, Bytes: size, Reason: reason + " (the segment was cut short or corrupted before its first record)"}
 		s.eof = true
 		return nil
-	case err != nil:
+	}
+	if err != nil {
 		return err
 	}
 	s.hdr = h
-	_, _ = s.src.br.Discard(n) // peeked
-	s.src.pos, s.src.chunkStart = int64(n), int64(n)
+	s.src.r, s.src.pos = n, int64(n)
 	if s.dec == nil {
 		s.dec, err = zstd.NewReader(&s.src,
 			zstd.WithDecoderConcurrency(1), // decode on the caller's goroutine: start none
@@ -275,24 +270,36 @@ func (s *SegmentReader) closeFile() error {
 // chunkReader serves a segment's compressed stream: the payloads of its
 // chunks, each checked against its CRC before any byte of it is served. At
 // the first chunk that is cut short or does not match its CRC it notes the
-// damage and ends the stream.
+// damage and ends the stream. It reads the file in large slabs and serves
+// each chunk's payload from there: a chunk a second of feed is small, and
+// reading each on its own cost more than checking it.
 type chunkReader struct {
-	br         *bufio.Reader
+	f          io.Reader
 	path       string
-	pos        int64 // file offset of the next byte br serves
-	size       int64
+	size       int64  // the file's size when opened: nothing past it is read
+	slab       []byte // bytes read from the file; slab[r:w] are not yet parsed
+	r, w       int
+	pos        int64 // file offset of slab[r]
+	read       int64 // bytes read from the file so far
 	chunkStart int64 // file offset of the chunk being served
 	payload    []byte
 	off        int
 	damage     *Damage // the damage met, which ended the stream
 	err        error   // a failure to read the file
 	ended      bool
-	head       [chunkHeader]byte
 }
 
-func (c *chunkReader) reset(pos, size int64, path string) {
-	c.pos, c.size, c.path, c.chunkStart = pos, size, path, pos
-	c.payload, c.off, c.err, c.ended, c.damage = c.payload[:0], 0, nil, false, nil
+// slabSize is the initial size of a chunk reader's slab; it grows to hold the
+// largest chunk met.
+const slabSize = 256 << 10
+
+func (c *chunkReader) reset(f io.Reader, size int64, path string) {
+	if c.slab == nil {
+		c.slab = make([]byte, slabSize)
+	}
+	c.f, c.size, c.path = f, size, path
+	c.r, c.w, c.pos, c.read, c.chunkStart = 0, 0, 0, 0, 0
+	c.payload, c.off, c.err, c.ended, c.damage = nil, 0, nil, false, nil
 }
 
 func (c *chunkReader) Read(p []byte) (int, error) {
@@ -306,8 +313,8 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// next reads the next chunk into payload, or returns io.EOF at the end of
-// the file or at damage, or the error reading the file.
+// next makes the next chunk's payload current, or returns io.EOF at the end
+// of the file or at damage, or the error reading the file.
 func (c *chunkReader) next() error {
 	if c.ended {
 		return io.EOF
@@ -322,41 +329,60 @@ func (c *chunkReader) next() error {
 	if rest < chunkHeader {
 		return c.damaged("a chunk's header is cut short (a torn write)")
 	}
-	if err := c.read(c.head[:]); err != nil {
+	if err := c.fill(chunkHeader); err != nil {
 		return err
 	}
-	n := int64(binary.LittleEndian.Uint32(c.head[:]))
+	n := int64(binary.LittleEndian.Uint32(c.slab[c.r:]))
 	switch {
 	case n == 0 || n > maxChunk:
 		return c.damaged("a chunk's length is corrupt (garbage, or a torn write)")
 	case n > rest-chunkHeader:
 		return c.damaged(fmt.Sprintf("a chunk of %d bytes is cut short at %d (a torn write)", n, rest-chunkHeader))
 	}
-	if int64(cap(c.payload)) < n {
-		c.payload = make([]byte, n)
-	}
-	c.payload, c.off = c.payload[:n], 0
-	if err := c.read(c.payload); err != nil {
+	end := chunkHeader + int(n)
+	if err := c.fill(end); err != nil {
 		return err
 	}
-	if crc32.Update(crc32.Checksum(c.head[:4], castagnoli), castagnoli, c.payload) != binary.LittleEndian.Uint32(c.head[4:]) {
-		c.payload = c.payload[:0]
+	chunk := c.slab[c.r : c.r+end]
+	if crc32.Update(crc32.Checksum(chunk[:4], castagnoli), castagnoli, chunk[chunkHeader:]) != binary.LittleEndian.Uint32(chunk[4:]) {
 		return c.damaged("a chunk's checksum does not match (garbage, a torn write or corruption)")
 	}
+	c.payload, c.off = chunk[chunkHeader:], 0
+	c.r += end
+	c.pos += int64(end)
 	return nil
 }
 
-// read fills b from the file.
-func (c *chunkReader) read(b []byte) error {
-	n, err := io.ReadFull(c.br, b)
-	c.pos += int64(n)
-	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+// fill reads from the file until slab[r:w] holds at least n bytes, or all
+// that is left of the file's size at opening. The current payload must be
+// used up: fill may move the slab's bytes.
+func (c *chunkReader) fill(n int) error {
+	if c.w-c.r >= n {
+		return nil
+	}
+	if c.r > 0 {
+		c.w = copy(c.slab, c.slab[c.r:c.w])
+		c.r = 0
+	}
+	if n > len(c.slab) {
+		c.slab = append(c.slab[:c.w], make([]byte, max(n, 2*len(c.slab))-c.w)...)
+	}
+	for c.w < n {
+		limit := min(int64(len(c.slab)-c.w), c.size-c.read)
+		if limit == 0 {
+			return c.damaged("the file was cut short while being read")
+		}
+		k, err := c.f.Read(c.slab[c.w : c.w+int(limit)])
+		c.w += k
+		c.read += int64(k)
+		if errors.Is(err, io.EOF) && c.w < n {
 			// The file is shorter than it was when opened.
 			return c.damaged("the file was cut short while being read")
 		}
-		c.err, c.ended = err, true
-		return err
+		if err != nil && !errors.Is(err, io.EOF) {
+			c.err, c.ended = err, true
+			return err
+		}
 	}
 	return nil
 }
@@ -365,7 +391,7 @@ func (c *chunkReader) read(b []byte) error {
 // ends the stream.
 func (c *chunkReader) damaged(reason string) error {
 	c.ended = true
-	c.payload, c.off = c.payload[:0], 0
+	c.payload, c.off = nil, 0
 	c.damage = &Damage{Path: c.path, Offset: c.chunkStart, Bytes: c.size - c.chunkStart, Reason: reason}
 	return io.EOF
 }
