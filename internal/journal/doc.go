@@ -32,8 +32,9 @@
 // Flush ends the zstd block and writes what is gathered as one chunk, and
 // Sync also fsyncs the file: a recorder that syncs every second loses at
 // most the last second to a power loss. The stream keeps its history across
-// chunks, so a flush a second costs little compression (about 15 to 1 on the
-// fake feed's frames, against 2 to 1 for one zstd frame a second).
+// chunks, so a flush a second costs little compression: a day of the fake
+// feed's frames compresses 13.5 to 1, against 15.8 never flushed and 2.6 as
+// one zstd frame a second (BenchmarkWriteDay).
 //
 // # Damage
 //
