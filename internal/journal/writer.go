@@ -135,7 +135,8 @@ var ErrClosed = errors.New("journal: writer closed")
 // Append adds r to the journal, rotating first when r's UTC day is later
 // than the open segment's or the segment has reached Options.SegmentBytes.
 // rotated reports that r began a new segment (the previous one, if any, is
-// closed): the moment to call Prune. On an error r is not written.
+// closed): the moment to call Prune. On an error r is not written. Append
+// keeps no reference to r.Data: the caller may reuse it at once.
 func (w *Writer) Append(r Record) (rotated bool, err error) {
 	if w.closed {
 		return false, ErrClosed
