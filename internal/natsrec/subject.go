@@ -141,17 +141,19 @@ func StreamConfig(s Subjects) jetstream.StreamConfig {
 	}
 }
 
-// ConsumerConfig is the consumer a NATS source reads s's trades through:
-// named durable, which the server keeps with its place in the stream, or
-// unnamed when durable is "", which the server forgets EphemeralIdle after
-// its client went. A new consumer starts with the trades published from then
-// on; every message must be acknowledged, within AckWait.
-func ConsumerConfig(s Subjects, durable string) jetstream.ConsumerConfig {
+// ConsumerConfig is the consumer a NATS source reads s's trades through,
+// made when the source first starts at since: named durable, which the
+// server keeps with its place in the stream, or unnamed when durable is "",
+// which the server forgets EphemeralIdle after its client went. It delivers
+// the trades published from since on; every message must be acknowledged,
+// within AckWait.
+func ConsumerConfig(s Subjects, durable string, since time.Time) jetstream.ConsumerConfig {
 	c := jetstream.ConsumerConfig{
 		Durable:       durable,
 		Description:   "rollsniper source",
 		FilterSubject: s.Trades,
-		DeliverPolicy: jetstream.DeliverNewPolicy,
+		DeliverPolicy: jetstream.DeliverByStartTimePolicy,
+		OptStartTime:  &since,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       AckWait,
 		MaxAckPending: MaxAckPending,

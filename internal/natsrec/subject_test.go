@@ -72,11 +72,13 @@ func TestStreamConfig(t *testing.T) {
 
 func TestConsumerConfig(t *testing.T) {
 	s, _ := NewSubjects(DefaultPrefix)
-	d := ConsumerConfig(s, "me")
-	if d.Durable != "me" || d.FilterSubject != "rollsniper.trades" || d.AckPolicy != jetstream.AckExplicitPolicy || d.InactiveThreshold != 0 {
+	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	d := ConsumerConfig(s, "me", since)
+	if d.Durable != "me" || d.FilterSubject != "rollsniper.trades" || d.AckPolicy != jetstream.AckExplicitPolicy || d.InactiveThreshold != 0 ||
+		d.DeliverPolicy != jetstream.DeliverByStartTimePolicy || d.OptStartTime == nil || !d.OptStartTime.Equal(since) {
 		t.Errorf("durable consumer %+v", d)
 	}
-	if e := ConsumerConfig(s, ""); e.Durable != "" || e.InactiveThreshold <= 0 {
+	if e := ConsumerConfig(s, "", since); e.Durable != "" || e.InactiveThreshold <= 0 {
 		t.Errorf("unnamed consumer %+v: want no name and an inactive threshold", e)
 	}
 }
