@@ -59,47 +59,6 @@ func natsTrades(prefix string, n int) []messages.Trade {
 	return out
 }
 
-// stored is a message the stream holds.
-type stored struct {
-	subject, msgID string
-	rec            natsrec.Record
-}
-
-// streamContents reads every message of the stream in order.
-func streamContents(ctx context.Context, t *testing.T, url, stream string) []stored {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatalf("stream %s: %v", stream, err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []stored
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatalf("message %d: %v", seq, err)
-		}
-		r, err := natsrec.Decode(m.Data)
-		if err != nil {
-			t.Fatalf("message %d does not decode: %v: %s", seq, err, m.Data)
-		}
-		out = append(out, stored{subject: m.Subject, msgID: m.Header.Get(jetstream.MsgIDHeader), rec: r})
-	}
-	return out
-}
-
 // freePort returns a loopback port that nothing listens on now.
 func freePort(t *testing.T) int {
 	t.Helper()

@@ -9,7 +9,6 @@ import (
 
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/internal/natsrec"
-	"github.com/rollsniper/rollsniper/internal/natsserver"
 	"github.com/rollsniper/rollsniper/internal/natsserver/natstest"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -36,22 +35,22 @@ func TestNATSPublisherPublishesTradesAndMatches(t *testing.T) {
 		t.Errorf("stats %+v, want 55 published and acknowledged, closed", s)
 	}
 
-	got := streamContents(ctx, t, srv.URL(), natsrec.StreamName)
+	got := srv.Messages(ctx, t, natsrec.StreamName)
 	var tradeIDs, matchIDs []string
 	for _, m := range got {
-		switch m.subject {
+		switch m.Subject {
 		case "rollsniper.trades":
-			tradeIDs = append(tradeIDs, m.msgID)
-			if m.rec.Kind != natsrec.KindTrade || m.rec.Trade().ID != m.msgID {
-				t.Errorf("trade message %s holds %+v", m.msgID, m.rec)
+			tradeIDs = append(tradeIDs, m.MsgID)
+			if m.Record.Kind != natsrec.KindTrade || m.Record.Trade().ID != m.MsgID {
+				t.Errorf("trade message %s holds %+v", m.MsgID, m.Record)
 			}
 		case "rollsniper.matches":
-			matchIDs = append(matchIDs, m.msgID)
-			if m.rec.Kind != natsrec.KindMatch || m.msgID != m.rec.Trade().ID+":2" || m.rec.Match.EntryIndex != 2 {
-				t.Errorf("match message %s holds %+v", m.msgID, m.rec)
+			matchIDs = append(matchIDs, m.MsgID)
+			if m.Record.Kind != natsrec.KindMatch || m.MsgID != m.Record.Trade().ID+":2" || m.Record.Match.EntryIndex != 2 {
+				t.Errorf("match message %s holds %+v", m.MsgID, m.Record)
 			}
 		default:
-			t.Errorf("a message on %s", m.subject)
+			t.Errorf("a message on %s", m.Subject)
 		}
 	}
 	var wantTrades, wantMatches []string
@@ -67,7 +66,7 @@ func TestNATSPublisherPublishesTradesAndMatches(t *testing.T) {
 	// The decoded trade is the one sent, its time in UTC.
 	want := trades[0]
 	want.ReceivedAt = want.ReceivedAt.UTC()
-	if r := got[0].rec; *r.Trade() != want {
+	if r := got[0].Record; *r.Trade() != want {
 		t.Errorf("first trade decoded as %+v, sent %+v", *r.Trade(), want)
 	}
 }
@@ -102,15 +101,15 @@ func TestNATSPublishersStoreEachTradeOnce(t *testing.T) {
 	if acked != 400 || dups != 200 {
 		t.Errorf("%d acknowledged, %d duplicates, want 400 and 200", acked, dups)
 	}
-	assertEachOnce(t, streamContents(ctx, t, srv.URL(), natsrec.StreamName), trades)
+	assertEachOnce(t, srv.Messages(ctx, t, natsrec.StreamName), trades)
 }
 
 // assertEachOnce checks that the stream holds each trade exactly once.
-func assertEachOnce(t *testing.T, got []stored, trades []messages.Trade) {
+func assertEachOnce(t *testing.T, got []natstest.Message, trades []messages.Trade) {
 	t.Helper()
 	seen := map[string]int{}
 	for _, m := range got {
-		seen[m.rec.Trade().ID]++
+		seen[m.Record.Trade().ID]++
 	}
 	for _, tr := range trades {
 		if seen[tr.ID] != 1 {
@@ -146,20 +145,15 @@ func TestNATSPublisherWaitsForAServerThatIsNotThereYet(t *testing.T) {
 	if full := rec.Matching("NATS buffer full, dropping the oldest messages"); len(full) != 1 {
 		t.Errorf("%d drop warnings, want one for the streak:\n%s", len(full), rec.Dump())
 	}
-	if !strings.Contains(rec.Dump(), "cannot reach NATS") {
-		t.Errorf("the unreachable server was not logged:\n%s", rec.Dump())
-	}
+	waitCond(ctx, t, func() string { return "the unreachable server logged:\n" + rec.Dump() },
+		func() bool { return strings.Contains(rec.Dump(), "cannot reach NATS") })
 
-	srv, err := natsserver.Start(natsserver.Config{StoreDir: t.TempDir(), Port: port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
+	srv := natstest.StartAt(t, port)
 	waitCond(ctx, t, func() string { return fmt.Sprintf("10 acknowledged, stats %+v", p.Stats()) }, func() bool { return p.Stats().Acked == 10 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	assertEachOnce(t, streamContents(ctx, t, srv.URL(), natsrec.StreamName), trades[15:])
+	assertEachOnce(t, srv.Messages(ctx, t, natsrec.StreamName), trades[15:])
 }
 
 // TestNATSPublisherOutlivesAServerRestart stops the server while trades keep
@@ -198,7 +192,7 @@ func TestNATSPublisherOutlivesAServerRestart(t *testing.T) {
 	if s := p.Stats(); s.Dropped != 0 || s.Abandoned != 0 {
 		t.Errorf("stats %+v: nothing should be lost", s)
 	}
-	assertEachOnce(t, streamContents(ctx, t, srv.URL(), natsrec.StreamName), trades)
+	assertEachOnce(t, srv.Messages(ctx, t, natsrec.StreamName), trades)
 }
 
 // TestNATSPublisherSetsUpADeletedStreamAgain deletes the stream under a
@@ -225,7 +219,7 @@ func TestNATSPublisherSetsUpADeletedStreamAgain(t *testing.T) {
 	if s := p.Stats(); s.Retried == 0 || s.Dropped != 0 {
 		t.Errorf("stats %+v: want retries and no drops", s)
 	}
-	assertEachOnce(t, streamContents(ctx, t, srv.URL(), natsrec.StreamName), trades[10:])
+	assertEachOnce(t, srv.Messages(ctx, t, natsrec.StreamName), trades[10:])
 }
 
 // TestNATSPublisherAbandonsAfterTheDrainTimeout stops a publisher whose
