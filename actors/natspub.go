@@ -37,8 +37,11 @@ type NATSPublisherConfig struct {
 	MaxPending int
 	// Buffer bounds the messages waiting to be published: while the server
 	// is unreachable, the stream is not set up yet, or MaxPending are in
-	// flight (65,536, about 35 MB). When it is full the oldest is dropped
-	// and counted: a listing is worth more the fresher it is.
+	// flight (65,536, about 35 MB). When it is full while the server is
+	// unreachable the oldest is dropped and counted: a listing is worth more
+	// the fresher it is; while the server is there but slower than the
+	// feed, the publisher leaves the trades in its queue instead, which the
+	// hub drops from (and counts) only when that is full too.
 	Buffer int
 	// AckTimeout is how long a message may wait for the stream's
 	// acknowledgement before it is published again (5 s). Publishing again
@@ -196,18 +199,25 @@ func (p *NATSPublisher) Run(ctx context.Context, in <-chan messages.Trade) error
 	buf := newMsgRing(p.cfg.Buffer)
 	matches := p.cfg.Matches
 	for in != nil || matches != nil {
+		// A full buffer while the server is there only means it is slower
+		// than the feed for now: leave the trades in the hub's queue rather
+		// than drop the oldest, which is for a server that is away.
+		takeIn, takeMatches := in, matches
+		if buf.len() == buf.cap() && nc.IsConnected() {
+			takeIn, takeMatches = nil, nil
+		}
 		select {
 		case <-ctx.Done():
 			p.abandon(ctx, buf)
 			return ctx.Err()
-		case t, ok := <-in:
+		case t, ok := <-takeIn:
 			if !ok {
 				in = nil
 				break
 			}
 			p.add(ctx, buf, &nats.Msg{Subject: p.cfg.Subjects.Trades, Data: p.enc.Trade(&t),
 				Header: nats.Header{jetstream.MsgIDHeader: {natsrec.TradeMsgID(&t)}}}, false)
-		case m, ok := <-matches:
+		case m, ok := <-takeMatches:
 			if !ok {
 				matches = nil
 				break

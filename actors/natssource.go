@@ -108,6 +108,11 @@ const (
 	natsSourceSeen = 4 * natsrec.MaxAckPending
 	// natsPaceEvery is how often, in trades, a source catching up asks Busy.
 	natsPaceEvery = 32
+	// natsFetchBatch and natsFetchWait shape one pull: the most messages it
+	// asks for, and how long the server may take to send them. The wait
+	// bounds how long a stop waits for the pull in hand.
+	natsFetchBatch = 256
+	natsFetchWait  = 500 * time.Millisecond
 )
 
 // NewNATSSource returns a source for cfg that logs to log (nil discards). It
@@ -154,8 +159,8 @@ func (s *NATSSource) Stats() NATSSourceStats {
 	return st
 }
 
-// Run reads trades until ctx ends, then hands on what nats.go had already
-// received (up to DrainTimeout), makes sure the server has every
+// Run reads trades until ctx ends, then hands on the rest of the batch the
+// server was sending (up to DrainTimeout), makes sure the server has every
 // acknowledgement, closes the connection and Out, and returns nil. It
 // returns an error only when the connection cannot be set up at all (an
 // unusable option). Run must be called once.
@@ -252,39 +257,44 @@ func (s *NATSSource) consumer(ctx context.Context, js jetstream.JetStream, name 
 	return c, nil
 }
 
-// consume hands on the consumer's trades until ctx ends, then drains, and
-// returns nil; or returns the error that ended the reading first.
+// consume hands on the consumer's trades until ctx ends, then finishes the
+// batch in hand, and returns nil; or returns the error that ended the
+// reading first.
+//
+// It pulls in batches, each a request the server answers with up to
+// natsFetchBatch messages within natsFetchWait, streaming them as they come.
+// A stop waits for the batch in hand to end rather than walk away from it:
+// messages the server sent for a request nobody reads any more would come
+// back only after AckWait, out of order.
 func (s *NATSSource) consume(ctx context.Context, cons jetstream.Consumer) error {
-	it, err := cons.Messages()
-	if err != nil {
-		return err
-	}
-	defer it.Stop()
 	s.consuming.Store(true)
 	defer s.consuming.Store(false)
-	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
-		if err != nil {
-			if ctx.Err() == nil {
-				return err
-			}
-			break
-		}
-		if !s.handle(ctx, msg) {
-			return nil
-		}
-	}
-	// Stopping: what nats.go already holds goes on to the hub, as the
-	// connection actor's last frames do, within DrainTimeout.
-	it.Drain()
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DrainTimeout)
+	// Once ctx ends, what is in hand still goes to the hub, as the
+	// connection actor's last frames do, for up to DrainTimeout.
+	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	for {
-		msg, err := it.Next(jetstream.NextContext(dctx))
-		if err != nil || !s.handle(dctx, msg) {
-			return nil
+	defer context.AfterFunc(ctx, func() {
+		select {
+		case <-time.After(s.cfg.DrainTimeout):
+		case <-sendCtx.Done():
+		}
+		cancel()
+	})()
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(natsFetchBatch, jetstream.FetchMaxWait(natsFetchWait))
+		if err != nil {
+			return err
+		}
+		for msg := range batch.Messages() {
+			if !s.handle(sendCtx, msg) {
+				return nil
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return err
 		}
 	}
+	return nil
 }
 
 // handle hands msg's trade to the hub and acknowledges it, and reports
