@@ -7,7 +7,10 @@
 //   - Parser (parser.go): turns frames into trades with feedjson.ParseFrame;
 //   - Hub (hub.go): fans trades out to one bounded queue per sink;
 //   - the sinks (sink.go): Printer, Whitelist (the decision) with its
-//     WhitelistReloader, and Discord (alerts on the whitelist's matches).
+//     WhitelistReloader, Discord (alerts on the whitelist's matches) and
+//     NATSPublisher (natspub.go: every trade and match to JetStream);
+//   - NATSSource (natssource.go): stands where Conn and Parser stand, and
+//     hands the hub the trades of a JetStream stream (sniper -source).
 //
 // This package owns goroutines and channels and nothing else: the frame format
 // (internal/feedjson), the protocol's rules (internal/gqlws), the schedule

@@ -25,17 +25,16 @@ type Whitelist struct {
 	out   *slog.Logger
 	log   *slog.Logger
 	flush func() error
-	// alerts is the alert queue, nil without one. Run is its only sender and
-	// closes it when it returns. When it is full Run drops the newest match for
-	// the alert sinks (the match record is still printed) and counts it.
-	alerts chan messages.Match
+	// alerts are the alert queues, one for each alert sink (Discord, the
+	// NATS publisher), none without one. Run is their only sender and closes
+	// them when it returns. When one is full Run drops the newest match for
+	// that sink (the match record is still printed) and counts it.
+	alerts []alertQueue
 
 	matched       atomic.Uint64
 	rejected      [whitelist.NumReasons]atomic.Uint64
 	alertsDropped atomic.Uint64
-	// alertStreak and flushFailing are only touched by Run: the drops since the
-	// last alert delivered, and whether the last flush failed.
-	alertStreak  uint64
+	// flushFailing is only touched by Run: whether the last flush failed.
 	flushFailing bool
 	started      atomic.Bool
 }
@@ -54,8 +53,19 @@ type WhitelistConfig struct {
 	// Flush is called after each match record so that it shows at once; nil
 	// for none.
 	Flush func() error
-	// Alerts is the capacity of the alert queue; 0 means no alert queue.
+	// Alerts is the capacity of each alert queue; 0 means no alert queue.
 	Alerts int
+	// AlertQueues is how many alert queues there are when Alerts is set,
+	// one for each alert sink: each gets every match (0 means 1).
+	AlertQueues int
+}
+
+// alertQueue is one alert sink's queue.
+type alertQueue struct {
+	ch chan messages.Match
+	// streak counts the drops since the last alert delivered. Only Run
+	// touches it.
+	streak uint64
 }
 
 // WhitelistStats is a snapshot of a Whitelist's counters, which only grow.
@@ -67,8 +77,8 @@ type WhitelistStats struct {
 	// Rejected counts the trades that did not, by reason; every reason but
 	// whitelist.Matched has a key, zero or not.
 	Rejected map[whitelist.Reason]uint64
-	// AlertsDropped counts the matches not offered to the alert sinks because
-	// the alert queue was full.
+	// AlertsDropped counts the matches not offered to an alert sink because
+	// its alert queue was full, over every queue.
 	AlertsDropped uint64
 }
 
@@ -78,8 +88,8 @@ func NewWhitelist(cfg WhitelistConfig) *Whitelist {
 	if cfg.List == nil {
 		panic("actors: NewWhitelist: WhitelistConfig.List is nil")
 	}
-	if cfg.Alerts < 0 {
-		panic("actors: NewWhitelist: WhitelistConfig.Alerts is negative")
+	if cfg.Alerts < 0 || cfg.AlertQueues < 0 {
+		panic("actors: NewWhitelist: WhitelistConfig.Alerts or AlertQueues is negative")
 	}
 	w := &Whitelist{out: cfg.Out, log: cfg.Log, flush: cfg.Flush}
 	if w.out == nil {
@@ -89,19 +99,26 @@ func NewWhitelist(cfg WhitelistConfig) *Whitelist {
 		w.log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Alerts > 0 {
-		w.alerts = make(chan messages.Match, cfg.Alerts)
+		w.alerts = make([]alertQueue, max(cfg.AlertQueues, 1))
+		for i := range w.alerts {
+			w.alerts[i].ch = make(chan messages.Match, cfg.Alerts)
+		}
 	}
 	w.list.Store(cfg.List)
 	return w
 }
 
-// Alerts returns the alert queue, or nil when the sink has none. Run closes it
-// when it returns.
-func (w *Whitelist) Alerts() <-chan messages.Match {
-	if w.alerts == nil {
+// Alerts returns the first alert queue, or nil when the sink has none. Run
+// closes it when it returns.
+func (w *Whitelist) Alerts() <-chan messages.Match { return w.AlertQueue(0) }
+
+// AlertQueue returns alert queue i, from 0, or nil when there is no such
+// queue. Run closes it when it returns.
+func (w *Whitelist) AlertQueue(i int) <-chan messages.Match {
+	if i < 0 || i >= len(w.alerts) {
 		return nil
 	}
-	return w.alerts
+	return w.alerts[i].ch
 }
 
 // Swap replaces the whitelist atomically: trades decided after it returns use
@@ -145,9 +162,11 @@ func (w *Whitelist) Run(ctx context.Context, in <-chan messages.Trade) error {
 	if w.started.Swap(true) {
 		panic("actors: Whitelist.Run called twice")
 	}
-	if w.alerts != nil {
-		defer close(w.alerts)
-	}
+	defer func() {
+		for _, q := range w.alerts {
+			close(q.ch)
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -182,8 +201,8 @@ func (w *Whitelist) decide(ctx context.Context, t *messages.Trade) {
 	m := messages.Match{Trade: *t, Entry: l.Entry(i).String(), EntryIndex: i, DecidedAt: decided}
 	record.Match(ctx, w.out, &m)
 	w.doFlush(ctx)
-	if w.alerts != nil {
-		w.alert(ctx, m)
+	for i := range w.alerts {
+		w.alert(ctx, &w.alerts[i], m)
 	}
 }
 
@@ -203,24 +222,24 @@ func (w *Whitelist) doFlush(ctx context.Context) {
 	w.flushFailing = err != nil
 }
 
-// alert offers m to the alert queue without blocking. A full queue drops m and
-// counts it; a streak of drops is logged when it begins and when it ends, as
-// the hub does for sink queues.
-func (w *Whitelist) alert(ctx context.Context, m messages.Match) {
+// alert offers m to the alert queue q without blocking. A full queue drops m
+// and counts it; a streak of drops is logged when it begins and when it ends,
+// as the hub does for sink queues.
+func (w *Whitelist) alert(ctx context.Context, q *alertQueue, m messages.Match) {
 	select {
-	case w.alerts <- m:
-		if w.alertStreak > 0 {
+	case q.ch <- m:
+		if q.streak > 0 {
 			w.log.LogAttrs(ctx, slog.LevelInfo, "alerts caught up",
-				slog.Uint64("dropped", w.alertStreak),
+				slog.Uint64("dropped", q.streak),
 				slog.Uint64("dropped_total", w.alertsDropped.Load()))
-			w.alertStreak = 0
+			q.streak = 0
 		}
 	default:
 		w.alertsDropped.Add(1)
-		if w.alertStreak == 0 {
+		if q.streak == 0 {
 			w.log.LogAttrs(ctx, slog.LevelWarn, "alert queue full, dropping alerts",
-				slog.Int("capacity", cap(w.alerts)))
+				slog.Int("capacity", cap(q.ch)))
 		}
-		w.alertStreak++
+		q.streak++
 	}
 }

@@ -198,6 +198,42 @@ func TestWhitelistAlerts(t *testing.T) {
 	}
 }
 
+// TestWhitelistAlertQueuesEachGetEveryMatch checks that with two alert
+// sinks (Discord and the NATS publisher) each queue gets every match, and a
+// full one drops only its own.
+func TestWhitelistAlertQueuesEachGetEveryMatch(t *testing.T) {
+	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Alerts: 2, AlertQueues: 2})
+	if w.AlertQueue(2) != nil || w.AlertQueue(-1) != nil {
+		t.Fatal("AlertQueue out of range is not nil")
+	}
+	first, second := w.AlertQueue(0), w.AlertQueue(1)
+	in := make(chan messages.Trade)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(t.Context(), in) }()
+	in <- wlTrade("a", 1, 10)
+	in <- wlTrade("b", 1, 10)
+	if m := <-first; m.Trade.ID != "a" {
+		t.Errorf("first queue's first alert is %s, want a", m.Trade.ID)
+	}
+	in <- wlTrade("c", 1, 10) // the first queue takes it, the second is full
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got [2][]string
+	for i, q := range []<-chan messages.Match{first, second} {
+		for m := range q {
+			got[i] = append(got[i], m.Trade.ID)
+		}
+	}
+	if !slices.Equal(got[0], []string{"b", "c"}) || !slices.Equal(got[1], []string{"a", "b"}) {
+		t.Errorf("queues got %q and %q, want [b c] (a read before) and [a b]", got[0], got[1])
+	}
+	if d := w.Stats().AlertsDropped; d != 1 {
+		t.Errorf("AlertsDropped = %d, want 1", d)
+	}
+}
+
 func TestWhitelistNoAlertQueue(t *testing.T) {
 	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile)})
 	if w.Alerts() != nil {

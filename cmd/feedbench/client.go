@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/coder/websocket"
@@ -19,6 +20,7 @@ import (
 	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/feedjson"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/natsrec"
 	"github.com/rollsniper/rollsniper/internal/output"
 	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/internal/whitelist"
@@ -138,11 +140,21 @@ type runResult struct {
 	writes  int64             // writes to the output
 }
 
+// natsSink is a NATS publisher to attach to one pipeline run, and what it
+// measured.
+type natsSink struct {
+	url      string           // the embedded server's
+	subjects natsrec.Subjects // a prefix of the run's own, so its stream is new
+	pub      *actors.NATSPublisher
+	stored   time.Duration // from the burst's start to the last trade stored
+}
+
 // runPipeline runs the real pipeline (conn → parser → hub → printer, the
-// whitelist's decision) against the feed while it runs command ("burst N" or "rate R D") for
-// n trades, and returns once all of them are handled. Each sink's queue holds
-// queue trades.
-func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int) (runResult, error) {
+// whitelist's decision, and the NATS publisher when ns is not nil) against
+// the feed while it runs command ("burst N" or "rate R D") for n trades, and
+// returns once all of them are handled, and with ns, stored. Each sink's
+// queue holds queue trades.
+func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int, ns *natsSink) (runResult, error) {
 	quiet := slog.New(slog.DiscardHandler)
 	conn := actors.NewConn(actors.ConnConfig{URL: f.url}, quiet)
 	parser := actors.NewParser(conn.Out(), quiet)
@@ -157,6 +169,13 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	}{
 		{"printer", printer},
 		{"whitelist", decision}, // last, as in sniper: see its pipeline.go
+	}
+	if ns != nil {
+		ns.pub = actors.NewNATSPublisher(actors.NATSPublisherConfig{Conn: actors.NATSConnConfig{URL: ns.url}, Subjects: ns.subjects}, quiet)
+		sinks = slices.Insert(sinks, 1, struct {
+			name string
+			sink actors.Sink
+		}{"nats", ns.pub}) // before the whitelist, as in sniper
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -192,6 +211,13 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		err := stop()
 		return runResult{}, fmt.Errorf("pipeline: %d of %d trades: %w", parser.Stats().Trades, n, cmp.Or(err, context.Cause(gctx)))
 	}
+	if ns != nil {
+		if err := waitStored(ctx, ns.pub, n); err != nil {
+			_ = stop()
+			return runResult{}, err
+		}
+		ns.stored = time.Since(from.at)
+	}
 	if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
 		return runResult{}, err
 	}
@@ -210,4 +236,21 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		return res, fmt.Errorf("pipeline: printed %d of %d trades", got, n)
 	}
 	return res, nil
+}
+
+// waitStored waits until the publisher has had n trades acknowledged, a
+// minute at most. Polling every millisecond costs little beside a burst.
+func waitStored(ctx context.Context, pub *actors.NATSPublisher, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for pub.Stats().Acked < uint64(n) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("NATS: %d of %d trades stored: %w", pub.Stats().Acked, n, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }

@@ -21,9 +21,14 @@
 // figures are the client's alone; the feed's own CPU a trade is printed beside
 // them. Trades are printed as JSON lines to a writer that only counts them.
 //
+// With -nats it measures instead the burst through the pipeline alone and
+// with the NATS publisher attached, against a JetStream server embedded in
+// this process, and prints both throughputs, their ratio, and how fast the
+// trades were stored.
+//
 // Usage:
 //
-//	feedbench [-quick] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
+//	feedbench [-quick] [-nats] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
 package main
 
 import (
@@ -93,6 +98,7 @@ type config struct {
 	rateTime   time.Duration
 	rateTrades int
 	queue      int
+	nats       bool
 	cpuprofile string
 	strict     bool
 }
@@ -108,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.rateTime, "rate-time", defaultRateTimes, "how long each client reads at each rate")
 	fs.IntVar(&cfg.rateTrades, "rate-trades", defaultRateTrades, "the fewest trades each client reads at a rate: a slow rate's run lasts longer than -rate-time")
 	fs.IntVar(&cfg.queue, "queue", 0, "each sink's queue in the bursts; 0 holds the whole burst, so that no sink drops and both clients print every trade (the program's is 1024)")
+	fs.BoolVar(&cfg.nats, "nats", false, "measure the pipeline's burst with and without the NATS publisher, against a JetStream server embedded in this process, instead of the usual runs")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a target is missed")
 	if err := fs.Parse(args); err != nil {
@@ -155,6 +162,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer f.close()
 
 	missed := false
+	if cfg.nats {
+		if err := natsBurst(ctx, f, cfg, stdout, &missed); err != nil {
+			return err
+		}
+		if missed && cfg.strict {
+			return errTargetMissed
+		}
+		return nil
+	}
 	if err := burst(ctx, f, cfg, stdout, &missed); err != nil {
 		return err
 	}
@@ -181,7 +197,7 @@ func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 			return err
 		}
 		bare = append(bare, res.cost)
-		res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue)
+		res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil)
 		if err != nil {
 			return err
 		}
@@ -234,7 +250,7 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 				return err
 			}
 			bareRuns = append(bareRuns, res)
-			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue); err != nil {
+			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, nil); err != nil {
 				return err
 			}
 			pipeRuns = append(pipeRuns, res)
@@ -306,7 +322,7 @@ func profile(ctx context.Context, f *feed, cfg config) error {
 	if err := pprof.StartCPUProfile(pf); err != nil {
 		return err
 	}
-	_, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue)
+	_, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil)
 	pprof.StopCPUProfile()
 	return err
 }

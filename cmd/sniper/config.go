@@ -20,6 +20,7 @@ import (
 
 	"github.com/rollsniper/rollsniper/internal/discord"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/natsrec"
 )
 
 // Config is every setting of sniper, parsed and validated. Its String and LogValue
@@ -50,6 +51,13 @@ type Config struct {
 	Demo      bool
 
 	EnvFile string // the settings file -env-file names; empty: .env in the working directory, if there is one
+	// NATS (see natsConfig for how they fit together).
+	NATSURL      string           // publish every trade and match here; empty: no publisher. May hold a login: a secret
+	NATSCreds    string           // a credentials file for -nats and -source; empty: none
+	NATSSubjects natsrec.Subjects // from -nats-subject
+	NATSDurable  string           // the source's durable consumer; empty: an unnamed one
+	NATSEmbedded string           // the embedded server's store directory; empty: no embedded server
+	Source       string           // a NATS URL to read trades from instead of the feed; empty: the feed. May hold a login
 }
 
 // ConfigError lists every problem found in the settings, one message each, and
@@ -145,6 +153,30 @@ func settings(c *Config) []setting {
 		{flag: "demo", env: "ROLL_DEMO", isBool: true,
 			usage: "watch a built-in fake feed instead of CSGORoll, to try sniper out",
 			set:   boolSetter(&c.Demo)},
+		{flag: "nats", env: "ROLL_NATS_URL", secret: true,
+			usage: "publish every trade and match to the NATS JetStream server at this `URL`, nats://HOST:PORT (several comma-separated); a login in it (nats://user:password@host:4222) is never shown",
+			set:   func(s string) (err error) { c.NATSURL, err = parseNATSURL(s); return err }},
+		{flag: "nats-creds", env: "ROLL_NATS_CREDS",
+			usage: "NATS credentials `file` (.creds) for -nats and -source",
+			set:   func(s string) (err error) { c.NATSCreds, err = parseCredsFile(s); return err }},
+		{flag: "nats-subject", env: "ROLL_NATS_SUBJECT", def: natsrec.DefaultPrefix,
+			usage: "NATS subject `prefix`: trades go on PREFIX.trades and matches on PREFIX.matches, in the stream ROLLSNIPER (ROLLSNIPER_PREFIX for another prefix)",
+			set: func(s string) (err error) {
+				c.NATSSubjects, err = natsrec.NewSubjects(strings.TrimSpace(s))
+				return err
+			}},
+		{flag: "nats-durable", env: "ROLL_NATS_DURABLE",
+			usage: "with -source, the consumer `name` the NATS server keeps your place under: start again with the same name to get every trade published meanwhile; one name for each sniper",
+			set: func(s string) error {
+				c.NATSDurable = strings.TrimSpace(s)
+				return natsrec.CheckDurable(c.NATSDurable)
+			}},
+		{flag: "nats-embedded", env: "ROLL_NATS_EMBEDDED",
+			usage: "run a NATS server with JetStream inside sniper, storing in `dir`, listening on the loopback address and port of -nats (nats://127.0.0.1:4222 unless -nats says otherwise), and publish to it",
+			set:   func(s string) error { c.NATSEmbedded = strings.TrimSpace(s); return nil }},
+		{flag: "source", env: "ROLL_SOURCE", secret: true,
+			usage: "read trades from the NATS stream at this `URL` (nats://HOST:PORT) instead of CSGORoll, through a consumer of your own (see -nats-durable); empty reads CSGORoll",
+			set:   func(s string) (err error) { c.Source, err = parseNATSURL(s); return err }},
 	}
 }
 
@@ -219,6 +251,7 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 	if cfg.DiscordWebhook != "" && cfg.Whitelist == "" && !cfg.Demo {
 		problems = append(problems, errors.New("-discord-webhook (ROLL_DISCORD_WEBHOOK) is set but -whitelist (ROLL_WHITELIST) is not: alerts are sent for whitelist matches, so name a whitelist file"))
 	}
+	problems = append(problems, natsConfig(&cfg)...)
 	if len(problems) > 0 {
 		return Config{}, &ConfigError{Problems: problems}
 	}
@@ -510,6 +543,12 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log-level", strings.ToLower(c.LogLevel.String())),
 		slog.Bool("demo", c.Demo),
 		slog.String("env-file", c.EnvFile),
+		slog.String("nats", natsrec.Redact(c.NATSURL)),
+		slog.String("nats-creds", c.NATSCreds),
+		slog.String("nats-subject", c.NATSSubjects.Prefix),
+		slog.String("nats-durable", c.NATSDurable),
+		slog.String("nats-embedded", c.NATSEmbedded),
+		slog.String("source", natsrec.Redact(c.Source)),
 	)
 }
 

@@ -23,6 +23,9 @@ const (
 	testSession = "s%3AsecretSessionValue.xyz"
 	testToken   = "tok-secretTokenValue"
 	testWebhook = "https://discord.com/api/webhooks/123/hookSecretPart"
+	// testNATSPassword is the password in testNATSLogin, a NATS URL's login.
+	testNATSPassword = "natsSecretPass"
+	testNATSLogin    = "trader:" + testNATSPassword
 )
 
 // defaultConfig is what parseConfig returns with no settings at all.
@@ -41,6 +44,7 @@ func defaultConfig() Config {
 		ReadLimit:      1 << 20,
 		LogFormat:      "auto",
 		LogLevel:       slog.LevelInfo,
+		NATSSubjects:   defaultSubjects,
 	}
 }
 
@@ -159,7 +163,8 @@ func TestParseConfigSources(t *testing.T) {
 				BackoffInitial: 2 * time.Second, BackoffMax: 3 * time.Second, PingInterval: 4 * time.Second,
 				PingTimeout: 5 * time.Second, AckTimeout: 6 * time.Second, LogFormat: "text",
 				LogLevel: slog.LevelError, Demo: true, BackoffJitter: true, StaleAfter: 7 * time.Second,
-				ReadLimit: 2 << 20, MetricsAddr: "127.0.0.1:1", Whitelist: "w", DiscordWebhook: testWebhook}
+				ReadLimit: 2 << 20, MetricsAddr: "127.0.0.1:1", Whitelist: "w", DiscordWebhook: testWebhook,
+				NATSSubjects: defaultSubjects}
 		}},
 		{".env used when nothing else", sources{dotenv: "# my settings\nROLL_SESSION=d1\nexport ROLL_API_TOKEN='d2'\nROLL_BACKOFF_MAX=90s\nROLL_DEMO=true\n"},
 			func(c *Config) { c.Session, c.Token, c.BackoffMax, c.Demo = "d1", "d2", 90*time.Second, true }},
@@ -396,7 +401,7 @@ func TestProblemsHideSecrets(t *testing.T) {
 
 func assertNoSecrets(t *testing.T, out string) {
 	t.Helper()
-	for _, secret := range []string{testSession, testToken, "secretSessionValue", "secretTokenValue", testWebhook, "hookSecretPart"} {
+	for _, secret := range []string{testSession, testToken, "secretSessionValue", "secretTokenValue", testWebhook, "hookSecretPart", testNATSPassword} {
 		if strings.Contains(out, secret) {
 			t.Errorf("output shows the secret %q:\n%s", secret, out)
 		}

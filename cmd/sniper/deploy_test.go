@@ -30,6 +30,7 @@ const (
 // server) and returns one scrape of its /metrics, as sample → value.
 func scrapeReleaseBinary(t *testing.T) map[string]float64 {
 	t.Helper()
+	bin := releaseBinary(t) // built before the clock starts: a cold build is slow
 	ctx := testCtx(t)
 	discord := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -37,7 +38,7 @@ func scrapeReleaseBinary(t *testing.T) map[string]float64 {
 	}))
 	t.Cleanup(discord.Close)
 
-	cmd := exec.CommandContext(ctx, releaseBinary(t), "-demo", "-log-format", "json", "-metrics-addr", "127.0.0.1:0",
+	cmd := exec.CommandContext(ctx, bin, "-demo", "-log-format", "json", "-metrics-addr", "127.0.0.1:0",
 		"-discord-webhook", discord.URL+"/api/webhooks/1/test")
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "ROLL_SESSION=")

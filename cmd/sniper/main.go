@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer demo.Close()
 		cfg.URL = demo.URL()
 		logs.InfoContext(ctx, "demo: a built-in fake feed stands in for CSGORoll; it drops the connection now and then to show reconnects")
-	} else if cfg.Session == "" {
+	} else if cfg.Session == "" && cfg.Source == "" {
 		logs.WarnContext(ctx, "ROLL_SESSION is not set: public listings may still arrive, but if the feed refuses you, copy the \"session\" cookie from your browser into ROLL_SESSION (or -session)")
 	}
 	for _, w := range settingWarnings(cfg, ".", os.Environ()) {
@@ -143,6 +143,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logs.InfoContext(ctx, "starting", "version", currentVersion().Version, "config", cfg)
 
+	if cfg.NATSEmbedded != "" {
+		// Started before the pipeline and shut down after it, so that the
+		// publisher's last messages are stored.
+		srv, err := startEmbedded(cfg, logs.With("actor", "nats-server"))
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown()
+	}
 	p, err := newPipeline(cfg, logs, trades, out.Flush)
 	if err != nil {
 		return err
@@ -166,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	err = p.run(ctx)
 	if err == nil {
-		logs.InfoContext(ctx, "stopped", "trades", p.parser.Stats().Trades)
+		logs.InfoContext(ctx, "stopped", "trades", p.tradesIn())
 	}
 	return err
 }

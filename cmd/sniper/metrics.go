@@ -88,6 +88,9 @@ func (m *metricsServer) Run(ctx context.Context) error {
 // notReady says why the pipeline is not ready to report trades, or "" when it
 // is: subscribed, with a frame of any kind within the ping window.
 func (p *pipeline) notReady(now time.Time) string {
+	if p.source != nil {
+		return p.sourceNotReady()
+	}
 	s := p.conn.Stats()
 	switch {
 	case s.State != actors.StateSubscribed:
@@ -148,6 +151,25 @@ var (
 		"Discord 429 answers, each waited out.", nil, nil)
 	descLatency = prometheus.NewDesc("rollsniper_frame_to_sink_seconds",
 		"Time from a frame being read off the socket to its trades being handed to the sinks' queues.", nil, nil)
+
+	descNATSState = prometheus.NewDesc("rollsniper_nats_connection_state",
+		"1 for a NATS connection's current state (connecting, connected, closed), 0 for the others, by role: publisher (-nats) or source (-source).", []string{"role", "state"}, nil)
+	descNATSStreamReady = prometheus.NewDesc("rollsniper_nats_stream_ready",
+		"1 once the publisher has created, updated or found its stream.", nil, nil)
+	descNATSPublished = prometheus.NewDesc("rollsniper_nats_published_total",
+		"Messages (trades and matches) the publisher handed to the NATS server, by attempt: first, or retry after an error or a timeout.", []string{"attempt"}, nil)
+	descNATSAcked = prometheus.NewDesc("rollsniper_nats_acknowledged_total",
+		"Messages the stream acknowledged, duplicates included.", nil, nil)
+	descNATSDuplicates = prometheus.NewDesc("rollsniper_nats_duplicates_total",
+		"Messages the stream acknowledged as duplicates of one it had (another publisher's copy, or a retry's).", nil, nil)
+	descNATSDropped = prometheus.NewDesc("rollsniper_nats_dropped_total",
+		"Messages the publisher gave up: buffer_full (the oldest, while the server was unreachable or slow) or shutdown (unacknowledged when it stopped).", []string{"reason"}, nil)
+	descNATSPending = prometheus.NewDesc("rollsniper_nats_pending",
+		"Messages the publisher holds: buffered, or published and not yet acknowledged.", nil, nil)
+	descSourceMessages = prometheus.NewDesc("rollsniper_nats_source_messages_total",
+		"Messages the NATS source received, by outcome: trade (handed on), redelivered (handed on before, skipped), malformed (refused).", []string{"outcome"}, nil)
+	descSourceBehind = prometheus.NewDesc("rollsniper_nats_source_behind",
+		"Trades in the stream the source's consumer has not been delivered yet, as of the last one.", nil, nil)
 )
 
 // connStates are the states rollsniper_connection_state shows.
@@ -164,29 +186,10 @@ func (c *pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
-	now := time.Now()
-	conn := c.p.conn.Stats()
-	for _, s := range connStates {
-		ch <- gauge(descState, boolFloat(conn.State == s), s.String())
+	if c.p.conn != nil {
+		c.collectConn(ch)
 	}
-	ch <- counter(descSessions, float64(conn.Sessions))
-	for reason, n := range conn.Reconnects {
-		ch <- counter(descReconnects, float64(n), reason)
-	}
-	ch <- gauge(descBackoff, conn.Backoff.Seconds())
-	ch <- gauge(descFailures, float64(conn.ConsecutiveFailures))
-	ch <- counter(descFrames, float64(conn.Frames))
-	last := conn.LastTrade
-	if last.IsZero() {
-		last = c.p.started
-	}
-	ch <- gauge(descLastTrade, now.Sub(last).Seconds())
-
-	parser := c.p.parser.Stats()
-	ch <- counter(descTrades, float64(parser.Trades))
-	for kind, n := range parser.Skipped {
-		ch <- counter(descParseErrors, float64(n), string(kind))
-	}
+	c.collectNATS(ch)
 
 	lat := c.p.hub.Latency()
 	buckets := make(map[float64]uint64, len(lat.Bounds))
@@ -217,6 +220,33 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- counter(descAlertRetries, float64(s.Retries))
 		ch <- counter(descRateLimited, float64(s.RateLimited))
 		ch <- counter(descAlertsDropped, float64(s.Dropped), "discord")
+	}
+}
+
+// collectConn reports the connection and the parser, which -source has not.
+func (c *pipelineCollector) collectConn(ch chan<- prometheus.Metric) {
+	now := time.Now()
+	conn := c.p.conn.Stats()
+	for _, s := range connStates {
+		ch <- gauge(descState, boolFloat(conn.State == s), s.String())
+	}
+	ch <- counter(descSessions, float64(conn.Sessions))
+	for reason, n := range conn.Reconnects {
+		ch <- counter(descReconnects, float64(n), reason)
+	}
+	ch <- gauge(descBackoff, conn.Backoff.Seconds())
+	ch <- gauge(descFailures, float64(conn.ConsecutiveFailures))
+	ch <- counter(descFrames, float64(conn.Frames))
+	last := conn.LastTrade
+	if last.IsZero() {
+		last = c.p.started
+	}
+	ch <- gauge(descLastTrade, now.Sub(last).Seconds())
+
+	parser := c.p.parser.Stats()
+	ch <- counter(descTrades, float64(parser.Trades))
+	for kind, n := range parser.Skipped {
+		ch <- counter(descParseErrors, float64(n), string(kind))
 	}
 }
 

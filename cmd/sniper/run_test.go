@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,6 +32,13 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Build the binaries the end-to-end tests run before any test starts its
+	// clock: a cold build (nats-server is large) can take longer than a
+	// test's whole budget on a busy machine.
+	flag.Parse()
+	if !testing.Short() {
+		sniperOnce.Do(buildSniperOnce)
+	}
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
 		if sniperBin != "" {
 			os.RemoveAll(filepath.Dir(sniperBin))
@@ -450,18 +458,7 @@ func buildSniper(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	sniperOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sniper-test")
-		if err != nil {
-			sniperErr = err
-			return
-		}
-		sniperBin = filepath.Join(dir, "sniper")
-		out, err := exec.Command("go", "build", "-o", sniperBin, ".").CombinedOutput()
-		if err != nil {
-			sniperErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
+	sniperOnce.Do(buildSniperOnce)
 	if sniperErr != nil {
 		t.Fatal(sniperErr)
 	}
@@ -473,6 +470,19 @@ var (
 	sniperBin  string
 	sniperErr  error
 )
+
+func buildSniperOnce() {
+	dir, err := os.MkdirTemp("", "sniper-test")
+	if err != nil {
+		sniperErr = err
+		return
+	}
+	sniperBin = filepath.Join(dir, "sniper")
+	out, err := exec.Command("go", "build", "-o", sniperBin, ".").CombinedOutput()
+	if err != nil {
+		sniperErr = fmt.Errorf("go build: %v\n%s", err, out)
+	}
+}
 
 // startSniper runs the built program against srv, subscribed, with stdout
 // read line by line.

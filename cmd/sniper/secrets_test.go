@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,10 @@ import (
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
+	"github.com/rollsniper/rollsniper/internal/logtest"
+	"github.com/rollsniper/rollsniper/internal/natsrec"
+	"github.com/rollsniper/rollsniper/internal/natsserver"
+	"github.com/rollsniper/rollsniper/internal/natsserver/natstest"
 )
 
 // TestSecretsNeverPrinted runs the program with a session, a token and a
@@ -25,6 +30,9 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		// start starts the feed and returns its URL and a wait that returns
 		// once the scenario has played out far enough (nil: until run returns).
 		start func(t *testing.T, stdout, stderr *lines) (url string, wait func(context.Context))
+		// nats, when set, starts a NATS server and returns the -nats URL
+		// to publish to, login and all, and a wait like start's.
+		nats func(t *testing.T) (url string, wait func(context.Context))
 	}
 	// A trade the whitelist wants, and a webhook that fails: every secret is
 	// in play, the webhook's included.
@@ -59,12 +67,12 @@ func TestSecretsNeverPrinted(t *testing.T) {
 					}
 				}
 			}
-		}},
+		}, nil},
 		{"HTTP 401 is fatal", func(t *testing.T, _, _ *lines) (string, func(context.Context)) {
 			srv := rolltest.Start(t, fakeroll.Options{})
 			srv.RefuseNext(1, http.StatusUnauthorized, nil)
 			return srv.URL(), nil
-		}},
+		}, nil},
 		{"HTTP 403 warns and retries", func(t *testing.T, _, _ *lines) (string, func(context.Context)) {
 			srv := rolltest.Start(t, fakeroll.Options{})
 			srv.RefuseNext(3, http.StatusForbidden, nil)
@@ -73,11 +81,11 @@ func TestSecretsNeverPrinted(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-		}},
+		}, nil},
 		{"close 4403 is fatal", func(t *testing.T, _, _ *lines) (string, func(context.Context)) {
 			srv := rolltest.Start(t, fakeroll.Options{RequireSession: "another-session"})
 			return srv.URL(), nil
-		}},
+		}, nil},
 		{"trades flow, a match, its alert fails", func(t *testing.T, stdout, _ *lines) (string, func(context.Context)) {
 			srv := rolltest.Start(t, fakeroll.Options{TradeInterval: time.Millisecond})
 			return srv.URL(), func(ctx context.Context) {
@@ -88,6 +96,35 @@ func TestSecretsNeverPrinted(t *testing.T) {
 				case <-ctx.Done():
 					t.Fatal("the alert was never posted")
 				}
+			}
+		}, nil},
+		{"NATS with a login in its URL: trades, a match, its alert fails", func(t *testing.T, stdout, _ *lines) (string, func(context.Context)) {
+			srv := rolltest.Start(t, fakeroll.Options{TradeInterval: time.Millisecond})
+			return srv.URL(), func(ctx context.Context) {
+				srv.Publish(wanted)
+				stdout.waitFor(ctx, t, `"msg":"match"`)
+			}
+		}, func(t *testing.T) (string, func(context.Context)) {
+			nsrv := startNATSWithLogin(t, testNATSPassword, nil)
+			return "nats://" + testNATSLogin + "@" + strings.TrimPrefix(nsrv.URL(), "nats://"), func(ctx context.Context) {
+				waitFor(ctx, t, "a trade and the match in the stream", func() bool {
+					return nsrv.StreamLen(ctx, t, natsrec.StreamName) >= 2
+				})
+			}
+		}},
+		{"NATS refuses the password in its URL", func(t *testing.T, _, _ *lines) (string, func(context.Context)) {
+			// No trades: none wait to be published, so the stop is quick.
+			srv := rolltest.Start(t, fakeroll.Options{})
+			return srv.URL(), func(ctx context.Context) {
+				if err := srv.WaitSubscribed(ctx, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, func(t *testing.T) (string, func(context.Context)) {
+			rec, log := logtest.New()
+			nsrv := startNATSWithLogin(t, "another-password", log)
+			return "nats://" + testNATSLogin + "@" + strings.TrimPrefix(nsrv.URL(), "nats://"), func(ctx context.Context) {
+				waitFor(ctx, t, "the server to refuse the login", func() bool { return strings.Contains(rec.Dump(), "authentication error") })
 			}
 		}},
 	}
@@ -100,6 +137,12 @@ func TestSecretsNeverPrinted(t *testing.T) {
 				args := append(fastArgs(url), "-log-level", level,
 					"-session", testSession, "-token", testToken,
 					"-whitelist", wl, "-discord-webhook", hook.url)
+				if sc.nats != nil {
+					natsURL, natsWait := sc.nats(t)
+					args = append(args, "-nats", natsURL)
+					feedWait := wait
+					wait = func(ctx context.Context) { feedWait(ctx); natsWait(ctx) }
+				}
 				runCtx, stop := context.WithCancel(ctx)
 				done := make(chan error, 1)
 				go func() { done <- run(runCtx, args, stdout, stderr) }()
@@ -124,6 +167,13 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			})
 		}
 	}
+}
+
+// startNATSWithLogin starts a NATS server for the test whose one user,
+// "trader", has password; its own log goes to log (nil discards).
+func startNATSWithLogin(t *testing.T, password string, log *slog.Logger) *natstest.Server {
+	t.Helper()
+	return natstest.StartWith(t, natsserver.Config{User: "trader", Password: password, Log: log})
 }
 
 // failingWebhook is a local stand-in for Discord that answers every post with

@@ -29,14 +29,22 @@ func Trade(ctx context.Context, log *slog.Logger, t messages.Trade) {
 	log.LogAttrs(ctx, slog.LevelInfo, "trade", attrs[:]...)
 }
 
-// Match writes m to log as an info record "match": TradeAttrs, then wear,
+// MatchAttrs are the keys of a match record: TradeAttrs, then wear,
 // souvenir, entry (the whitelist entry as the trader wrote it) and latency_us
 // (microseconds from the frame's receipt to the decision).
-func Match(ctx context.Context, log *slog.Logger, m *messages.Match) {
-	attrs := TradeAttrs(&m.Trade)
-	log.LogAttrs(ctx, slog.LevelInfo, "match", append(attrs[:],
+func MatchAttrs(m *messages.Match) [11]slog.Attr {
+	t := TradeAttrs(&m.Trade)
+	return [...]slog.Attr{
+		t[0], t[1], t[2], t[3], t[4], t[5], t[6],
 		slog.String("wear", string(m.Trade.Wear)),
 		slog.Bool("souvenir", m.Trade.Souvenir),
 		slog.String("entry", m.Entry),
-		slog.Float64("latency_us", float64(m.Latency())/float64(time.Microsecond)))...)
+		slog.Float64("latency_us", float64(m.Latency())/float64(time.Microsecond)),
+	}
+}
+
+// Match writes m to log as an info record "match" of MatchAttrs.
+func Match(ctx context.Context, log *slog.Logger, m *messages.Match) {
+	attrs := MatchAttrs(m)
+	log.LogAttrs(ctx, slog.LevelInfo, "match", attrs[:]...)
 }
