@@ -16,6 +16,7 @@ import (
 
 	"github.com/rollsniper/rollsniper/internal/backoff"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/liveness"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -45,6 +46,11 @@ type ConnConfig struct {
 	// ReadLimit caps one frame's size in bytes; a larger frame ends the session
 	// and is logged with its size. Zero or less means DefaultReadLimit.
 	ReadLimit int64
+	// ShutdownTimeout is the budget of a stop, from when Run's context ends:
+	// the unsubscribe's barrier, the close handshake and the hand-off of the
+	// frames already read all happen within it, and Run returns by then.
+	// Zero or less means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 	// HTTPClient dials the upgrade; nil means http.DefaultClient.
 	HTTPClient *http.Client
 }
@@ -73,9 +79,9 @@ const DefaultStaleAfter = 5 * time.Minute
 // which it is reported as "more than" that.
 const oversizeCountFactor = 16
 
-// shutdownFlushTimeout bounds how long a shutdown waits for the trades still in
-// flight before it closes: they arrive within a round trip.
-const shutdownFlushTimeout = 2 * time.Second
+// DefaultShutdownTimeout is the stop's budget when none is set: a round trip
+// to the feed takes a fraction of it.
+const DefaultShutdownTimeout = 2 * time.Second
 
 // Conn is the connection actor: it keeps one session with the feed open at a
 // time, hands every trade frame to Out, and opens a new session with backoff
@@ -96,6 +102,14 @@ type Conn struct {
 	failures   atomic.Int64 // see ConnStats.ConsecutiveFailures
 	lastFrame  atomic.Int64 // Unix nanoseconds; 0 before the first frame
 	lastTrade  atomic.Int64 // Unix nanoseconds; 0 before the first trade
+	// unconfirmed counts the stops whose barrier got no echo in time, and
+	// abandoned the frames given up when a stop's budget ran out.
+	unconfirmed atomic.Uint64
+	abandoned   atomic.Uint64
+
+	// stopStart is when Run's goroutine first saw its context end; only that
+	// goroutine touches it (see stopBy).
+	stopStart time.Time
 }
 
 // NewConn returns a connection actor for cfg. It starts nothing: call Run.
@@ -109,6 +123,7 @@ func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
 	}{
 		{&cfg.BackoffInitial, time.Second}, {&cfg.BackoffMax, time.Minute},
 		{&cfg.PingInterval, 30 * time.Second}, {&cfg.PingTimeout, 10 * time.Second}, {&cfg.AckTimeout, 10 * time.Second},
+		{&cfg.ShutdownTimeout, DefaultShutdownTimeout},
 	} {
 		if *d.v <= 0 {
 			*d.v = d.def
@@ -190,6 +205,12 @@ type ConnStats struct {
 	// Window is how long the connection may stay silent before it counts as
 	// dead: the ping interval plus the ping timeout.
 	Window time.Duration
+	// UnconfirmedStops counts the stops in which the feed did not answer the
+	// unsubscribe's barrier in time: trades it sent just before may be lost.
+	UnconfirmedStops uint64
+	// AbandonedFrames counts the frames read but never handed to the parser
+	// because a stop's budget ran out while they waited for room.
+	AbandonedFrames uint64
 }
 
 // Stats returns a snapshot of the actor. It is safe to call while Run runs.
@@ -204,7 +225,9 @@ func (c *Conn) Stats() ConnStats {
 		ConsecutiveFailures: int(c.failures.Load()),
 		LastFrame:           unixNanoTime(c.lastFrame.Load()),
 		LastTrade:           unixNanoTime(c.lastTrade.Load()),
-		Window:              c.cfg.PingInterval + c.cfg.PingTimeout,
+		Window:              liveness.Window(c.cfg.PingInterval, c.cfg.PingTimeout),
+		UnconfirmedStops:    c.unconfirmed.Load(),
+		AbandonedFrames:     c.abandoned.Load(),
 	}
 	for i, r := range gqlws.Reasons() {
 		s.Reconnects[r] = c.reconnects[i].Load()
@@ -222,8 +245,11 @@ func unixNanoTime(ns int64) time.Time {
 }
 
 // Run opens sessions until ctx ends or the server gives a fatal answer. On
-// shutdown it unsubscribes and closes the socket with status 1000, then returns
-// nil; on a fatal answer it returns a *gqlws.FatalError. It closes Out either way.
+// shutdown it unsubscribes, waits for the feed to confirm it has sent
+// everything before that, and closes the socket with status 1000, all within
+// ShutdownTimeout, then returns nil; on a fatal answer it returns a
+// *gqlws.FatalError. Either way it closes Out, after every frame its sessions
+// read has been handed on (or, past the stop's budget, given up and counted).
 func (c *Conn) Run(ctx context.Context) error {
 	defer close(c.out)
 	defer c.state.Store(int32(StateStopped))

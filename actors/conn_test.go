@@ -318,6 +318,38 @@ func TestConnShutdownKeepsTradesInFlight(t *testing.T) {
 	}
 }
 
+// The reproduction, on real sockets: the parser stops taking frames
+// for 600 ms, three ping windows of 200 ms, while 300 trades arrive. The
+// connection is not taken for dead, and every trade gets through.
+func TestConnParserPauseIsNotAHalfOpenConnection(t *testing.T) {
+	h := connRunHooked(t, rolltest.Start(t, fakeroll.Options{}), func(c *ConnConfig) {
+		c.PingInterval = 100 * time.Millisecond
+		c.PingTimeout = 100 * time.Millisecond
+	}, func(c *Conn) { c.out = make(chan messages.Frame, 16) }) // full long before the burst ends
+	h.waitSubscribed(t, 1)
+	var ids []string
+	for range 300 {
+		tr := h.srv.NewTrade()
+		h.srv.Publish(tr)
+		ids = append(ids, tr.ID)
+	}
+	// The pause is the scenario, not a wait for something to settle.
+	<-time.After(600 * time.Millisecond)
+	frames := collect(h.conn.Out())
+	if err := h.srv.Wait(h.ctx, func(ss []fakeroll.Session) bool { return len(ss) == 1 && connSentPing(ss[0]) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := carried(<-frames, ids); got != len(ids) {
+		t.Errorf("%d of %d trades delivered across the pause", got, len(ids))
+	}
+	if n := len(h.logs.Matching("reconnecting")); n != 0 || h.conn.Sessions() != 1 {
+		t.Errorf("the pause cost the connection: %d sessions:\n%s", h.conn.Sessions(), h.logs.Dump())
+	}
+}
+
 func TestConnReconnectsAfterDropAndResetsBackoff(t *testing.T) {
 	h := connStart(t, fakeroll.Options{}, nil)
 	h.waitSubscribed(t, 1)

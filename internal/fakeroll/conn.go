@@ -58,6 +58,9 @@ type closeRequest struct {
 // cancelled: the connection ends when either side closes it.
 func (c *conn) run(ctx context.Context) {
 	defer close(c.done)
+	// A connection that ended is let go of, whoever ended it: its socket is
+	// closed rather than left to the garbage collector.
+	defer c.ws.CloseNow()
 
 	frames := make(chan []byte)
 	var readErr error

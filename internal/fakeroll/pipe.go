@@ -78,6 +78,7 @@ func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
 func (l *pipeListener) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	client, server := net.Pipe()
 	c, s := newPipeConn(client, l.latency), newPipeConn(server, l.latency)
+	c.peer, s.peer = s, c
 	select {
 	case l.conns <- s:
 		return c, nil
@@ -99,6 +100,7 @@ func (pipeAddr) String() string  { return "fakeroll.pipe" }
 // the pipe, each write no sooner than latency after it was made.
 type pipeConn struct {
 	net.Conn
+	peer    *pipeConn // the other end
 	latency time.Duration
 	out     chan pipeChunk
 	closing chan struct{} // closed by Close
@@ -137,9 +139,18 @@ func (p *pipeConn) Write(b []byte) (int, error) {
 
 // Close closes the connection as a socket closes: at once for the caller,
 // while what is still buffered goes on to the peer (after its latency), and
-// only then does the peer read the end of the stream.
+// only then does the peer read the end of the stream. Once both ends are
+// closed nobody reads any more, and what is still in flight is dropped.
 func (p *pipeConn) Close() error {
-	p.once.Do(func() { close(p.closing) })
+	p.once.Do(func() {
+		close(p.closing)
+		select {
+		case <-p.peer.closing:
+			p.Conn.Close()
+			p.peer.Conn.Close()
+		default:
+		}
+	})
 	return nil
 }
 
