@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +20,6 @@ import (
 	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/feedjson"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
-	"github.com/rollsniper/rollsniper/internal/output"
 	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/internal/whitelist"
 	"github.com/rollsniper/rollsniper/messages"
@@ -130,8 +130,8 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	parser := actors.NewParser(conn.Out(), quiet)
 	hub := actors.NewHub(nil, quiet)
 	var w countingWriter
-	out := output.New(&w, 0)
-	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out, nil)), out.Flush)
+	out := actors.NewOutput("stdout", &w, 4<<20, false, "trade")
+	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out.Stream("trade"), nil)), out.Flush)
 	decision := &decisionSink{list: whitelist.Demo(), latency: make([]time.Duration, 0, n)}
 	sinks := []struct {
 		name string
@@ -144,10 +144,18 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	g, gctx := errgroup.WithContext(ctx)
 	connCtx, stopConn := context.WithCancel(gctx)
 	defer stopConn()
+	outCtx, stopOut := context.WithCancel(gctx)
+	defer stopOut()
+	var sinksDone sync.WaitGroup
 	for _, s := range sinks {
 		in := hub.Attach(s.name, queue)
-		g.Go(func() error { return s.sink.Run(gctx, in) })
+		sinksDone.Add(1)
+		g.Go(func() error { defer sinksDone.Done(); return s.sink.Run(gctx, in) })
 	}
+	// The printer's writer outlives the printer: it writes what is left once
+	// the sinks are done.
+	g.Go(func() error { return out.Run(outCtx) })
+	g.Go(func() error { sinksDone.Wait(); stopOut(); return nil })
 	g.Go(func() error { return parser.RunInto(gctx, hub) })
 	g.Go(func() error { return conn.Run(connCtx) })
 
@@ -182,6 +190,9 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		if s.Dropped > 0 {
 			res.dropped[s.Name] = s.Dropped
 		}
+	}
+	if d := out.Stats().Dropped["trade"]; d > 0 {
+		return res, fmt.Errorf("pipeline: %d trade records dropped: the output could not keep up with a counting writer", d)
 	}
 	if got := printer.Printed(); got+res.dropped["printer"] < uint64(n) {
 		return res, fmt.Errorf("pipeline: printed %d of %d trades", got, n)

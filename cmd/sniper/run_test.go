@@ -246,20 +246,27 @@ func startPipeline(t *testing.T, sub gqlws.Subscription, setup ...func(*testPipe
 // for the fake feed it is given.
 func startPipelineArgs(t *testing.T, args func(*fakeroll.Server) []string, setup ...func(*testPipeline)) *testPipeline {
 	t.Helper()
+	stdout := newLines()
+	tp := startPipelineTo(t, stdout, args, setup...)
+	tp.stdout = stdout
+	return tp
+}
+
+// startPipelineTo is startPipelineArgs printing to stdout.
+func startPipelineTo(t *testing.T, stdout io.Writer, args func(*fakeroll.Server) []string, setup ...func(*testPipeline)) *testPipeline {
+	t.Helper()
 	ctx := testCtx(t)
 	srv := rolltest.Start(t, fakeroll.Options{})
 	cfg, err := parseConfig(append(fastArgs(srv.URL()), args(srv)...), func(string) string { return "" }, t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout := newLines()
 	rec, logs := logtest.New()
-	_, trades := newLoggers("json", slog.LevelInfo, stdout, io.Discard)
-	p, err := newPipeline(cfg, logs, trades, nil)
+	p, err := newPipeline(cfg, logs, newOutputs("json", slog.LevelInfo, stdout, io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp := &testPipeline{pipeline: p, srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
+	tp := &testPipeline{pipeline: p, srv: srv, logs: rec, seen: newRecordingSink()}
 	tp.sinks = append(tp.sinks, namedSink{"recorder", tp.seen, 0})
 	for _, f := range setup {
 		f(tp)
@@ -267,7 +274,7 @@ func startPipelineArgs(t *testing.T, args func(*fakeroll.Server) []string, setup
 
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- tp.run(runCtx) }()
+	go func() { done <- tp.run(runCtx, nil) }()
 	var once sync.Once
 	var result error
 	tp.stop = func() error {
