@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -548,13 +549,58 @@ func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
 	}
 }
 
-// A second SIGINT ends the program at once, even while the first is still
-// waiting on a server that no longer answers.
-func TestBinarySecondSIGINTExitsAtOnce(t *testing.T) {
+// SIGINT while the feed is black-holed (it reads and answers nothing): the
+// stop cannot be confirmed, and still ends with status 0 within
+// -shutdown-timeout, not after the ping timeout and the close handshake's own
+// waits.
+func TestBinarySIGINTWithTheFeedBlackHoledExitsWithinTheBudget(t *testing.T) {
 	ctx := testCtx(t)
 	srv := rolltest.Start(t, fakeroll.Options{})
-	cmd, _, stderr := startSniper(ctx, t, srv)
-	srv.Silence() // the graceful close now waits for a pong and a close frame that never come
+	cmd, _, stderr := startSniper(ctx, t, srv, "-shutdown-timeout", "1s", "-ping-timeout", "10s")
+	srv.Silence()
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("exit: %v, want status 0; stderr:\n%s", err, stderr)
+	}
+	// A generous margin for a loaded machine: the old stop took 12 s.
+	if took > 2*time.Second {
+		t.Errorf("the stop took %v with -shutdown-timeout 1s", took)
+	}
+	if !strings.Contains(stderr.String(), "stopping without the feed's answer to the unsubscribe") {
+		t.Errorf("the unconfirmed stop was not logged:\n%s", stderr)
+	}
+}
+
+// A second SIGINT cuts the stop short, even while the first is still waiting
+// on a feed that no longer answers and on a stdout nobody reads; it writes
+// what was printed but not yet written before it exits, rather than dropping
+// it.
+func TestBinarySecondSIGINTWritesWhatIsBufferedAndExits(t *testing.T) {
+	ctx := testCtx(t)
+	srv := rolltest.Start(t, fakeroll.Options{})
+	cmd, sc, stderr := startSniper(ctx, t, srv, "-metrics-addr", "127.0.0.1:0")
+	base := soakMetricsURL(ctx, t, stderr)
+	// Nobody reads stdout for now: more is printed than its pipe holds.
+	const n = 1000
+	var want []string
+	for i := 0; i < n; i += 4 {
+		batch := []fakeroll.Trade{srv.NewTrade(), srv.NewTrade(), srv.NewTrade(), srv.NewTrade()}
+		srv.Publish(batch...)
+		for _, tr := range batch {
+			want = append(want, tr.ID)
+		}
+	}
+	for scrape(ctx, t, base)["rollsniper_printed_total"] < n {
+		if ctx.Err() != nil {
+			t.Fatal("the trades were never printed")
+		}
+	}
+	srv.Silence() // the graceful stop now waits for a pong and a close that never come
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -573,10 +619,17 @@ func TestBinarySecondSIGINTExitsAtOnce(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
+	var printed strings.Builder
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+	}
 	err = cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGINT) {
 		t.Fatalf("exit: %v, want status %d from the second SIGINT; stderr:\n%s", err, 128+int(syscall.SIGINT), stderr)
+	}
+	if got := tradeIDs(t, printed.String()); !slices.Equal(got, want) {
+		t.Errorf("%d of the %d trades printed before the second SIGINT reached stdout", len(got), n)
 	}
 }
 
