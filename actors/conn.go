@@ -108,8 +108,11 @@ type Conn struct {
 	abandoned   atomic.Uint64
 
 	// stopStart is when Run's goroutine first saw its context end; only that
-	// goroutine touches it (see stopBy).
-	stopStart time.Time
+	// goroutine touches it (see stopBy). everSubscribed: a session has
+	// subscribed since Run started; also Run's own.
+	stopStart      time.Time
+	everSubscribed bool
+	host           string // the feed's host, for messages
 }
 
 // NewConn returns a connection actor for cfg. It starts nothing: call Run.
@@ -136,8 +139,9 @@ func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
 		cfg.StaleAfter = DefaultStaleAfter
 	}
 	return &Conn{
-		cfg: cfg,
-		log: log,
+		cfg:  cfg,
+		log:  log,
+		host: gqlws.Host(cfg.URL),
 		// Bounded; when full the socket reader blocks. The parser behind it never
 		// blocks on sinks (the hub drops for slow sinks), so a full queue only
 		// means a burst larger than the buffer, which the parser clears in
@@ -276,9 +280,14 @@ func (c *Conn) Run(ctx context.Context) error {
 		c.failures.Store(int64(b.Attempt()))
 		c.backoff.Store(int64(delay))
 		c.state.Store(int32(StateWaiting))
-		c.log.WarnContext(ctx, "reconnecting",
-			slog.Duration("delay", delay), slog.String("delay_from", why), slog.Int("attempt", b.Attempt()),
-			slog.String("kind", se.Reason), slog.String("reason", se.Error()))
+		// In words first; the label and the library's own text as fields.
+		w := gqlws.Wait{Err: se, Host: c.host, Delay: delay, Attempt: b.Attempt(), EverConnected: c.everSubscribed}
+		attrs := []slog.Attr{slog.Duration("delay", delay), slog.String("delay_from", why), slog.Int("attempt", b.Attempt()),
+			slog.String("kind", se.Reason), slog.String("reason", se.Error())}
+		if se.Said != "" {
+			attrs = append(attrs, slog.String("server_said", se.Said))
+		}
+		c.log.LogAttrs(ctx, w.Level(), w.Message(), attrs...)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():

@@ -112,14 +112,14 @@ func TestConnFindsADeadPeerOneWindowAfterItsLastFrame(t *testing.T) {
 		}()
 
 		time.Sleep(5*time.Minute + 5*time.Second)
-		if n := len(b.logs.Matching("reconnecting")); n != 0 || b.conn.Sessions() != 1 {
+		if n := len(b.logs.Having(reconnectKey)); n != 0 || b.conn.Sessions() != 1 {
 			t.Fatalf("a quiet, healthy connection was replaced within 5 minutes:\n%s", b.logs.Dump())
 		}
 		b.srv.Silence()
 		// The last frame is the pong to the ping sent at 5 min, back a round
 		// trip later.
 		lastFrame := subscribed.Add(5*time.Minute + 2*bubbleLatency)
-		r := b.logs.WaitCount(context.Background(), t, "reconnecting", 1)[0]
+		r := b.logs.WaitHaving(context.Background(), t, reconnectKey, 1)[0]
 		if got := r.String("kind"); got != gqlws.ReasonHalfOpen {
 			t.Fatalf("the silenced connection ended as %q, want %q", got, gqlws.ReasonHalfOpen)
 		}
@@ -186,7 +186,7 @@ func TestConnHandsOnAFrameReadBeforeTheSessionEnded(t *testing.T) {
 		b.srv.DropAll()
 		time.Sleep(time.Minute + time.Second) // two pings: the second fails
 		frames := collect(b.conn.Out())
-		b.logs.WaitCount(context.Background(), t, "reconnecting", 1)
+		b.logs.WaitHaving(context.Background(), t, reconnectKey, 1)
 		b.cancel()
 		if got := carried(<-frames, ids); got != len(ids) {
 			t.Errorf("%d of the %d trades read before the session ended reached the parser", got, len(ids))

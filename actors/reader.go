@@ -217,7 +217,7 @@ func (r *sessionReader) handle(ctx context.Context, data []byte, received time.T
 		return false, nil
 	case gqlws.TypeError:
 		if env.ID == gqlws.SubscriptionID {
-			return false, gqlws.Retry(gqlws.ReasonSubscriptionEnded, fmt.Errorf("server rejected the subscription: %s", gqlws.ErrorMessage(data)))
+			return false, gqlws.SubscriptionRejected(data)
 		}
 		return false, nil
 	case gqlws.TypeNext:

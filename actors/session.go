@@ -41,7 +41,11 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	})
 	cancelDial()
 	if err != nil {
-		return false, c.dialError(ctx, log, resp, err)
+		return false, c.dialError(resp, err)
+	}
+	if got := ws.Subprotocol(); got != gqlws.Subprotocol {
+		ws.CloseNow()
+		return false, gqlws.WrongSubprotocol(got)
 	}
 	// The reader enforces ReadLimit itself, so that it can say how large an
 	// oversized frame was; the library's limit would only say it was too big.
@@ -91,6 +95,7 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	// Subscribed from before the subscribe leaves, so that whoever sees it
 	// arrive sees the state too; a failed send ends the session anyway.
 	c.state.Store(int32(StateSubscribed))
+	c.everSubscribed = true
 	if err := r.write(rctx, gqlws.Subscribe(c.cfg.Subscription)); err != nil {
 		return false, gqlws.Retry(gqlws.ReasonWriteFailed, fmt.Errorf("send subscribe: %w", err))
 	}
@@ -269,18 +274,18 @@ func (c *Conn) header() http.Header {
 	return h
 }
 
-// dialError classifies a failed upgrade as fatal or retryable
-// (gqlws.ClassifyUpgrade), and warns about a 403, which is often Cloudflare's
-// rather than the session's.
-func (c *Conn) dialError(ctx context.Context, log *slog.Logger, resp *http.Response, err error) error {
+// dialError classifies a failed dial: no HTTP answer (gqlws.DialFailed), or a
+// refused or wrong upgrade (gqlws.ClassifyUpgrade), with what the server said.
+func (c *Conn) dialError(resp *http.Response, err error) error {
 	if resp == nil {
-		return gqlws.Retry(gqlws.ReasonDial, fmt.Errorf("dial: %w", err))
+		return gqlws.DialFailed(gqlws.Host(c.cfg.URL), err)
 	}
-	if resp.StatusCode == http.StatusForbidden {
-		log.WarnContext(ctx, "upgrade forbidden: often Cloudflare rather than the session; check ROLL_SESSION (-session) and whether Cloudflare cookies are needed",
-			slog.Int("status", resp.StatusCode))
+	var body []byte
+	if resp.Body != nil { // the library keeps the start of it
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, 1024))
+		resp.Body.Close()
 	}
-	return gqlws.ClassifyUpgrade(resp.StatusCode, resp.Header, time.Now())
+	return gqlws.ClassifyUpgrade(resp.StatusCode, resp.Header, body, time.Now())
 }
 
 // readError classifies why a session's reader stopped.

@@ -40,6 +40,9 @@ func TestMain(m *testing.M) {
 	}))
 }
 
+// reconnectKey is the attribute every wait before a reconnect is logged with.
+const reconnectKey = "delay_from"
+
 // fastArgs are settings that run the whole schedule in milliseconds.
 func fastArgs(url string) []string {
 	return []string{"-url", url, "-log-format", "json", "-backoff-initial", "1ms", "-backoff-max", "8ms",
@@ -387,7 +390,7 @@ func TestPipelineFixturesAndMalformedFrames(t *testing.T) {
 	if n := tp.conn.Sessions(); n != 1 {
 		t.Errorf("%d sessions, want 1: malformed frames must not cost the connection", n)
 	}
-	if n := len(tp.logs.Matching("reconnecting")); n != 0 {
+	if n := len(tp.logs.Having(reconnectKey)); n != 0 {
 		t.Errorf("%d reconnects, want none", n)
 	}
 	if s := tp.parser.Stats(); s.Trades != uint64(len(want)) {
@@ -444,7 +447,7 @@ func TestPipelineKeepsActorsAcrossReconnects(t *testing.T) {
 			if n := tp.conn.Sessions(); n != 2 {
 				t.Errorf("%d sessions, want 2", n)
 			}
-			r := tp.logs.WaitCount(ctx, t, "reconnecting", 1)[0]
+			r := tp.logs.WaitHaving(ctx, t, reconnectKey, 1)[0]
 			if d := r.Attrs["delay"].Duration(); d != time.Millisecond {
 				t.Errorf("first reconnect waited %v, want the initial 1ms", d)
 			}
@@ -654,7 +657,7 @@ func TestRunDemoShowsTrades(t *testing.T) {
 func TestPipelineWiresConnectionSettings(t *testing.T) {
 	reconnect := func(tp *testPipeline) logtest.Record {
 		t.Helper()
-		return tp.logs.WaitCount(testCtx(t), t, "reconnecting", 1)[0]
+		return tp.logs.WaitHaving(testCtx(t), t, reconnectKey, 1)[0]
 	}
 	t.Run("stale-after", func(t *testing.T) {
 		tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-stale-after", "50ms"} })

@@ -115,6 +115,34 @@ func (r *Recorder) Matching(msg string) []Record {
 	return out
 }
 
+// Having returns the records so far that carry the attribute key.
+func (r *Recorder) Having(key string) []Record {
+	var out []Record
+	for _, rec := range r.Records() {
+		if _, ok := rec.Attrs[key]; ok {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// WaitHaving blocks until at least n records carrying the attribute key were
+// logged and returns them.
+func (r *Recorder) WaitHaving(ctx context.Context, tb testing.TB, key string, n int) []Record {
+	tb.Helper()
+	var got []Record
+	r.WaitFor(ctx, tb, fmt.Sprintf("%d records with %q", n, key), func(recs []Record) bool {
+		got = got[:0]
+		for _, rec := range recs {
+			if _, ok := rec.Attrs[key]; ok {
+				got = append(got, rec)
+			}
+		}
+		return len(got) >= n
+	})
+	return got
+}
+
 // WaitFor blocks until cond holds for the records so far, or ctx ends, in which
 // case it fails the test with what was logged.
 func (r *Recorder) WaitFor(ctx context.Context, tb testing.TB, what string, cond func([]Record) bool) []Record {
