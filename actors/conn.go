@@ -64,10 +64,11 @@ const DefaultReadLimit = 1 << 20
 const frameQueueBytes = 64 << 20
 
 // frameQueue is the capacity of the queue to the parser for a read limit:
-// 1,024 frames (real ones are a few KiB) unless frameQueueBytes says fewer,
-// and never fewer than 16.
+// 1,024 frames (real ones are a few KiB) unless frameQueueBytes says fewer.
+// Never fewer than one, so a read limit above frameQueueBytes queues one
+// frame: the queue holds at most max(frameQueueBytes, the read limit).
 func frameQueue(readLimit int64) int {
-	return int(max(16, min(1024, frameQueueBytes/readLimit)))
+	return int(max(1, min(1024, frameQueueBytes/readLimit)))
 }
 
 // DefaultStaleAfter is how long a subscription may go without a trade before

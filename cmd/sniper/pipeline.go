@@ -28,7 +28,9 @@ const alertQueue = 64
 // whitelistQueue is the whitelist's queue capacity. A trade the whitelist
 // never sees is a match the trader never hears of, so its queue holds about
 // 150 ms of a 100,000-trade-a-second burst, which it decides in well under
-// that (a trade is about 200 bytes: 3 MiB at most).
+// that. In bytes: a real trade is about 200, and the parser lets none through
+// with more than feedjson.MaxTradeText of text, so the queue holds at most
+// about 20 MiB whatever the feed sends (sinkQueue's, about 1.3 MiB).
 const whitelistQueue = 16384
 
 // namedSink is a sink, the name its queue is counted and logged under, and

@@ -452,7 +452,43 @@ func (f *frameScan) decodeTrade(raw []byte, at parsePath) (messages.Trade, error
 	t.Brand = sp.brand.in(text)
 	t.SkinName = sp.name.in(text)
 	parseDerived(&t, parseColorWear(f.t.item.color))
+	if err := checkTextSize(&t, at); err != nil {
+		return messages.Trade{ReceivedAt: f.receivedAt}, err
+	}
 	return t, nil
+}
+
+// MaxTradeText bounds the text a decoded trade holds (TradeText): five times
+// the most any real listing holds. It is what bounds a sink's queue in bytes,
+// whatever a feed sends and whatever -read-limit allows: a queue of n trades
+// holds at most n × (MaxTradeText + the size of a Trade).
+const MaxTradeText = 1 << 10
+
+// TradeText is how many bytes of text t holds: the length of its strings
+// together. A field of text added to messages.Trade belongs here too.
+func TradeText(t *messages.Trade) int {
+	return len(t.ID) + len(t.Status) + len(t.MarketName) + len(t.Brand) + len(t.SkinName)
+}
+
+// checkTextSize is an invalid_trade error for a trade holding more than
+// MaxTradeText bytes of text, naming its longest field, or nil.
+func checkTextSize(t *messages.Trade, at parsePath) error {
+	n := TradeText(t)
+	if n <= MaxTradeText {
+		return nil
+	}
+	longest, name := t.ID, "id"
+	for _, f := range []struct{ v, name string }{
+		{t.Status, "status"}, {t.MarketName, "tradeItems[0].marketName"},
+		{t.Brand, "tradeItems[0].itemVariant.brand"}, {t.SkinName, "tradeItems[0].itemVariant.name"},
+	} {
+		if len(f.v) > len(longest) {
+			longest, name = f.v, f.name
+		}
+	}
+	return &ParseError{Kind: InvalidTrade, TradeID: gqlws.Truncate(t.ID, 64),
+		Msg: fmt.Sprintf("%s is %d bytes long: the trade holds %d bytes of text, more than any listing does (%d at most)",
+			at.field(name), len(longest), n, MaxTradeText)}
 }
 
 // readTrade checks the fields of f.t after the id, in order, appending the

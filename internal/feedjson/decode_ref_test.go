@@ -169,6 +169,9 @@ func refTrade(raw json.RawMessage, at parsePath, receivedAt time.Time) (messages
 	if err := refTradeFields(&t, &w, at); err != nil {
 		return t, &ParseError{Kind: InvalidTrade, Msg: err.Error(), TradeID: id}
 	}
+	if err := checkTextSize(&t, at); err != nil {
+		return messages.Trade{ReceivedAt: receivedAt}, err
+	}
 	return t, nil
 }
 

@@ -138,3 +138,40 @@ func errorsAsParse(err error, pe **ParseError) bool {
 	}
 	return false
 }
+
+// A trade holding more text than any listing is skipped, naming its longest
+// field, and the other trades of its batch come through: so a queue of n
+// trades holds at most n × MaxTradeText bytes of text, whatever the feed
+// sends and whatever the read limit allows.
+func TestParseFrameBoundsATradesText(t *testing.T) {
+	batch := fixtures.Read(t, "createTrades_batch.json")
+	for _, tt := range []struct {
+		field   string
+		size    int
+		wantErr bool
+	}{
+		{"tradeItems.0.marketName", 800, false},
+		{"tradeItems.0.marketName", MaxTradeText + 1, true},
+		{"tradeItems.0.itemVariant.name", 4 << 10, true},
+		{"id", 2 << 10, true},
+	} {
+		data := fixtures.Mutate(t, batch, fixtures.BatchTrades+".1."+tt.field, strings.Repeat("x", tt.size))
+		trades, err := ParseFrame(nil, data, fixtures.Received)
+		if !tt.wantErr {
+			if err != nil || len(trades) != 2 {
+				t.Errorf("%s of %d bytes: %d trades, %v; want both trades", tt.field, tt.size, len(trades), err)
+			}
+			continue
+		}
+		var pe *ParseError
+		key := tt.field[strings.LastIndexByte(tt.field, '.')+1:]
+		if len(trades) != 1 || !errorsAsParse(err, &pe) || pe.Kind != InvalidTrade || !strings.Contains(pe.Msg, key) || len(pe.TradeID) > 64+len("…") {
+			t.Errorf("%s of %d bytes: %d trades, %v; want the first trade, and the second skipped naming %s", tt.field, tt.size, len(trades), err, key)
+		}
+		for _, tr := range trades {
+			if n := TradeText(&tr); n > MaxTradeText {
+				t.Errorf("a trade of %d bytes of text came through", n)
+			}
+		}
+	}
+}
