@@ -137,10 +137,13 @@ func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error 
 			p.report(ctx, f, err)
 		}
 		for _, t := range trades {
+			// Counted before it is handed on, so that whoever sees the trade
+			// downstream (a printed line) sees it counted too.
+			p.trades.Add(1)
 			if !emit(t) {
+				p.trades.Add(^uint64(0)) // it was not handed on after all
 				return ctx.Err()
 			}
-			p.trades.Add(1)
 		}
 		clear(trades) // let the strings go while the slice waits for the next frame
 	}

@@ -64,11 +64,33 @@ type lines struct {
 	buf      bytes.Buffer
 	newlines int // line ends in buf
 	changed  chan struct{}
+	gate     chan struct{} // while not nil, a Write waits for it to close
 }
 
 func newLines() *lines { return &lines{changed: make(chan struct{})} }
 
+// pause makes every Write wait, as a reader that stops reading would, until
+// resume.
+func (l *lines) pause() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gate = make(chan struct{})
+}
+
+func (l *lines) resume() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	close(l.gate)
+	l.gate = nil
+}
+
 func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	gate := l.gate
+	l.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	close(l.changed)
