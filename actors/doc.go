@@ -7,12 +7,15 @@
 //   - Parser (parser.go): turns frames into trades with feedjson.ParseFrame;
 //   - Hub (hub.go): fans trades out to one bounded queue per sink;
 //   - the sinks (sink.go): Printer, Whitelist (the decision) with its
-//     WhitelistReloader, and Discord (alerts on the whitelist's matches).
+//     WhitelistReloader, and Discord (alerts on the whitelist's matches);
+//   - Output (output.go): the one writer of stdout (and of stderr), which
+//     nothing upstream ever waits on.
 //
 // This package owns goroutines and channels and nothing else: the frame format
 // (internal/feedjson), the protocol's rules (internal/gqlws), the schedule
 // (internal/backoff), the whitelist (internal/whitelist), the Discord request
-// (internal/discord) and the printed records (internal/record) live in plain
+// (internal/discord), the printed records (internal/record), their buffer
+// (internal/output) and the half-open rule (internal/liveness) live in plain
 // packages that start no goroutine. An actor file holds its config, its Run
 // loop and its stats.
 //
