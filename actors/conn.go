@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -282,13 +283,14 @@ func (c *Conn) Run(ctx context.Context) error {
 		c.backoff.Store(int64(delay))
 		c.state.Store(int32(StateWaiting))
 		// In words first; the label and the library's own text as fields.
+		// What the server said is shown, but never a secret it may echo.
 		w := gqlws.Wait{Err: se, Host: c.host, Delay: delay, Attempt: b.Attempt(), EverConnected: c.everSubscribed}
 		attrs := []slog.Attr{slog.Duration("delay", delay), slog.String("delay_from", why), slog.Int("attempt", b.Attempt()),
-			slog.String("kind", se.Reason), slog.String("reason", se.Error())}
+			slog.String("kind", se.Reason), slog.String("reason", c.redact(se.Error()))}
 		if se.Said != "" {
-			attrs = append(attrs, slog.String("server_said", se.Said))
+			attrs = append(attrs, slog.String("server_said", c.redact(se.Said)))
 		}
-		c.log.LogAttrs(ctx, w.Level(), w.Message(), attrs...)
+		c.log.LogAttrs(ctx, w.Level(), c.redact(w.Message()), attrs...)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -297,6 +299,17 @@ func (c *Conn) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// redact hides the session cookie and the API token in s, text that holds
+// what a server sent back.
+func (c *Conn) redact(s string) string {
+	for _, secret := range []string{c.cfg.Session, c.cfg.Token} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "<secret>")
+		}
+	}
+	return s
 }
 
 // nextDelay is how long to wait after the session that ended with se, and

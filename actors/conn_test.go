@@ -592,6 +592,25 @@ func TestConnNeverLogsSecrets(t *testing.T) {
 	}
 }
 
+// A server that echoes the session or the token in its answer does not get
+// them into the log.
+func TestConnRedactsSecretsTheServerEchoes(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad request: "+r.Header.Get("Cookie"), http.StatusBadRequest)
+	}))
+	t.Cleanup(echo.Close)
+	h := connRunHooked(t, rolltest.Start(t, fakeroll.Options{}), func(c *ConnConfig) {
+		c.URL = "ws" + strings.TrimPrefix(echo.URL, "http") + "/ws"
+	}, nil)
+	r := h.reconnects(t, 1)[0]
+	if !strings.Contains(r.String("server_said"), "session=<secret>") {
+		t.Errorf("server_said %q, want the echoed cookie with its value hidden", r.String("server_said"))
+	}
+	if dump := h.logs.Dump(); strings.Contains(dump, "secret-session") {
+		t.Errorf("the session was logged:\n%s", dump)
+	}
+}
+
 func connTypes(ms []gqlws.Envelope) []string {
 	var out []string
 	for _, m := range ms {
