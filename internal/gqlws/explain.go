@@ -75,7 +75,8 @@ func Host(rawURL string) string {
 // ServerWords renders what a server said (an HTTP body, an error message) for
 // a log line: one line of printable text, short, "" when it said nothing.
 func ServerWords(b []byte) string {
-	s := strings.Join(strings.FieldsFunc(string(b), func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }), " ")
+	valid := strings.ToValidUTF8(string(b), "\uFFFD")
+	s := strings.Join(strings.FieldsFunc(valid, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }), " ")
 	return Truncate(s, MaxReasonLen)
 }
 
