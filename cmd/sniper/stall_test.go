@@ -140,9 +140,11 @@ func TestRunStalledStdoutStillAlertsAndStopsOnTime(t *testing.T) {
 // stdout's buffer are dropped and counted, the connection stays, and the stop
 // ends within -shutdown-timeout.
 func TestPipelineStalledStdoutDropsAndCountsTrades(t *testing.T) {
-	tp := startPipelineTo(t, newStalledWriter(t), func(*fakeroll.Server) []string { return []string{"-shutdown-timeout", "1s"} })
-	// More trades than stdout's buffer holds.
+	// More trades than stdout's buffer holds; the recorder's queue holds
+	// them all, so that it sees every trade however loaded the machine.
 	const n = 8000
+	tp := startPipelineTo(t, newStalledWriter(t), func(*fakeroll.Server) []string { return []string{"-shutdown-timeout", "1s"} },
+		func(tp *testPipeline) { tp.sinks[len(tp.sinks)-1].queue = n })
 	gen := fakeroll.NewGenerator(7)
 	for i := 0; i < n; i += 4 {
 		batch := make([]fakeroll.Trade, 4)
@@ -151,7 +153,7 @@ func TestPipelineStalledStdoutDropsAndCountsTrades(t *testing.T) {
 		}
 		tp.srv.Publish(batch...)
 	}
-	// The stop's barrier brings every trade sent before it to the parser.
+	tp.seen.wait(testCtx(t), t, n)
 	start := time.Now()
 	if err := tp.stop(); err != nil {
 		t.Errorf("run = %v, want nil", err)
