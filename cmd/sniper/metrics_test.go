@@ -247,7 +247,9 @@ func TestMetricsReportWhatTheTestKnows(t *testing.T) {
 	tp := startPipeline(t, "createTrades", func(tp *testPipeline) {
 		base = startMetrics(t, tp)
 		tp.started = started
-		tp.sinks = append(tp.sinks, namedSink{"stuck", stuck, 100})
+		// First, so that the hub has offered it a trade before the recorder
+		// (last) sees that trade.
+		tp.sinks = append([]namedSink{{"stuck", stuck, 100}}, tp.sinks...)
 	})
 	t.Cleanup(func() { close(stuck.release) }) // before the pipeline's stop
 	ctx := testCtx(t)
