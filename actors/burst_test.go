@@ -140,7 +140,7 @@ func TestBurstKeepsTheConnectionUp(t *testing.T) {
 	if got := conn.Sessions(); got != 1 {
 		t.Errorf("the connection actor opened %d sessions, want 1; logged:\n%s", got, rec.Dump())
 	}
-	if got := len(rec.Matching("reconnecting")); got != 0 {
+	if got := len(rec.Having(reconnectKey)); got != 0 {
 		t.Errorf("logged %d reconnects, want 0", got)
 	}
 	stats := hub.Stats()

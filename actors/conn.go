@@ -11,11 +11,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/backoff"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/liveness"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -45,6 +47,11 @@ type ConnConfig struct {
 	// ReadLimit caps one frame's size in bytes; a larger frame ends the session
 	// and is logged with its size. Zero or less means DefaultReadLimit.
 	ReadLimit int64
+	// ShutdownTimeout is the budget of a stop, from when Run's context ends:
+	// the unsubscribe's barrier, the close handshake and the hand-off of the
+	// frames already read all happen within it, and Run returns by then.
+	// Zero or less means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 	// HTTPClient dials the upgrade; nil means http.DefaultClient.
 	HTTPClient *http.Client
 }
@@ -58,10 +65,11 @@ const DefaultReadLimit = 1 << 20
 const frameQueueBytes = 64 << 20
 
 // frameQueue is the capacity of the queue to the parser for a read limit:
-// 1,024 frames (real ones are a few KiB) unless frameQueueBytes says fewer,
-// and never fewer than 16.
+// 1,024 frames (real ones are a few KiB) unless frameQueueBytes says fewer.
+// Never fewer than one, so a read limit above frameQueueBytes queues one
+// frame: the queue holds at most max(frameQueueBytes, the read limit).
 func frameQueue(readLimit int64) int {
-	return int(max(16, min(1024, frameQueueBytes/readLimit)))
+	return int(max(1, min(1024, frameQueueBytes/readLimit)))
 }
 
 // DefaultStaleAfter is how long a subscription may go without a trade before
@@ -73,9 +81,9 @@ const DefaultStaleAfter = 5 * time.Minute
 // which it is reported as "more than" that.
 const oversizeCountFactor = 16
 
-// shutdownFlushTimeout bounds how long a shutdown waits for the trades still in
-// flight before it closes: they arrive within a round trip.
-const shutdownFlushTimeout = 2 * time.Second
+// DefaultShutdownTimeout is the stop's budget when none is set: a round trip
+// to the feed takes a fraction of it.
+const DefaultShutdownTimeout = 2 * time.Second
 
 // Conn is the connection actor: it keeps one session with the feed open at a
 // time, hands every trade frame to Out, and opens a new session with backoff
@@ -96,6 +104,17 @@ type Conn struct {
 	failures   atomic.Int64 // see ConnStats.ConsecutiveFailures
 	lastFrame  atomic.Int64 // Unix nanoseconds; 0 before the first frame
 	lastTrade  atomic.Int64 // Unix nanoseconds; 0 before the first trade
+	// unconfirmed counts the stops whose barrier got no echo in time, and
+	// abandoned the frames given up when a stop's budget ran out.
+	unconfirmed atomic.Uint64
+	abandoned   atomic.Uint64
+
+	// stopStart is when Run's goroutine first saw its context end; only that
+	// goroutine touches it (see stopBy). everSubscribed: a session has
+	// subscribed since Run started; also Run's own.
+	stopStart      time.Time
+	everSubscribed bool
+	host           string // the feed's host, for messages
 }
 
 // NewConn returns a connection actor for cfg. It starts nothing: call Run.
@@ -109,6 +128,7 @@ func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
 	}{
 		{&cfg.BackoffInitial, time.Second}, {&cfg.BackoffMax, time.Minute},
 		{&cfg.PingInterval, 30 * time.Second}, {&cfg.PingTimeout, 10 * time.Second}, {&cfg.AckTimeout, 10 * time.Second},
+		{&cfg.ShutdownTimeout, DefaultShutdownTimeout},
 	} {
 		if *d.v <= 0 {
 			*d.v = d.def
@@ -121,8 +141,9 @@ func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
 		cfg.StaleAfter = DefaultStaleAfter
 	}
 	return &Conn{
-		cfg: cfg,
-		log: log,
+		cfg:  cfg,
+		log:  log,
+		host: gqlws.Host(cfg.URL),
 		// Bounded; when full the socket reader blocks. The parser behind it never
 		// blocks on sinks (the hub drops for slow sinks), so a full queue only
 		// means a burst larger than the buffer, which the parser clears in
@@ -190,6 +211,12 @@ type ConnStats struct {
 	// Window is how long the connection may stay silent before it counts as
 	// dead: the ping interval plus the ping timeout.
 	Window time.Duration
+	// UnconfirmedStops counts the stops in which the feed did not answer the
+	// unsubscribe's barrier in time: trades it sent just before may be lost.
+	UnconfirmedStops uint64
+	// AbandonedFrames counts the frames read but never handed to the parser
+	// because a stop's budget ran out while they waited for room.
+	AbandonedFrames uint64
 }
 
 // Stats returns a snapshot of the actor. It is safe to call while Run runs.
@@ -204,7 +231,9 @@ func (c *Conn) Stats() ConnStats {
 		ConsecutiveFailures: int(c.failures.Load()),
 		LastFrame:           unixNanoTime(c.lastFrame.Load()),
 		LastTrade:           unixNanoTime(c.lastTrade.Load()),
-		Window:              c.cfg.PingInterval + c.cfg.PingTimeout,
+		Window:              liveness.Window(c.cfg.PingInterval, c.cfg.PingTimeout),
+		UnconfirmedStops:    c.unconfirmed.Load(),
+		AbandonedFrames:     c.abandoned.Load(),
 	}
 	for i, r := range gqlws.Reasons() {
 		s.Reconnects[r] = c.reconnects[i].Load()
@@ -222,8 +251,11 @@ func unixNanoTime(ns int64) time.Time {
 }
 
 // Run opens sessions until ctx ends or the server gives a fatal answer. On
-// shutdown it unsubscribes and closes the socket with status 1000, then returns
-// nil; on a fatal answer it returns a *gqlws.FatalError. It closes Out either way.
+// shutdown it unsubscribes, waits for the feed to confirm it has sent
+// everything before that, and closes the socket with status 1000, all within
+// ShutdownTimeout, then returns nil; on a fatal answer it returns a
+// *gqlws.FatalError. Either way it closes Out, after every frame its sessions
+// read has been handed on (or, past the stop's budget, given up and counted).
 func (c *Conn) Run(ctx context.Context) error {
 	defer close(c.out)
 	defer c.state.Store(int32(StateStopped))
@@ -250,9 +282,15 @@ func (c *Conn) Run(ctx context.Context) error {
 		c.failures.Store(int64(b.Attempt()))
 		c.backoff.Store(int64(delay))
 		c.state.Store(int32(StateWaiting))
-		c.log.WarnContext(ctx, "reconnecting",
-			slog.Duration("delay", delay), slog.String("delay_from", why), slog.Int("attempt", b.Attempt()),
-			slog.String("kind", se.Reason), slog.String("reason", se.Error()))
+		// In words first; the label and the library's own text as fields.
+		// What the server said is shown, but never a secret it may echo.
+		w := gqlws.Wait{Err: se, Host: c.host, Delay: delay, Attempt: b.Attempt(), EverConnected: c.everSubscribed}
+		attrs := []slog.Attr{slog.Duration("delay", delay), slog.String("delay_from", why), slog.Int("attempt", b.Attempt()),
+			slog.String("kind", se.Reason), slog.String("reason", c.redact(se.Error()))}
+		if se.Said != "" {
+			attrs = append(attrs, slog.String("server_said", c.redact(se.Said)))
+		}
+		c.log.LogAttrs(ctx, w.Level(), c.redact(w.Message()), attrs...)
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -261,6 +299,17 @@ func (c *Conn) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// redact hides the session cookie and the API token in s, text that holds
+// what a server sent back.
+func (c *Conn) redact(s string) string {
+	for _, secret := range []string{c.cfg.Session, c.cfg.Token} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "<secret>")
+		}
+	}
+	return s
 }
 
 // nextDelay is how long to wait after the session that ended with se, and

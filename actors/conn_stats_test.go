@@ -219,13 +219,17 @@ func TestFrameQueueIsBoundedInBytes(t *testing.T) {
 		{16 << 10, 1024},       // small frames: the full queue
 		{64 << 10, 1024},       // 64 MiB exactly
 		{DefaultReadLimit, 64}, // 1 MiB frames: 64 MiB at most
-		{256 << 20, 16},        // the largest limit sniper allows: never fewer than 16
+		{48 << 20, 1},          // above half the budget: one frame
+		{256 << 20, 1},         // the largest limit sniper allows: one frame, not 16 (4 GiB)
 	} {
 		if got := frameQueue(tt.limit); got != tt.want {
 			t.Errorf("frameQueue(%d) = %d, want %d", tt.limit, got, tt.want)
 		}
 		if c := NewConn(ConnConfig{ReadLimit: tt.limit}, nil); cap(c.out) != tt.want {
 			t.Errorf("read limit %d: queue of %d, want %d", tt.limit, cap(c.out), tt.want)
+		}
+		if held := int64(frameQueue(tt.limit)) * tt.limit; held > max(frameQueueBytes, tt.limit) {
+			t.Errorf("read limit %d: the queue may hold %d bytes, more than %d", tt.limit, held, max(frameQueueBytes, tt.limit))
 		}
 	}
 }

@@ -3,14 +3,19 @@ package actors
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
@@ -121,10 +126,14 @@ func (h *connHarness) frame(t *testing.T) messages.Frame {
 	}
 }
 
-// reconnects waits for n "reconnecting" records and returns their delays.
+// reconnectKey is the attribute every wait before a reconnect is logged with
+// (the message says in words what went wrong, so it varies).
+const reconnectKey = "delay_from"
+
+// reconnects waits for n records of a wait before a reconnect and returns them.
 func (h *connHarness) reconnects(t *testing.T, n int) []*logtest.Record {
 	t.Helper()
-	recs := h.logs.WaitCount(h.ctx, t, "reconnecting", n)
+	recs := h.logs.WaitHaving(h.ctx, t, reconnectKey, n)
 	out := make([]*logtest.Record, len(recs))
 	for i := range recs {
 		out[i] = &recs[i]
@@ -318,6 +327,38 @@ func TestConnShutdownKeepsTradesInFlight(t *testing.T) {
 	}
 }
 
+// The issue's reproduction, on real sockets: the parser stops taking frames
+// for 600 ms, three ping windows of 200 ms, while 300 trades arrive. The
+// connection is not taken for dead, and every trade gets through.
+func TestConnParserPauseIsNotAHalfOpenConnection(t *testing.T) {
+	h := connRunHooked(t, rolltest.Start(t, fakeroll.Options{}), func(c *ConnConfig) {
+		c.PingInterval = 100 * time.Millisecond
+		c.PingTimeout = 100 * time.Millisecond
+	}, func(c *Conn) { c.out = make(chan messages.Frame, 16) }) // full long before the burst ends
+	h.waitSubscribed(t, 1)
+	var ids []string
+	for range 300 {
+		tr := h.srv.NewTrade()
+		h.srv.Publish(tr)
+		ids = append(ids, tr.ID)
+	}
+	// The pause is the scenario, not a wait for something to settle.
+	<-time.After(600 * time.Millisecond)
+	frames := collect(h.conn.Out())
+	if err := h.srv.Wait(h.ctx, func(ss []fakeroll.Session) bool { return len(ss) == 1 && connSentPing(ss[0]) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := carried(<-frames, ids); got != len(ids) {
+		t.Errorf("%d of %d trades delivered across the pause", got, len(ids))
+	}
+	if n := len(h.logs.Having(reconnectKey)); n != 0 || h.conn.Sessions() != 1 {
+		t.Errorf("the pause cost the connection: %d sessions:\n%s", h.conn.Sessions(), h.logs.Dump())
+	}
+}
+
 func TestConnReconnectsAfterDropAndResetsBackoff(t *testing.T) {
 	h := connStart(t, fakeroll.Options{}, nil)
 	h.waitSubscribed(t, 1)
@@ -480,7 +521,8 @@ func TestConnServerEndsSubscription(t *testing.T) {
 }
 
 func TestConnRetriesRetryableCloseCodes(t *testing.T) {
-	for _, code := range []int{1001, 1011, 1012, 1013, 1014, gqlws.CloseConnectionInitTimeout, gqlws.CloseTooManyInitialisationReqs, gqlws.CloseInternalServerError, 4000} {
+	for _, code := range []int{1001, 1011, 1012, 1013, 1014, gqlws.CloseConnectionInitTimeout, gqlws.CloseSubscriberAlreadyExists,
+		gqlws.CloseTooManyInitialisationReqs, gqlws.CloseInternalServerError, 4000} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			h := connStart(t, fakeroll.Options{}, nil)
 			h.waitSubscribed(t, 1)
@@ -506,7 +548,6 @@ func TestConnStopsOnFatalAnswers(t *testing.T) {
 		{name: "4401", fault: func(s *fakeroll.Server) { s.CloseAll(gqlws.CloseUnauthorized, "Unauthorized") }, wantFix: "ROLL_SESSION"},
 		{name: "4400", fault: func(s *fakeroll.Server) { s.CloseAll(gqlws.CloseBadRequest, "bad") }, wantFix: "-subscription"},
 		{name: "4406", fault: func(s *fakeroll.Server) { s.CloseAll(gqlws.CloseSubprotocolNotAcceptable, "no") }, wantFix: "-url"},
-		{name: "4409", fault: func(s *fakeroll.Server) { s.CloseAll(gqlws.CloseSubscriberAlreadyExists, "dup") }, wantFix: "-subscription"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := rolltest.Start(t, tt.opts)
@@ -529,7 +570,7 @@ func TestConnStopsOnFatalAnswers(t *testing.T) {
 			if strings.Contains(err.Error(), "secret-session") {
 				t.Errorf("error %q shows the session", err)
 			}
-			if n := len(h.logs.Matching("reconnecting")); n != 0 {
+			if n := len(h.logs.Having(reconnectKey)); n != 0 {
 				t.Errorf("%d reconnects after a fatal answer, want none", n)
 			}
 			if _, ok := <-h.conn.Out(); ok {
@@ -548,6 +589,25 @@ func TestConnNeverLogsSecrets(t *testing.T) {
 	h.waitSubscribed(t, 2)
 	if dump := h.logs.Dump(); strings.Contains(dump, "secret") {
 		t.Errorf("a secret was logged:\n%s", dump)
+	}
+}
+
+// A server that echoes the session or the token in its answer does not get
+// them into the log.
+func TestConnRedactsSecretsTheServerEchoes(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad request: "+r.Header.Get("Cookie"), http.StatusBadRequest)
+	}))
+	t.Cleanup(echo.Close)
+	h := connRunHooked(t, rolltest.Start(t, fakeroll.Options{}), func(c *ConnConfig) {
+		c.URL = "ws" + strings.TrimPrefix(echo.URL, "http") + "/ws"
+	}, nil)
+	r := h.reconnects(t, 1)[0]
+	if !strings.Contains(r.String("server_said"), "session=<secret>") {
+		t.Errorf("server_said %q, want the echoed cookie with its value hidden", r.String("server_said"))
+	}
+	if dump := h.logs.Dump(); strings.Contains(dump, "secret-session") {
+		t.Errorf("the session was logged:\n%s", dump)
 	}
 }
 
@@ -594,5 +654,100 @@ func TestConnSkipsBinaryFramesWithOneWarning(t *testing.T) {
 	}
 	if len(h.srv.Sessions()) != 1 {
 		t.Error("binary frames ended the session")
+	}
+}
+
+// An upgrade that succeeds without the feed's subprotocol is a protocol
+// error, said as one, and retried: whether the server offers none or another.
+func TestConnWrongSubprotocolIsAProtocolError(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{"none", func(w http.ResponseWriter, r *http.Request) {
+			ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // offers no subprotocol
+			if err == nil {
+				ws.CloseNow()
+			}
+		}, "with no subprotocol, not graphql-transport-ws"},
+		{"another", func(w http.ResponseWriter, r *http.Request) {
+			// The legacy protocol's name, which the client never offered.
+			sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+			w.Header().Set("Connection", "Upgrade")
+			w.Header().Set("Upgrade", "websocket")
+			w.Header().Set("Sec-WebSocket-Accept", base64.StdEncoding.EncodeToString(sum[:]))
+			w.Header().Set("Sec-WebSocket-Protocol", "graphql-ws")
+			w.WriteHeader(http.StatusSwitchingProtocols)
+		}, `with subprotocol "graphql-ws", not graphql-transport-ws`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.handler)
+			t.Cleanup(srv.Close)
+			h := connRunHooked(t, rolltest.Start(t, fakeroll.Options{}), func(c *ConnConfig) {
+				c.URL = "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+			}, nil)
+			r := h.reconnects(t, 1)[0]
+			if r.String("kind") != gqlws.ReasonProtocolError || !strings.Contains(r.Message, "protocol error") || !strings.Contains(r.Message, tt.want) {
+				t.Errorf("%s %q, want a protocol error saying %q", r.String("kind"), r.Message, tt.want)
+			}
+			if !strings.Contains(r.Message, "check -url (ROLL_WS_URL)") {
+				t.Errorf("%q does not name -url", r.Message)
+			}
+		})
+	}
+}
+
+// Refusals that a wrong setting explains (HTTP 404 at the upgrade, an error
+// answer to the subscribe) are retried for ever, and said at error level
+// from the third in a row, naming the setting and with the server's words.
+func TestConnRepeatedRefusalsNameTheSetting(t *testing.T) {
+	t.Run("HTTP 404", func(t *testing.T) {
+		srv := rolltest.Start(t, fakeroll.Options{})
+		srv.RefuseNext(4, http.StatusNotFound, nil)
+		h := connRun(t, srv, nil)
+		h.waitSubscribed(t, 1) // it kept trying
+		recs := h.reconnects(t, 4)
+		for i, r := range recs {
+			want := slog.LevelWarn
+			if i == 2 {
+				want = slog.LevelError
+			}
+			if r.Level != want {
+				t.Errorf("refusal %d at %v, want %v", i+1, r.Level, want)
+			}
+		}
+		if r := recs[2]; !strings.Contains(r.Message, "check -url (ROLL_WS_URL)") || r.String("server_said") != "Not Found" {
+			t.Errorf("third refusal: %q server_said %q; want -url named and the server's %q", r.Message, r.String("server_said"), "Not Found")
+		}
+	})
+	t.Run("error answer to the subscribe", func(t *testing.T) {
+		h := connStart(t, fakeroll.Options{}, nil)
+		for i := 1; i <= 3; i++ {
+			h.waitSubscribed(t, i)
+			h.srv.SendRaw([]byte(`{"id":"1","type":"error","payload":[{"message":"Cannot query field \"createTrades\" on type \"Subscription\"."}]}`))
+			h.reconnects(t, i)
+		}
+		r := h.reconnects(t, 3)[2]
+		if r.Level != slog.LevelError || !strings.Contains(r.Message, "check -subscription (ROLL_SUBSCRIPTION)") ||
+			!strings.Contains(r.Message, `Cannot query field "createTrades"`) {
+			t.Errorf("third rejection at %v: %q; want error level, -subscription named and the server's words", r.Level, r.Message)
+		}
+		h.waitSubscribed(t, 4)
+	})
+}
+
+// A feed that cannot be reached at all is said in words, as a connection
+// that never succeeded, with the library's text kept beside them.
+func TestConnUnreachableFeedIsSaidInWords(t *testing.T) {
+	h := connRunHooked(t, rolltest.Start(t, fakeroll.Options{}), func(c *ConnConfig) {
+		c.URL = "ws://" + closedAddr(t) + "/ws"
+	}, nil)
+	r := h.reconnects(t, 1)[0]
+	if want := "cannot reach 127.0.0.1: connection refused; check the network, and -url (ROLL_WS_URL); retrying in 1ms, forever"; r.Message != want {
+		t.Errorf("logged %q, want %q", r.Message, want)
+	}
+	if !strings.Contains(r.String("reason"), "connection refused") || !strings.HasPrefix(r.String("reason"), "dial: ") {
+		t.Errorf("reason %q: want the library's own text", r.String("reason"))
 	}
 }

@@ -9,13 +9,16 @@
 //   - the sinks (sink.go): Printer, Whitelist (the decision) with its
 //     WhitelistReloader, Discord (alerts on the whitelist's matches) and
 //     NATSPublisher (natspub.go: every trade and match to JetStream);
+//   - Output (output.go): the one writer of stdout (and of stderr), which
+//     nothing upstream ever waits on;
 //   - NATSSource (natssource.go): stands where Conn and Parser stand, and
 //     hands the hub the trades of a JetStream stream (sniper -source).
 //
 // This package owns goroutines and channels and nothing else: the frame format
 // (internal/feedjson), the protocol's rules (internal/gqlws), the schedule
 // (internal/backoff), the whitelist (internal/whitelist), the Discord request
-// (internal/discord) and the printed records (internal/record) live in plain
+// (internal/discord), the printed records (internal/record), their buffer
+// (internal/output) and the half-open rule (internal/liveness) live in plain
 // packages that start no goroutine. An actor file holds its config, its Run
 // loop and its stats.
 //

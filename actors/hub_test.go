@@ -199,8 +199,23 @@ func TestHubDeliversEveryTradeToEveryFastSink(t *testing.T) {
 	}
 }
 
+// hubRecv receives from q, failing the test instead of hanging it when
+// nothing comes before ctx ends.
+func hubRecv(ctx context.Context, t *testing.T, q <-chan messages.Trade) (messages.Trade, bool) {
+	t.Helper()
+	select {
+	case tr, ok := <-q:
+		return tr, ok
+	case <-ctx.Done():
+		t.Fatal("nothing came from a sink's queue, and it was not closed")
+		return messages.Trade{}, false
+	}
+}
+
 func TestHubRunReturnsCtxErrAndClosesQueuesWhenCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
+	deadline, stop := context.WithTimeout(t.Context(), hubTimeout)
+	defer stop()
+	ctx, cancel := context.WithCancel(deadline)
 	in := make(chan messages.Trade) // never closed
 	h := NewHub(in, slog.New(slog.DiscardHandler))
 	taken := h.Attach("taken", 4)
@@ -208,8 +223,8 @@ func TestHubRunReturnsCtxErrAndClosesQueuesWhenCancelled(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
 
-	in <- hubTrade(0)
-	if got := <-taken; got != hubTrade(0) {
+	hubPush(deadline, t, in, 0, 1)
+	if got, _ := hubRecv(deadline, t, taken); got != hubTrade(0) {
 		t.Fatalf("got %v, want trade 0", got)
 	}
 	cancel()
@@ -218,17 +233,17 @@ func TestHubRunReturnsCtxErrAndClosesQueuesWhenCancelled(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Run() = %v, want context.Canceled", err)
 		}
-	case <-time.After(hubTimeout):
+	case <-deadline.Done():
 		t.Fatal("Run did not return after cancel")
 	}
-	if got, ok := <-taken; ok {
+	if got, ok := hubRecv(deadline, t, taken); ok {
 		t.Errorf("queue taken is open and held %v, want closed", got)
 	}
 	// A queue closes behind what it holds: its sink drains it first.
-	if got := <-left; got != hubTrade(0) {
+	if got, _ := hubRecv(deadline, t, left); got != hubTrade(0) {
 		t.Errorf("queue left held %v, want trade 0", got)
 	}
-	if got, ok := <-left; ok {
+	if got, ok := hubRecv(deadline, t, left); ok {
 		t.Errorf("queue left is open and held %v, want closed", got)
 	}
 }
@@ -380,12 +395,21 @@ func TestHubRecordsLatencyOncePerTrade(t *testing.T) {
 	}
 	in <- hubTrade(99) // no ReceivedAt
 	close(in)
-	if err := h.Run(t.Context()); err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithTimeout(t.Context(), hubTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Run did not return once its input was closed")
 	}
-	for range q1 {
-	}
-	for range q2 {
+	for _, q := range []<-chan messages.Trade{q1, q2} {
+		for _, ok := hubRecv(ctx, t, q); ok; _, ok = hubRecv(ctx, t, q) {
+		}
 	}
 	s := h.Latency()
 	if s.Count != 5 {

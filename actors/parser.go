@@ -138,11 +138,10 @@ func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error 
 		}
 		for _, t := range trades {
 			// Counted before it is handed on, so that whoever sees the trade
-			// downstream (a printed line, a sink's count) sees it counted;
-			// uncounted again if it was not handed on.
+			// downstream (a printed line) sees it counted too.
 			p.trades.Add(1)
 			if !emit(t) {
-				p.trades.Add(^uint64(0))
+				p.trades.Add(^uint64(0)) // it was not handed on after all
 				return ctx.Err()
 			}
 		}

@@ -62,7 +62,8 @@ func printerPrint(t *testing.T, h func(*bytes.Buffer) slog.Handler, trades []mes
 		in <- tr
 	}
 	close(in)
-	if err := p.Run(t.Context(), in); err != nil {
+	ctx := printerCtx(t)
+	if err := printerWait(ctx, t, printerRun(ctx, p, in)); err != nil {
 		t.Fatalf("Run() = %v, want nil once in is closed", err)
 	}
 	if got := p.Printed(); got != uint64(len(trades)) {
@@ -149,10 +150,11 @@ func TestPrinterText(t *testing.T) {
 }
 
 func TestPrinterRunReturnsCtxErrWhenCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
+	deadline := printerCtx(t)
+	ctx, cancel := context.WithCancel(deadline)
 	cancel()
 	p := NewPrinter(slog.New(slog.DiscardHandler), nil)
-	if err := p.Run(ctx, make(chan messages.Trade)); !errors.Is(err, context.Canceled) {
+	if err := printerWait(deadline, t, printerRun(ctx, p, make(chan messages.Trade))); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run() = %v, want context.Canceled", err)
 	}
 	if got := p.Printed(); got != 0 {
@@ -161,10 +163,43 @@ func TestPrinterRunReturnsCtxErrWhenCancelled(t *testing.T) {
 }
 
 // outputLogger is the trade logger the program builds, JSON without the time
-// so that two runs print the same bytes.
-func outputLogger(w io.Writer) (*slog.Logger, *output.Writer) {
-	out := output.New(w, 0)
-	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{ReplaceAttr: outputNoTime})), out
+// so that two runs print the same bytes, over stdout's writer (running until
+// the test ends) writing to w.
+func outputLogger(t *testing.T, w io.Writer) (*slog.Logger, *Output) {
+	out := NewOutput("stdout", w, 1<<20, false, "trade")
+	startOutput(t, out)
+	return slog.New(slog.NewJSONHandler(out.Stream("trade"), &slog.HandlerOptions{ReplaceAttr: outputNoTime})), out
+}
+
+// printerDeadline bounds every wait in the printer's tests: a printer that
+// blocks fails the test with a message instead of hanging it.
+const printerDeadline = 10 * time.Second
+
+// printerCtx returns a context that ends after printerDeadline.
+func printerCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), printerDeadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// printerRun runs p over in on a goroutine and returns its result channel.
+func printerRun(ctx context.Context, p *Printer, in <-chan messages.Trade) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, in) }()
+	return done
+}
+
+// printerWait returns Run's result, or fails the test if it does not come
+// before ctx ends.
+func printerWait(ctx context.Context, t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		t.Fatal("the printer's Run did not return")
+		return nil
+	}
 }
 
 // outputTrades returns n distinct trades.
@@ -187,34 +222,39 @@ func TestPrinterBatchesABurst(t *testing.T) {
 	plain := new(logtest.Writes)
 	unbuffered := NewPrinter(slog.New(slog.NewJSONHandler(plain, &slog.HandlerOptions{ReplaceAttr: outputNoTime})), nil)
 	batched := new(logtest.Writes)
-	log, out := outputLogger(batched)
+	log, out := outputLogger(t, batched)
 	buffered := NewPrinter(log, out.Flush)
 
+	ctx := printerCtx(t)
 	for _, p := range []*Printer{unbuffered, buffered} {
 		in := make(chan messages.Trade, n)
 		for _, tr := range trades {
 			in <- tr
 		}
 		close(in)
-		if err := p.Run(t.Context(), in); err != nil {
+		if err := printerWait(ctx, t, printerRun(ctx, p, in)); err != nil {
 			t.Fatalf("Run() = %v, want nil", err)
 		}
+	}
+	if err := out.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
 
 	if got := len(plain.Sizes()); got != n {
 		t.Errorf("unbuffered printer wrote %d times, want one write a trade (%d)", got, n)
 	}
-	// Every write but the last carries a nearly full buffer.
+	// Writes carry a batch or more each, but for one that a write in
+	// progress may leave behind now and then.
 	total := len(plain.String())
-	maxWrites := total/(output.DefaultSize-512) + 1
+	maxWrites := 2 * (total/output.BatchSize + 1)
 	if got := len(batched.Sizes()); got > maxWrites {
 		t.Errorf("batched printer wrote %d times for %d trades (%d bytes), want at most %d", got, n, total, maxWrites)
 	}
 	if got, want := batched.String(), plain.String(); got != want {
 		t.Errorf("batched output differs from unbuffered output:\n got %.300s\nwant %.300s", got, want)
 	}
-	if got := out.Buffered(); got != 0 {
-		t.Errorf("%d bytes still buffered after Run returned, want 0", got)
+	if got := out.Stats().Buffered; got != 0 {
+		t.Errorf("%d bytes still buffered after Run returned and a Sync, want 0", got)
 	}
 }
 
@@ -222,18 +262,22 @@ func TestPrinterBatchesABurst(t *testing.T) {
 // test waits for the write with no timer and without closing the queue.
 func TestPrinterFlushesALoneTradeAtOnce(t *testing.T) {
 	w := logtest.NewWrites()
-	log, out := outputLogger(w)
+	log, out := outputLogger(t, w)
 	p := NewPrinter(log, out.Flush)
 	in := make(chan messages.Trade)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, in) }()
+	deadline := printerCtx(t)
+	ctx, cancel := context.WithCancel(deadline)
+	done := printerRun(ctx, p, in)
 
 	for i, tr := range outputTrades(3) {
-		in <- tr
+		select {
+		case in <- tr:
+		case <-deadline.Done():
+			t.Fatalf("the printer did not take trade %d", i)
+		}
 		select {
 		case <-w.Wrote():
-		case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+		case <-deadline.Done():
 			t.Fatalf("trade %d was not written while the queue stood empty", i)
 		}
 		if got := len(w.Sizes()); got != i+1 {
@@ -244,12 +288,12 @@ func TestPrinterFlushesALoneTradeAtOnce(t *testing.T) {
 		}
 	}
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := printerWait(deadline, t, done); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run() = %v, want context.Canceled", err)
 	}
 }
 
-// Whatever way Run ends, what it printed is flushed.
+// Whatever way Run ends, it flushes what it printed on the way out.
 func TestPrinterFlushesWhenItStops(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -261,11 +305,11 @@ func TestPrinterFlushesWhenItStops(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := new(logtest.Writes)
-			log, out := outputLogger(w)
+			w := logtest.NewWrites()
+			log, out := outputLogger(t, w)
 			// The in-queue is unbuffered, so Run flushes once after each
 			// trade; those flushes are made to do nothing, so that only the
-			// one on the way out can write.
+			// one on the way out can ask for a write.
 			const n = 5
 			var calls atomic.Int32
 			flush := func() error {
@@ -276,22 +320,31 @@ func TestPrinterFlushesWhenItStops(t *testing.T) {
 			}
 			p := NewPrinter(log, flush)
 			in := make(chan messages.Trade)
-			ctx, cancel := context.WithCancel(t.Context())
+			deadline := printerCtx(t)
+			ctx, cancel := context.WithCancel(deadline)
 			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- p.Run(ctx, in) }()
-			for _, tr := range outputTrades(n) {
-				in <- tr
+			done := printerRun(ctx, p, in)
+			for i, tr := range outputTrades(n) {
+				select {
+				case in <- tr:
+				case <-deadline.Done():
+					t.Fatalf("the printer did not take trade %d", i)
+				}
 			}
 			if got := len(w.Sizes()); got != 0 {
 				t.Fatalf("%d writes before Run stopped, want 0", got)
 			}
 			tt.stop(cancel, in)
-			if err := <-done; !errors.Is(err, tt.wantErr) {
+			if err := printerWait(deadline, t, done); !errors.Is(err, tt.wantErr) {
 				t.Errorf("Run() = %v, want %v", err, tt.wantErr)
 			}
+			select {
+			case <-w.Wrote(): // nobody but the printer's last flush asked for it
+			case <-deadline.Done():
+				t.Fatal("nothing was written after Run returned: no flush on the way out")
+			}
 			if got := strings.Count(w.String(), "\n"); got != n {
-				t.Errorf("%d lines written when Run returned, want %d", got, n)
+				t.Errorf("%d lines written after Run returned, want %d", got, n)
 			}
 			if got := calls.Load(); got != n+1 {
 				t.Errorf("flush called %d times, want %d (once a trade, once on the way out)", got, n+1)
@@ -300,13 +353,27 @@ func TestPrinterFlushesWhenItStops(t *testing.T) {
 	}
 }
 
+// Once stdout's writer has failed, the printer's next flush says so and Run
+// ends with the error.
 func TestPrinterReturnsFlushError(t *testing.T) {
 	broken := errors.New("broken pipe")
-	log, out := outputLogger(failingWrites(broken))
+	log, out := outputLogger(t, failingWrites(broken))
 	p := NewPrinter(log, out.Flush)
-	in := make(chan messages.Trade, 1)
+	in := make(chan messages.Trade) // a send returns once the trade before is printed
+	ctx := printerCtx(t)
+	done := printerRun(ctx, p, in)
 	in <- printerTrades[0]
-	if err := p.Run(t.Context(), in); !errors.Is(err, broken) {
+	in <- printerTrades[1]
+	if err := out.Sync(ctx); !errors.Is(err, broken) {
+		t.Fatalf("Sync = %v, want %v", err, broken)
+	}
+	var err error
+	select { // the printer may have learnt of the error with the second trade
+	case in <- printerTrades[0]:
+		err = printerWait(ctx, t, done)
+	case err = <-done:
+	}
+	if !errors.Is(err, broken) {
 		t.Errorf("Run() = %v, want an error wrapping %v", err, broken)
 	}
 }

@@ -2,8 +2,7 @@ package actors
 
 // This file is a session's socket reader: the one goroutine that reads the
 // socket, answers the protocol's pings, notes the ack and the pongs, and hands
-// every other frame to the parser; and the shutdown barrier that waits for the
-// frames still in flight.
+// every other frame to the parser.
 
 import (
 	"bytes"
@@ -17,10 +16,10 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/lmittmann/tint"
 
 	"github.com/rollsniper/rollsniper/internal/feedjson"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/liveness"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -49,16 +48,27 @@ type sessionReader struct {
 	// send writes one protocol message; tests of the frame handling swap it.
 	send func(context.Context, gqlws.Envelope) error
 
-	acked      chan struct{} // closed on the first connection_ack
-	ackSeen    bool          // run's own: acked is closed
-	pong       chan struct{} // a pong arrived (buffer 1, never blocks the reader)
-	pongs      atomic.Uint64 // pongs received
-	pingsSent  uint64        // pings sent; the session goroutine's own
-	done       chan struct{} // closed when run returns
-	start      time.Time     // when the reader started
-	lastFrame  atomic.Int64  // when the last frame arrived, as nanoseconds since start
-	lastTrade  atomic.Int64  // when the last next arrived, as nanoseconds since start
-	productive atomic.Bool   // a trade message arrived
+	acked   chan struct{} // closed on the first connection_ack
+	ackSeen bool          // run's own: acked is closed
+	pongs   atomic.Uint64 // pongs received
+	// barrier is the token of the shutdown barrier's ping once it is sent;
+	// echoed is closed when the pong that echoes it arrives (echoSeen: run's
+	// own record that it is closed).
+	barrier  atomic.Pointer[string]
+	echoed   chan struct{}
+	echoSeen bool
+	done     chan struct{} // closed when run returns
+	// abandon is closed when a stop's budget has run out: a frame still
+	// waiting for room in the parser's queue is then given up (and counted).
+	abandon chan struct{}
+
+	// clock is the session's listening time (see liveness.Clock): the
+	// watchdogs judge the peer by it, so that time the reader spends blocked
+	// on a full queue is not taken for the peer's silence.
+	clock      *liveness.Clock
+	lastFrame  atomic.Int64 // listening time (ns) when the last frame arrived
+	lastTrade  atomic.Int64 // listening time (ns) when the last next arrived
+	productive atomic.Bool  // a trade message arrived
 
 	// run's own: the buffer each message is read into, reused, and the limit
 	// on reading into it.
@@ -68,17 +78,23 @@ type sessionReader struct {
 }
 
 func newSessionReader(c *Conn, ws *websocket.Conn, session uint64, log *slog.Logger) *sessionReader {
-	r := &sessionReader{conn: c, ws: ws, session: session, log: log, start: time.Now(),
-		acked: make(chan struct{}), pong: make(chan struct{}, 1), done: make(chan struct{})}
+	r := &sessionReader{conn: c, ws: ws, session: session, log: log, clock: liveness.NewClock(time.Now()),
+		acked: make(chan struct{}), echoed: make(chan struct{}), done: make(chan struct{}), abandon: make(chan struct{})}
 	r.send = r.writeWS
 	return r
 }
 
-// since is how long ago the reader started.
-func (r *sessionReader) since() time.Duration { return time.Since(r.start) }
+// listening is the session's listening time now.
+func (r *sessionReader) listening() time.Duration { return r.clock.At(time.Now()) }
 
-// run reads until the socket fails, a frame ends the session or ctx ends, and
-// returns why.
+// errAbandoned ends a reader whose stop ran out of time while a frame it had
+// read waited for room in the parser's queue.
+var errAbandoned = errors.New("the stop's budget ran out while a frame waited for the parser")
+
+// run reads until the socket fails, a frame ends the session, ctx ends, or a
+// stop's budget runs out while it hands a frame on, and returns why. Every
+// frame it has read and means to forward reaches the parser's queue, however
+// the session ends meanwhile, unless that budget runs out.
 func (r *sessionReader) run(ctx context.Context) error {
 	defer close(r.done)
 	for {
@@ -87,7 +103,8 @@ func (r *sessionReader) run(ctx context.Context) error {
 			return err
 		}
 		received := time.Now()
-		r.lastFrame.Store(int64(received.Sub(r.start)))
+		heard := r.clock.At(received)
+		r.lastFrame.Store(int64(heard))
 		r.conn.lastFrame.Store(received.UnixNano())
 		r.conn.frames.Add(1)
 		if typ != websocket.MessageText {
@@ -99,7 +116,7 @@ func (r *sessionReader) run(ctx context.Context) error {
 			}
 			continue
 		}
-		forward, err := r.handle(ctx, data, received)
+		forward, err := r.handle(ctx, data, received, heard)
 		if err != nil {
 			return err
 		}
@@ -107,10 +124,8 @@ func (r *sessionReader) run(ctx context.Context) error {
 			continue
 		}
 		// data is the reused buffer: the parser gets its own copy.
-		select {
-		case r.conn.out <- messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session}:
-		case <-ctx.Done():
-			return ctx.Err()
+		if !r.handOff(messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session}) {
+			return errAbandoned
 		}
 		// Hand the processor to the parser now rather than when the next read
 		// finds the socket empty: the parser was made ready by the send, and
@@ -118,6 +133,30 @@ func (r *sessionReader) run(ctx context.Context) error {
 		// at 1,000 trades a second from about 15 µs to 9, and its p99 from
 		// about 45 µs to 31, for a few percent more CPU in a burst.
 		runtime.Gosched()
+	}
+}
+
+// handOff puts f in the parser's queue. A frame that has been read is never
+// dropped because the session ends: the parser outlives the reader, and the
+// session waits for this. Only when a stop's budget has run out (abandon) is
+// it given up, counted, and handOff reports false.
+//
+// While the queue is full the reader is not listening: that wait is ours, not
+// the peer's silence, so the clock leaves it out.
+func (r *sessionReader) handOff(f messages.Frame) bool {
+	select {
+	case r.conn.out <- f:
+		return true
+	default:
+	}
+	r.clock.Block(time.Now())
+	defer func() { r.clock.Unblock(time.Now()) }()
+	select {
+	case r.conn.out <- f:
+		return true
+	case <-r.abandon:
+		r.conn.abandoned.Add(1)
+		return false
 	}
 }
 
@@ -149,7 +188,8 @@ func (r *sessionReader) readMessage(ctx context.Context) (websocket.MessageType,
 // our subscription, and marks a next as a trade. It reports whether the frame
 // goes on to the parser (next, and anything it does not recognise, which the
 // parser reports), or why the session must end. It keeps no reference to data.
-func (r *sessionReader) handle(ctx context.Context, data []byte, received time.Time) (forward bool, err error) {
+// received is when the frame was read, heard the listening time then.
+func (r *sessionReader) handle(ctx context.Context, data []byte, received time.Time, heard time.Duration) (forward bool, err error) {
 	env := feedjson.Peek(data)
 	switch env.Type {
 	case gqlws.TypeConnectionAck:
@@ -159,15 +199,15 @@ func (r *sessionReader) handle(ctx context.Context, data []byte, received time.T
 		}
 		return false, nil
 	case gqlws.TypePing:
-		if err := r.send(ctx, gqlws.Pong()); err != nil {
+		if err := r.send(ctx, gqlws.PongFor(data)); err != nil {
 			return false, gqlws.Retry(gqlws.ReasonWriteFailed, fmt.Errorf("answer ping: %w", err))
 		}
 		return false, nil
 	case gqlws.TypePong:
 		r.pongs.Add(1)
-		select {
-		case r.pong <- struct{}{}:
-		default:
+		if token := r.barrier.Load(); token != nil && !r.echoSeen && gqlws.EchoesBarrier(data, *token) {
+			r.echoSeen = true
+			close(r.echoed)
 		}
 		return false, nil
 	case gqlws.TypeComplete:
@@ -177,11 +217,11 @@ func (r *sessionReader) handle(ctx context.Context, data []byte, received time.T
 		return false, nil
 	case gqlws.TypeError:
 		if env.ID == gqlws.SubscriptionID {
-			return false, gqlws.Retry(gqlws.ReasonSubscriptionEnded, fmt.Errorf("server rejected the subscription: %s", gqlws.ErrorMessage(data)))
+			return false, gqlws.SubscriptionRejected(data)
 		}
 		return false, nil
 	case gqlws.TypeNext:
-		r.lastTrade.Store(int64(received.Sub(r.start)))
+		r.lastTrade.Store(int64(heard))
 		r.conn.lastTrade.Store(received.UnixNano())
 		if !r.productive.Swap(true) {
 			r.conn.failures.Store(0)
@@ -205,54 +245,18 @@ func (r *sessionReader) writeWS(ctx context.Context, m gqlws.Envelope) error {
 	return r.ws.Write(wctx, websocket.MessageText, b)
 }
 
-// ping sends a protocol ping and counts it. Only the session goroutine pings.
-func (r *sessionReader) ping(ctx context.Context) error {
-	r.pingsSent++
-	return r.write(ctx, gqlws.Ping())
-}
-
-// closeNormal ends the session on shutdown: unsubscribe when subscribed, then a
-// close handshake with status 1000.
-//
-// Between the two it sends a ping and waits (at most the ping timeout) for its
-// pong: the server answers in order, so once it is read every trade the server
-// sent before it saw the unsubscribe has been read too and handed on. Without
-// this barrier the close handshake would discard trades still in flight. Pongs
-// carry nothing to tell them apart, so the barrier's pong is found by count: it
-// is the one that brings the pongs received up to the pings sent, and a pong
-// to an earlier, periodic ping cannot end the wait early.
-func (r *sessionReader) closeNormal(ctx context.Context, subscribed bool) {
-	if subscribed {
-		err := r.write(ctx, gqlws.Unsubscribe())
-		if err == nil {
-			err = r.ping(ctx)
-		}
-		if err != nil {
-			r.log.DebugContext(ctx, "unsubscribe", tint.Err(err))
-		} else {
-			r.awaitPongs(r.pingsSent, min(r.conn.cfg.PingTimeout, shutdownFlushTimeout))
-		}
-	}
-	if err := r.ws.Close(websocket.StatusNormalClosure, ""); err != nil {
-		r.log.DebugContext(ctx, "close", tint.Err(err))
-	}
-}
-
-// awaitPongs waits until n pongs have arrived in all, the reader ends, or
-// timeout passes.
-func (r *sessionReader) awaitPongs(n uint64, timeout time.Duration) {
-	t := time.NewTimer(timeout)
+// awaitEcho waits until the pong that echoes the barrier's ping arrives, and
+// reports whether it did: false when the reader ends first or deadline
+// passes.
+func (r *sessionReader) awaitEcho(deadline time.Time) bool {
+	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
-	for r.pongs.Load() < n {
-		select {
-		case <-r.pong:
-		case <-r.done:
-			return
-		case <-t.C:
-			r.log.Debug("no pong before closing", slog.Duration("waited", timeout))
-			return
-		}
+	select {
+	case <-r.echoed:
+		return true
+	case <-r.done:
+		return false
+	case <-t.C:
+		return false
 	}
 }
-
-// graphQLErrors renders an error message's payload for a log line, short

@@ -54,14 +54,14 @@ func TestSessionReaderHandle(t *testing.T) {
 		failSend    bool
 		wantForward bool
 		wantReason  string // of the session's end; "" when it goes on
-		wantSent    string // type of the message sent in reply
+		wantSent    string // the message sent in reply
 		wantAck     bool
 		wantPongs   uint64
 		wantTrade   bool
 	}{
 		{frame: `{"type":"connection_ack"}`, wantAck: true},
-		{frame: `{"type":"ping"}`, wantSent: gqlws.TypePong},
-		{frame: `{"type":"ping","payload":{"x":1}}`, wantSent: gqlws.TypePong},
+		{frame: `{"type":"ping"}`, wantSent: `{"type":"pong"}`},
+		{frame: `{"type":"ping","payload":{"x":1}}`, wantSent: `{"type":"pong","payload":{"x":1}}`},
 		{frame: `{"type":"ping"}`, failSend: true, wantReason: gqlws.ReasonWriteFailed},
 		{frame: `{"type":"pong","payload":{}}`, wantPongs: 1},
 		{frame: `{"id":"1","type":"complete"}`, wantReason: gqlws.ReasonSubscriptionEnded},
@@ -78,8 +78,7 @@ func TestSessionReaderHandle(t *testing.T) {
 			if tt.failSend {
 				r.failSend = errors.New("socket gone")
 			}
-			at := r.start.Add(time.Second)
-			forward, err := r.handle(t.Context(), []byte(tt.frame), at)
+			forward, err := r.handle(t.Context(), []byte(tt.frame), time.Now(), time.Second)
 			if forward != tt.wantForward {
 				t.Errorf("forward = %t, want %t", forward, tt.wantForward)
 			}
@@ -92,7 +91,11 @@ func TestSessionReaderHandle(t *testing.T) {
 			}
 			var sent string
 			if len(r.sent) == 1 {
-				sent = r.sent[0].Type
+				b, err := r.sent[0].Marshal()
+				if err != nil {
+					t.Fatal(err)
+				}
+				sent = string(b)
 			}
 			if sent != tt.wantSent || len(r.sent) > 1 {
 				t.Errorf("sent %v, want %q", r.sent, tt.wantSent)
@@ -107,7 +110,7 @@ func TestSessionReaderHandle(t *testing.T) {
 				t.Errorf("productive = %t, want %t", r.productive.Load(), tt.wantTrade)
 			}
 			if tt.wantTrade && time.Duration(r.lastTrade.Load()) != time.Second {
-				t.Errorf("lastTrade = %v after start, want 1s", time.Duration(r.lastTrade.Load()))
+				t.Errorf("lastTrade = %v of listening time, want the 1s the frame was heard at", time.Duration(r.lastTrade.Load()))
 			}
 		})
 	}
@@ -117,7 +120,7 @@ func TestSessionReaderHandle(t *testing.T) {
 func TestSessionReaderSecondAck(t *testing.T) {
 	r := newTestReader()
 	for range 2 {
-		if _, err := r.handle(t.Context(), []byte(`{"type":"connection_ack"}`), time.Now()); err != nil {
+		if _, err := r.handle(t.Context(), []byte(`{"type":"connection_ack"}`), time.Now(), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -126,53 +129,59 @@ func TestSessionReaderSecondAck(t *testing.T) {
 	}
 }
 
-// The shutdown barrier waits for the pong to its own ping: a pong answering a
-// periodic ping still in flight does not end the wait.
-func TestShutdownBarrierWaitsForItsOwnPong(t *testing.T) {
+// The shutdown barrier ends on the pong that echoes its token, and on no
+// other: not a heartbeat, not the answer to a periodic ping, not another
+// barrier's.
+func TestShutdownBarrierEndsOnlyOnItsEcho(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newTestReader()
-		// A periodic ping is in flight when shutdown sends the barrier's.
-		for range 2 {
-			if err := r.ping(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		returned := make(chan struct{})
-		go func() {
-			defer close(returned)
-			r.awaitPongs(r.pingsSent, time.Minute)
-		}()
-		pong := []byte(`{"type":"pong"}`)
-		for i, wantReturned := range []bool{false, true} {
-			if _, err := r.handle(t.Context(), pong, time.Now()); err != nil {
+		token := "k3y"
+		r.barrier.Store(&token)
+		returned := make(chan bool, 1)
+		go func() { returned <- r.awaitEcho(time.Now().Add(time.Minute)) }()
+		for _, pong := range []string{
+			`{"type":"pong"}`,
+			`{"type":"pong","payload":{}}`,
+			`{"type":"pong","payload":{"barrier":"other"}}`,
+		} {
+			if _, err := r.handle(t.Context(), []byte(pong), time.Now(), 0); err != nil {
 				t.Fatal(err)
 			}
 			synctest.Wait()
 			select {
 			case <-returned:
-				if !wantReturned {
-					t.Fatalf("the wait ended on pong %d, the periodic ping's", i+1)
-				}
+				t.Fatalf("the barrier ended on %s", pong)
 			default:
-				if wantReturned {
-					t.Fatalf("the wait did not end on pong %d, the barrier's", i+1)
-				}
 			}
+		}
+		echo := []byte(`{"type":"pong","payload":{"barrier":"k3y"}}`)
+		for range 2 { // a second echo must not close the channel twice
+			if _, err := r.handle(t.Context(), echo, time.Now(), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ok := <-returned; !ok {
+			t.Error("the barrier reported no echo, want it to end on its own pong")
+		}
+		if got := r.pongs.Load(); got != 5 {
+			t.Errorf("counted %d pongs, want all 5", got)
 		}
 	})
 }
 
-// The barrier gives up after its timeout, and when the reader ends.
+// The barrier gives up at its deadline, and at once when the reader ends.
 func TestShutdownBarrierGivesUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newTestReader()
 		start := time.Now()
-		r.awaitPongs(1, 2*time.Second)
+		if r.awaitEcho(start.Add(2 * time.Second)) {
+			t.Error("an echo was reported, but none came")
+		}
 		if got := time.Since(start); got != 2*time.Second {
-			t.Errorf("waited %v with no pong, want the 2s timeout", got)
+			t.Errorf("waited %v with no pong, want the 2s to the deadline", got)
 		}
 		close(r.done)
-		r.awaitPongs(1, time.Hour)
+		r.awaitEcho(time.Now().Add(time.Hour))
 		if got := time.Since(start); got != 2*time.Second {
 			t.Errorf("waited until %v with the reader gone, want no wait", got)
 		}
@@ -197,7 +206,7 @@ func FuzzSessionReaderHandle(f *testing.F) {
 			frame = bytes.TrimSuffix(frame, []byte("\n"))
 			orig := string(frame)
 			env := feedjson.Peek(frame)
-			forward, err := r.handle(t.Context(), frame, time.Now())
+			forward, err := r.handle(t.Context(), frame, time.Now(), 0)
 			switch env.Type {
 			case gqlws.TypePing:
 				pings++

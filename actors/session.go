@@ -2,7 +2,8 @@ package actors
 
 // This file is one session of the connection actor: dial and upgrade,
 // connection_init and its ack, subscribe, then watch the connection (pings,
-// the half-open watchdog, the stale-feed check) until it ends.
+// the half-open watchdog, the stale-feed check) until it ends; and its end on
+// a stop (the barrier, the close, within the stop's budget).
 
 import (
 	"context"
@@ -10,18 +11,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/lmittmann/tint"
 
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/liveness"
 )
 
 // session dials, handshakes, subscribes and reads until the session ends. It
 // reports whether any trade message arrived, and why the session ended (nil
 // only on shutdown): a *gqlws.FatalError or a *gqlws.RetryError. Every
-// goroutine it starts has exited when it returns.
+// goroutine it starts has exited when it returns, and every frame its reader
+// read has been handed to the parser (unless a stop ran out of time).
 func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	n := c.sessions.Add(1)
 	c.state.Store(int32(StateConnecting))
@@ -35,9 +41,12 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	})
 	cancelDial()
 	if err != nil {
-		return false, c.dialError(ctx, log, resp, err)
+		return false, c.dialError(resp, err)
 	}
-	defer ws.CloseNow()
+	if got := ws.Subprotocol(); got != gqlws.Subprotocol {
+		ws.CloseNow()
+		return false, gqlws.WrongSubprotocol(got)
+	}
 	// The reader enforces ReadLimit itself, so that it can say how large an
 	// oversized frame was; the library's limit would only say it was too big.
 	ws.SetReadLimit(-1)
@@ -51,10 +60,14 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	readErr := make(chan error, 1)
 	go func() { readErr <- r.run(rctx) }()
 	readerDone := false
+	// However the session ends, the socket is closed first, so that the peer
+	// of a dead session sees the end at once; then the reader is awaited,
+	// with the frame it may still be handing to the parser.
 	defer func() {
 		cancelRead()
+		ws.CloseNow()
 		if !readerDone {
-			<-readErr
+			c.awaitReader(ctx, r, readErr)
 		}
 	}()
 	ended := func(err error) (bool, error) {
@@ -70,7 +83,7 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	defer ackTimer.Stop()
 	select {
 	case <-ctx.Done():
-		r.closeNormal(rctx, false)
+		c.shutdown(r, cancelRead, false)
 		return false, nil
 	case err := <-readErr:
 		return ended(err)
@@ -82,19 +95,22 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	// Subscribed from before the subscribe leaves, so that whoever sees it
 	// arrive sees the state too; a failed send ends the session anyway.
 	c.state.Store(int32(StateSubscribed))
+	c.everSubscribed = true
 	if err := r.write(rctx, gqlws.Subscribe(c.cfg.Subscription)); err != nil {
 		return false, gqlws.Retry(gqlws.ReasonWriteFailed, fmt.Errorf("send subscribe: %w", err))
 	}
-	subscribedAt := r.since()
+	subscribedAt := r.listening()
 	log.InfoContext(ctx, "subscribed", slog.String("subscription", string(c.cfg.Subscription)))
 
 	// Pings go out every interval. Any frame at all proves the connection is
-	// alive; a session with no frame for an interval plus the ping timeout is
-	// dead (half-open) and is abandoned.
+	// alive; a session that has heard nothing for the window while listening
+	// is dead (half-open) and is abandoned. Both watchdogs measure listening
+	// time (liveness.Clock), so a parser that falls behind never makes a
+	// healthy connection look dead.
 	ping := time.NewTicker(c.cfg.PingInterval)
 	defer ping.Stop()
-	silence := c.cfg.PingInterval + c.cfg.PingTimeout
-	watchdog := time.NewTimer(silence)
+	window := liveness.Window(c.cfg.PingInterval, c.cfg.PingTimeout)
+	watchdog := time.NewTimer(window)
 	defer watchdog.Stop()
 	// A live connection whose subscription died without a word sends pongs
 	// but no trades: replaced after StaleAfter without one.
@@ -108,31 +124,139 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	for {
 		select {
 		case <-ctx.Done():
-			r.closeNormal(rctx, true)
+			c.shutdown(r, cancelRead, true)
 			return r.productive.Load(), nil
 		case err := <-readErr:
 			return ended(err)
 		case <-ping.C:
-			if err := r.ping(rctx); err != nil {
+			if err := r.write(rctx, gqlws.Ping()); err != nil {
 				return r.productive.Load(), gqlws.Retry(gqlws.ReasonWriteFailed, fmt.Errorf("send ping: %w", err))
 			}
 		case <-watchdog.C:
-			idle := r.since() - time.Duration(r.lastFrame.Load())
-			if idle >= silence {
+			quiet := r.listening() - time.Duration(r.lastFrame.Load())
+			dead, next := liveness.Check(quiet, window)
+			if dead {
 				return r.productive.Load(), gqlws.Retry(gqlws.ReasonHalfOpen,
-					fmt.Errorf("no frame for %v (-ping-interval plus -ping-timeout): the connection is dead", idle.Round(time.Millisecond)))
+					fmt.Errorf("no frame for %v (-ping-interval plus -ping-timeout): the connection is dead", quiet.Round(time.Millisecond)))
 			}
-			watchdog.Reset(silence - idle)
+			watchdog.Reset(next)
 		case <-staleC:
-			quiet := r.since() - max(subscribedAt, time.Duration(r.lastTrade.Load()))
-			if quiet >= c.cfg.StaleAfter {
+			quiet := r.listening() - max(subscribedAt, time.Duration(r.lastTrade.Load()))
+			dead, next := liveness.Check(quiet, c.cfg.StaleAfter)
+			if dead {
 				err := fmt.Errorf("no trade for %v (-stale-after): the subscription may have died silently", c.cfg.StaleAfter)
 				log.WarnContext(ctx, err.Error()+"; reconnecting")
 				return r.productive.Load(), gqlws.Retry(gqlws.ReasonStale, err)
 			}
-			stale.Reset(c.cfg.StaleAfter - quiet)
+			stale.Reset(next)
 		}
 	}
+}
+
+// The shares of the stop's budget (ShutdownTimeout, from when ctx ends): the
+// barrier waits for its pong until stopBarrierShare of it has passed (and at
+// most the ping timeout), the close handshake may run until stopCloseShare,
+// and a frame still waiting for the parser is given up when all of it has.
+// What is left after the close is the parser's and the sinks' to drain.
+const (
+	stopBarrierShare = 0.5
+	stopCloseShare   = 0.75
+)
+
+// stopBy is when the stop's budget runs out: ShutdownTimeout after the first
+// call, which Run's goroutine makes once it has seen ctx end.
+func (c *Conn) stopBy() time.Time {
+	if c.stopStart.IsZero() {
+		c.stopStart = time.Now()
+	}
+	return c.stopStart.Add(c.cfg.ShutdownTimeout)
+}
+
+// stopAt is the point share of the way through the stop's budget.
+func (c *Conn) stopAt(share float64) time.Time {
+	c.stopBy()
+	return c.stopStart.Add(time.Duration(share * float64(c.cfg.ShutdownTimeout)))
+}
+
+// shutdown ends the session on a stop, within the stop's budget.
+//
+// When subscribed it unsubscribes, then sends a barrier ping with a token of
+// its own and waits for the pong that echoes it: the server answers in order,
+// so once that pong is read, every trade the server sent before it read the
+// unsubscribe has been read and handed on. Without the barrier the close
+// handshake would discard them. A pong sent unprompted (a heartbeat) or
+// answering an earlier ping cannot end the wait: it does not carry the
+// token. If the echo does not come in time the stop may have lost trades: that
+// is logged with how long it waited, and counted.
+//
+// Then it closes with status 1000, the handshake cut short (cancelRead) when
+// its share of the budget runs out; without the echo the peer is not
+// answering, and it closes at once instead.
+func (c *Conn) shutdown(r *sessionReader, cancelRead context.CancelFunc, subscribed bool) {
+	barrierBy := c.stopAt(stopBarrierShare)
+	if byTimeout := time.Now().Add(c.cfg.PingTimeout); byTimeout.Before(barrierBy) {
+		barrierBy = byTimeout
+	}
+	answering := true
+	if subscribed {
+		start := time.Now()
+		ctx, cancel := context.WithDeadline(context.Background(), barrierBy)
+		token := barrierToken()
+		r.barrier.Store(&token)
+		err := r.write(ctx, gqlws.Unsubscribe())
+		if err == nil {
+			err = r.write(ctx, gqlws.BarrierPing(token))
+		}
+		cancel()
+		answering = err == nil && r.awaitEcho(barrierBy)
+		if !answering {
+			c.unconfirmed.Add(1)
+			attrs := []slog.Attr{slog.Duration("waited", time.Since(start).Round(time.Millisecond))}
+			if err != nil {
+				attrs = append(attrs, tint.Err(err))
+			}
+			r.log.LogAttrs(context.Background(), slog.LevelWarn,
+				"stopping without the feed's answer to the unsubscribe: trades it sent just before may be lost", attrs...)
+		}
+	}
+	closeBy := c.stopAt(stopCloseShare)
+	if !answering || !time.Now().Before(closeBy) {
+		r.ws.CloseNow()
+		return
+	}
+	// A read in progress that is cut closes the connection, which ends a
+	// close handshake stuck waiting for the peer's answer.
+	cut := time.AfterFunc(time.Until(closeBy), cancelRead)
+	defer cut.Stop()
+	if err := r.ws.Close(websocket.StatusNormalClosure, ""); err != nil {
+		r.log.Debug("close", tint.Err(err))
+	}
+}
+
+// awaitReader waits for the session's reader to return. The reader may be
+// handing a frame to the parser, which is waited for as long as it takes,
+// except during a stop: when the stop's budget runs out, the frame is given
+// up.
+func (c *Conn) awaitReader(ctx context.Context, r *sessionReader, readErr <-chan error) {
+	select {
+	case <-readErr:
+		return
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(time.Until(c.stopBy()))
+	defer t.Stop()
+	select {
+	case <-readErr:
+	case <-t.C:
+		close(r.abandon)
+		<-readErr
+	}
+}
+
+// barrierToken returns a token for one barrier ping that no pong of the
+// server's own making will carry.
+func barrierToken() string {
+	return strconv.FormatUint(rand.Uint64(), 36)
 }
 
 // header is the upgrade request's headers. The session cookie goes only here.
@@ -150,18 +274,18 @@ func (c *Conn) header() http.Header {
 	return h
 }
 
-// dialError classifies a failed upgrade as fatal or retryable
-// (gqlws.ClassifyUpgrade), and warns about a 403, which is often Cloudflare's
-// rather than the session's.
-func (c *Conn) dialError(ctx context.Context, log *slog.Logger, resp *http.Response, err error) error {
+// dialError classifies a failed dial: no HTTP answer (gqlws.DialFailed), or a
+// refused or wrong upgrade (gqlws.ClassifyUpgrade), with what the server said.
+func (c *Conn) dialError(resp *http.Response, err error) error {
 	if resp == nil {
-		return gqlws.Retry(gqlws.ReasonDial, fmt.Errorf("dial: %w", err))
+		return gqlws.DialFailed(gqlws.Host(c.cfg.URL), err)
 	}
-	if resp.StatusCode == http.StatusForbidden {
-		log.WarnContext(ctx, "upgrade forbidden: often Cloudflare rather than the session; check ROLL_SESSION (-session) and whether Cloudflare cookies are needed",
-			slog.Int("status", resp.StatusCode))
+	var body []byte
+	if resp.Body != nil { // the library keeps the start of it
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, 1024))
+		resp.Body.Close()
 	}
-	return gqlws.ClassifyUpgrade(resp.StatusCode, resp.Header, time.Now())
+	return gqlws.ClassifyUpgrade(resp.StatusCode, resp.Header, body, time.Now())
 }
 
 // readError classifies why a session's reader stopped.

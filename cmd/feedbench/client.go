@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -21,7 +22,6 @@ import (
 	"github.com/rollsniper/rollsniper/internal/feedjson"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
 	"github.com/rollsniper/rollsniper/internal/natsrec"
-	"github.com/rollsniper/rollsniper/internal/output"
 	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/internal/whitelist"
 	"github.com/rollsniper/rollsniper/messages"
@@ -160,8 +160,8 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	parser := actors.NewParser(conn.Out(), quiet)
 	hub := actors.NewHub(nil, quiet)
 	var w countingWriter
-	out := output.New(&w, 0)
-	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out, nil)), out.Flush)
+	out := actors.NewOutput("stdout", &w, 4<<20, false, "trade")
+	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out.Stream("trade"), nil)), out.Flush)
 	decision := newDecisionSink(n)
 	sinks := []struct {
 		name string
@@ -181,10 +181,18 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	g, gctx := errgroup.WithContext(ctx)
 	connCtx, stopConn := context.WithCancel(gctx)
 	defer stopConn()
+	outCtx, stopOut := context.WithCancel(gctx)
+	defer stopOut()
+	var sinksDone sync.WaitGroup
 	for _, s := range sinks {
 		in := hub.Attach(s.name, queue)
-		g.Go(func() error { return s.sink.Run(gctx, in) })
+		sinksDone.Add(1)
+		g.Go(func() error { defer sinksDone.Done(); return s.sink.Run(gctx, in) })
 	}
+	// The printer's writer outlives the printer: it writes what is left once
+	// the sinks are done.
+	g.Go(func() error { return out.Run(outCtx) })
+	g.Go(func() error { sinksDone.Wait(); stopOut(); return nil })
 	g.Go(func() error { return parser.RunInto(gctx, hub) })
 	g.Go(func() error { return conn.Run(connCtx) })
 
@@ -231,6 +239,9 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		if s.Dropped > 0 {
 			res.dropped[s.Name] = s.Dropped
 		}
+	}
+	if d := out.Stats().Dropped["trade"]; d > 0 {
+		return res, fmt.Errorf("pipeline: %d trade records dropped: the output could not keep up with a counting writer", d)
 	}
 	if got := printer.Printed(); got+res.dropped["printer"] < uint64(n) {
 		return res, fmt.Errorf("pipeline: printed %d of %d trades", got, n)

@@ -42,6 +42,8 @@ type Config struct {
 	StaleAfter     time.Duration // reconnect when subscribed but no trade for this long
 	ReadLimit      int64         // largest frame accepted, in bytes
 
+	ShutdownTimeout time.Duration // how long a stop may take in all
+
 	MetricsAddr    string // host:port for /metrics, /healthz and /readyz; empty: off
 	Whitelist      string // path of the whitelist file; empty: no whitelist sink
 	DiscordWebhook string // Discord webhook URL for match alerts; empty: no alerts
@@ -135,6 +137,9 @@ func settings(c *Config) []setting {
 		{flag: "read-limit", env: "ROLL_READ_LIMIT", def: "1MiB",
 			usage: "largest frame to accept, a `size` such as 512KiB or 4MiB; a larger one ends the connection, which is then reopened",
 			set:   func(s string) (err error) { c.ReadLimit, err = parseSize(s); return err }},
+		{flag: "shutdown-timeout", env: "ROLL_SHUTDOWN_TIMEOUT", def: "2s",
+			usage: "how long a stop (SIGINT, SIGTERM) may take in all, a `duration`: unsubscribing, the trades still in flight, closing, the alerts and the output; past it the program exits with what it could write",
+			set:   durationSetter(&c.ShutdownTimeout)},
 		{flag: "metrics-addr", env: "ROLL_METRICS_ADDR",
 			usage: "serve Prometheus metrics, /healthz and /readyz on this `address`, such as :9090 (loopback only) or 0.0.0.0:9090; empty serves none",
 			set:   func(s string) (err error) { c.MetricsAddr, err = parseListenAddr(s); return err }},
@@ -536,6 +541,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("backoff-jitter", c.BackoffJitter),
 		slog.Duration("stale-after", c.StaleAfter),
 		slog.Int64("read-limit", c.ReadLimit),
+		slog.Duration("shutdown-timeout", c.ShutdownTimeout),
 		slog.String("metrics-addr", c.MetricsAddr),
 		slog.String("whitelist", c.Whitelist),
 		slog.String("discord-webhook", setOrUnset(c.DiscordWebhook)),

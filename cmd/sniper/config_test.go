@@ -31,20 +31,21 @@ const (
 // defaultConfig is what parseConfig returns with no settings at all.
 func defaultConfig() Config {
 	return Config{
-		URL:            "wss://router.csgoroll.com/ws",
-		Origin:         "https://www.csgoroll.com",
-		UserAgent:      defaultUserAgent,
-		Subscription:   gqlws.SubCreateTrades,
-		BackoffInitial: time.Second,
-		BackoffMax:     60 * time.Second,
-		PingInterval:   30 * time.Second,
-		PingTimeout:    10 * time.Second,
-		AckTimeout:     10 * time.Second,
-		StaleAfter:     5 * time.Minute,
-		ReadLimit:      1 << 20,
-		LogFormat:      "auto",
-		LogLevel:       slog.LevelInfo,
-		NATSSubjects:   defaultSubjects,
+		URL:             "wss://router.csgoroll.com/ws",
+		Origin:          "https://www.csgoroll.com",
+		UserAgent:       defaultUserAgent,
+		Subscription:    gqlws.SubCreateTrades,
+		BackoffInitial:  time.Second,
+		BackoffMax:      60 * time.Second,
+		PingInterval:    30 * time.Second,
+		PingTimeout:     10 * time.Second,
+		AckTimeout:      10 * time.Second,
+		StaleAfter:      5 * time.Minute,
+		ReadLimit:       1 << 20,
+		ShutdownTimeout: 2 * time.Second,
+		LogFormat:       "auto",
+		LogLevel:        slog.LevelInfo,
+		NATSSubjects:    defaultSubjects,
 	}
 }
 
@@ -157,6 +158,7 @@ func TestParseConfigSources(t *testing.T) {
 			"ROLL_LOG_LEVEL": "error", "ROLL_DEMO": "1", "ROLL_BACKOFF_JITTER": "true",
 			"ROLL_STALE_AFTER": "7s", "ROLL_READ_LIMIT": "2MiB", "ROLL_METRICS_ADDR": ":1",
 			"ROLL_WHITELIST": "w", "ROLL_DISCORD_WEBHOOK": testWebhook,
+			"ROLL_SHUTDOWN_TIMEOUT": "8s",
 		}}, func(c *Config) {
 			*c = Config{URL: "wss://api-trader.csgoroll.com/graphql", Session: "e1", Token: "e2",
 				Origin: "http://localhost", UserAgent: "ua", Subscription: gqlws.SubCreateTrade,
@@ -164,7 +166,7 @@ func TestParseConfigSources(t *testing.T) {
 				PingTimeout: 5 * time.Second, AckTimeout: 6 * time.Second, LogFormat: "text",
 				LogLevel: slog.LevelError, Demo: true, BackoffJitter: true, StaleAfter: 7 * time.Second,
 				ReadLimit: 2 << 20, MetricsAddr: "127.0.0.1:1", Whitelist: "w", DiscordWebhook: testWebhook,
-				NATSSubjects: defaultSubjects}
+				ShutdownTimeout: 8 * time.Second, NATSSubjects: defaultSubjects}
 		}},
 		{".env used when nothing else", sources{dotenv: "# my settings\nROLL_SESSION=d1\nexport ROLL_API_TOKEN='d2'\nROLL_BACKOFF_MAX=90s\nROLL_DEMO=true\n"},
 			func(c *Config) { c.Session, c.Token, c.BackoffMax, c.Demo = "d1", "d2", 90*time.Second, true }},

@@ -62,7 +62,7 @@ func TestBinaryHealth(t *testing.T) {
 	// The feed goes away and refuses to come back.
 	srv.RefuseNext(1<<30, http.StatusServiceUnavailable, nil)
 	srv.DropAll()
-	stderr.waitFor(ctx, t, `"msg":"reconnecting"`)
+	stderr.waitFor(ctx, t, `"delay_from"`)
 	code, out, errOut = runHealth(ctx, t, nil, "-addr", addr)
 	if code != 1 || out != "" || !strings.Contains(errOut, "sniper: http://"+addr+"/readyz: not ready: the connection is ") || !strings.Contains(errOut, "(HTTP 503)") {
 		t.Errorf("not ready: exit %d, stdout %q, stderr %q; want 1 and why", code, out, errOut)

@@ -6,7 +6,42 @@ import (
 	"os"
 
 	"github.com/lmittmann/tint"
+
+	"github.com/rollsniper/rollsniper/actors"
 )
+
+// outputs are the program's two output files, each written by an
+// actors.Output of its own, and the loggers that write records to them: the
+// operational log (stderr), and the trade and match records (stdout), each
+// stream counted apart when it has to be dropped. Nothing that logs or prints
+// ever waits on the files: when one stalls, its records are dropped and
+// counted, and the connection, the whitelist and the alerts carry on.
+type outputs struct {
+	stdout, stderr        *actors.Output
+	logs, trades, matches *slog.Logger
+}
+
+// How much each output holds while its file does not keep up: about 5,000
+// trade records on stdout (a few seconds of a burst, an hour of the real
+// feed), and a few thousand log records on stderr.
+const (
+	stdoutLimit = 1 << 20
+	stderrLimit = 512 << 10
+)
+
+// newOutputs builds the outputs that write to stdout and stderr, in format,
+// the operational log from level up. Nothing runs until their Run is called.
+func newOutputs(format string, level slog.Level, stdout, stderr io.Writer) *outputs {
+	o := &outputs{
+		stdout: actors.NewOutput("stdout", stdout, stdoutLimit, false, "trade", "match"),
+		stderr: actors.NewOutput("stderr", stderr, stderrLimit, true, "log"),
+	}
+	o.logs, o.trades = newLoggers(format, level, o.stdout.Stream("trade"), o.stderr.Stream("log"))
+	o.matches = slog.New(newHandler(format, min(level, slog.LevelInfo), o.stdout.Stream("match")))
+	o.stdout.SetLog(o.logs, true)
+	o.stderr.SetLog(o.logs, false)
+	return o
+}
 
 // newLoggers builds the operational logger, which writes to stderr, and the trade
 // logger, which writes to stdout, in format (auto, text or json).
@@ -33,8 +68,8 @@ func newHandler(format string, level slog.Level, w io.Writer) slog.Handler {
 	})
 }
 
-// isTerminal reports whether w, or the writer it buffers (an output.Writer),
-// is a character device, such as a terminal.
+// isTerminal reports whether w, or the file it writes for (an actors.Output's
+// stream), is a character device, such as a terminal.
 func isTerminal(w io.Writer) bool {
 	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
 		w = u.Unwrap()

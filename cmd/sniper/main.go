@@ -14,27 +14,37 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
-	"github.com/rollsniper/rollsniper/internal/output"
 )
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
-	// The first SIGINT or SIGTERM starts a graceful stop; a second one ends the
-	// process at once, while the first is still draining. This goroutine lives
-	// as long as the process, so nothing waits for it.
+	// The first SIGINT or SIGTERM starts a graceful stop; a second one, while
+	// the first is still draining, cuts it short: what is buffered for stdout
+	// and stderr is written (for at most hurryFlush), and the process exits.
+	// This goroutine lives as long as the process, so nothing waits for it.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	hurry := make(chan struct{})
+	second := make(chan int, 1)
 	go func() {
 		<-sigs
 		cancel()
 		sig := <-sigs
-		fmt.Fprintf(os.Stderr, "sniper: second %v, exiting at once\n", sig)
-		os.Exit(128 + int(sig.(syscall.Signal)))
+		status := 128 + int(sig.(syscall.Signal))
+		second <- status
+		close(hurry)
+		// run returns within hurryFlush; this is the backstop should it not.
+		time.Sleep(2 * hurryFlush)
+		os.Exit(status)
 	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := runUntil(ctx, hurry, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, errSecondSignal) {
+		os.Exit(<-second)
+	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(os.Stderr, "sniper: %v\n", err)
 	}
@@ -110,6 +120,21 @@ func forwardReloads(ctx context.Context, sigs <-chan os.Signal, reload func()) e
 // run is the whole program: read the settings, build the loggers, start the demo
 // feed when asked, and run the pipeline until ctx ends or a fatal error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runUntil(ctx, nil, args, stdout, stderr)
+}
+
+// hurryFlush bounds how long a second signal lets stdout and stderr take to
+// write what is buffered before the process exits; lastWords is how long the
+// last log lines of a stop get when its budget is spent.
+const (
+	hurryFlush = time.Second
+	lastWords  = 50 * time.Millisecond
+)
+
+// runUntil is run, cut short when hurry closes (a second signal): it then
+// writes what is buffered for stdout and stderr, for at most hurryFlush, and
+// returns errSecondSignal.
+func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) > 0 && args[0] == "check" {
 		return versionOr(check(args[1:], stdout, stderr), stdout)
 	}
@@ -120,11 +145,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return versionOr(err, stdout)
 	}
-	// Trades are buffered so that a burst costs a few writes; the printer
-	// flushes whenever its queue is empty, so each trade still shows at once.
-	out := output.New(stdout, 0)
-	defer out.Flush()
-	logs, trades := newLoggers(cfg.LogFormat, cfg.LogLevel, out, stderr)
+	// stdout and stderr are each written by an actor of its own, so that no
+	// part of the program ever waits on them: see outputs.
+	out := newOutputs(cfg.LogFormat, cfg.LogLevel, stdout, stderr)
+	logs := out.logs
+	errCtx, stopErr := context.WithCancel(context.WithoutCancel(ctx))
+	errDone := make(chan error, 1)
+	go func() { errDone <- out.stderr.Run(errCtx) }()
+	var p *pipeline
+	defer func() {
+		// What is left for stderr is written before returning, within what
+		// is left of a stop's budget (or hurryFlush).
+		by := time.Now().Add(hurryFlush)
+		if p != nil && !p.stopBy.IsZero() && !errors.Is(err, errSecondSignal) {
+			by = p.stopBy
+			if least := time.Now().Add(lastWords); by.Before(least) {
+				by = least
+			}
+		}
+		if errors.Is(err, errSecondSignal) {
+			sctx, cancel := context.WithDeadline(context.Background(), by)
+			_ = out.stdout.Sync(sctx)
+			cancel()
+		}
+		stopErr()
+		t := time.NewTimer(time.Until(by))
+		defer t.Stop()
+		select {
+		case <-errDone:
+		case <-t.C:
+		}
+	}()
 
 	var demo *fakeroll.Server
 	if cfg.Demo {
@@ -152,7 +203,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer srv.Shutdown()
 	}
-	p, err := newPipeline(cfg, logs, trades, out.Flush)
+	p, err = newPipeline(cfg, logs, out)
 	if err != nil {
 		return err
 	}
@@ -173,7 +224,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		p.extra = append(p.extra, m.Run)
 	}
-	err = p.run(ctx)
+	err = p.run(ctx, hurry)
 	if err == nil {
 		logs.InfoContext(ctx, "stopped", "trades", p.tradesIn())
 	}

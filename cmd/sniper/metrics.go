@@ -149,6 +149,16 @@ var (
 		"Discord posts repeated after a 5xx answer or a network error.", nil, nil)
 	descRateLimited = prometheus.NewDesc("rollsniper_discord_rate_limited_total",
 		"Discord 429 answers, each waited out.", nil, nil)
+	descUnconfirmed = prometheus.NewDesc("rollsniper_unconfirmed_stops_total",
+		"Stops in which the feed did not answer the unsubscribe's barrier in time: trades it sent just before may be lost.", nil, nil)
+	descAbandoned = prometheus.NewDesc("rollsniper_frames_abandoned_total",
+		"Frames read but never handed to the parser, because a stop's budget ran out while they waited for room.", nil, nil)
+	descPrinted = prometheus.NewDesc("rollsniper_printed_total",
+		"Trades the printer wrote into stdout's buffer.", nil, nil)
+	descOutputDropped = prometheus.NewDesc("rollsniper_output_dropped_total",
+		"Records dropped because their file (stdout for trade and match, stderr for log) did not keep up, by stream.", []string{"stream"}, nil)
+	descOutputBuffered = prometheus.NewDesc("rollsniper_output_buffered_bytes",
+		"Bytes waiting to be written to stdout or stderr.", []string{"file"}, nil)
 	descLatency = prometheus.NewDesc("rollsniper_frame_to_sink_seconds",
 		"Time from a frame being read off the socket to its trades being handed to the sinks' queues.", nil, nil)
 
@@ -188,6 +198,14 @@ func (c *pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.p.conn != nil {
 		c.collectConn(ch)
+	}
+	ch <- counter(descPrinted, float64(c.p.printer.Printed()))
+	for _, o := range []*actors.Output{c.p.out.stdout, c.p.out.stderr} {
+		s := o.Stats()
+		ch <- gauge(descOutputBuffered, float64(s.Buffered), s.Name)
+		for stream, n := range s.Dropped {
+			ch <- counter(descOutputDropped, float64(n), stream)
+		}
 	}
 	c.collectNATS(ch)
 
@@ -237,6 +255,8 @@ func (c *pipelineCollector) collectConn(ch chan<- prometheus.Metric) {
 	ch <- gauge(descBackoff, conn.Backoff.Seconds())
 	ch <- gauge(descFailures, float64(conn.ConsecutiveFailures))
 	ch <- counter(descFrames, float64(conn.Frames))
+	ch <- counter(descUnconfirmed, float64(conn.UnconfirmedStops))
+	ch <- counter(descAbandoned, float64(conn.AbandonedFrames))
 	last := conn.LastTrade
 	if last.IsZero() {
 		last = c.p.started

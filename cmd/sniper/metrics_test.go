@@ -4,13 +4,23 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/fakeroll"
+	"github.com/rollsniper/rollsniper/messages"
 
 	"github.com/rollsniper/rollsniper/internal/gqlws"
 	"github.com/rollsniper/rollsniper/internal/logtest"
@@ -55,6 +65,23 @@ func scrape(ctx context.Context, t *testing.T, base string) map[string]float64 {
 	if status != http.StatusOK {
 		t.Fatalf("GET /metrics: %d\n%s", status, body)
 	}
+	return samples(t, body)
+}
+
+// collect returns p's own metrics as scrape does, without a server: for a
+// pipeline that has stopped.
+func collect(t *testing.T, p *pipeline) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&pipelineCollector{p: p})
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return samples(t, rec.Body.String())
+}
+
+// samples reads the text format into a map by name and labels.
+func samples(t *testing.T, body string) map[string]float64 {
+	t.Helper()
 	samples := make(map[string]float64)
 	sc := bufio.NewScanner(strings.NewReader(body))
 	for sc.Scan() {
@@ -100,7 +127,6 @@ func TestMetricsCountThePipeline(t *testing.T) {
 		`rollsniper_frames_received_total`:                     got[`rollsniper_frames_received_total`],
 		`rollsniper_reconnects_total{reason="dropped"}`:        0,
 		`rollsniper_frame_to_sink_seconds_bucket{le="+Inf"}`:   5,
-		`rollsniper_sink_queue_depth{sink="printer"}`:          got[`rollsniper_sink_queue_depth{sink="printer"}`],
 		`rollsniper_last_trade_age_seconds`:                    got[`rollsniper_last_trade_age_seconds`],
 		`go_goroutines`:                                        got[`go_goroutines`],
 		`process_resident_memory_bytes`:                        got[`process_resident_memory_bytes`],
@@ -190,5 +216,142 @@ func TestMetricsPortInUseIsASettingToFix(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "-metrics-addr (ROLL_METRICS_ADDR)") || exitCode(err) != 2 {
 		t.Errorf("got %v, want a ConfigError naming -metrics-addr (exit 2)", err)
+	}
+}
+
+// stuckSink takes nothing from its queue until release is closed, then
+// drains it: a sink whose queue holds what the test sent it.
+type stuckSink struct{ release chan struct{} }
+
+var _ actors.Sink = (*stuckSink)(nil)
+
+func (s *stuckSink) Run(ctx context.Context, in <-chan messages.Trade) error {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for range in {
+	}
+	return nil
+}
+
+// The gauges report what the test knows to be so, not what the scrape says:
+// the age of the last trade before any trade counts from the start (an hour
+// ago here), and a queue's depth is the trades waiting in it, not its
+// capacity.
+func TestMetricsReportWhatTheTestKnows(t *testing.T) {
+	stuck := &stuckSink{release: make(chan struct{})}
+	var base string
+	started := time.Now().Add(-time.Hour)
+	tp := startPipeline(t, "createTrades", func(tp *testPipeline) {
+		base = startMetrics(t, tp)
+		tp.started = started
+		// First, so that the hub has offered it a trade before the recorder
+		// (last) sees that trade.
+		tp.sinks = append([]namedSink{{"stuck", stuck, 100}}, tp.sinks...)
+	})
+	t.Cleanup(func() { close(stuck.release) }) // before the pipeline's stop
+	ctx := testCtx(t)
+
+	before := time.Since(started).Seconds()
+	got := scrape(ctx, t, base)
+	after := time.Since(started).Seconds()
+	if age := got["rollsniper_last_trade_age_seconds"]; age < before || age > after {
+		t.Errorf("last trade age before any trade = %vs, want the %v to %vs since the start", age, before, after)
+	}
+
+	const n = 7
+	publishIDs(tp.srv, n)
+	tp.seen.wait(ctx, t, n)
+	got = scrape(ctx, t, base)
+	for name, want := range map[string]float64{
+		`rollsniper_sink_queue_depth{sink="stuck"}`:     n,
+		`rollsniper_sink_queue_capacity{sink="stuck"}`:  100,
+		`rollsniper_sink_delivered_total{sink="stuck"}`: n,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
+	if age := got["rollsniper_last_trade_age_seconds"]; age > time.Since(started).Seconds()-before {
+		t.Errorf("last trade age = %vs after the trades, want it counted from them", age)
+	}
+}
+
+// scriptedHook is a Discord stand-in that answers its requests with the
+// script's statuses in turn (429 with a millisecond's retry_after), and then
+// 204.
+type scriptedHook struct {
+	url  string
+	mu   sync.Mutex
+	next int
+	done chan struct{} // closed once the script is spent
+}
+
+func startScriptedHook(t *testing.T, script ...int) *scriptedHook {
+	t.Helper()
+	h := &scriptedHook{done: make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		h.mu.Lock()
+		status := http.StatusNoContent
+		if h.next < len(script) {
+			status = script[h.next]
+		}
+		h.next++
+		if h.next == len(script)+1 {
+			close(h.done)
+		}
+		h.mu.Unlock()
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprint(w, `{"retry_after":0.001,"global":false}`)
+			return
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	h.url = srv.URL + "/api/webhooks/1/scripted-token"
+	return h
+}
+
+// Each Discord counter reports its own outcome: for a script the test wrote,
+// the numbers the test works out from it.
+func TestMetricsCountDiscordOutcomes(t *testing.T) {
+	// First alert: two 429s, then a 400 (given up: failed). Second: a 500
+	// (retried after 500 ms), then a 204 (sent).
+	hook := startScriptedHook(t, 429, 429, 400, 500)
+	want := map[string]float64{
+		`rollsniper_discord_alerts_total{outcome="sent"}`:      1,
+		`rollsniper_discord_alerts_total{outcome="failed"}`:    1,
+		`rollsniper_discord_alerts_total{outcome="abandoned"}`: 0,
+		`rollsniper_discord_retries_total`:                     1,
+		`rollsniper_discord_rate_limited_total`:                2,
+	}
+	var wanted []fakeroll.Trade
+	tp := startPipelineArgs(t, func(srv *fakeroll.Server) []string {
+		wanted = []fakeroll.Trade{srv.NewTrade()}
+		wanted = append(wanted, otherTrade(srv, wanted...))
+		return []string{"-whitelist", writeFile(t, "wl.json", whitelistFor(wanted...)), "-discord-webhook", hook.url}
+	})
+	ctx := testCtx(t)
+	for _, tr := range wanted {
+		tp.srv.Publish(tr)
+	}
+	select {
+	case <-hook.done:
+	case <-ctx.Done():
+		t.Fatal("the alerts were not all posted")
+	}
+	if err := tp.stop(); err != nil { // the alert sink settles the last answer first
+		t.Fatal(err)
+	}
+	got := collect(t, tp.pipeline)
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s = %v, want %v", name, got[name], w)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -27,7 +28,10 @@ const alertQueue = 64
 // whitelistQueue is the whitelist's queue capacity. A trade the whitelist
 // never sees is a match the trader never hears of, so its queue holds about
 // 150 ms of a 100,000-trade-a-second burst, which it decides in well under
-// that (a trade is about 200 bytes: 3 MiB at most).
+// that. In bytes: a real trade is about 200, and the parser lets none through
+// with more than feedjson.MaxTradeText of text plus its stickers' names (at
+// most 5 × feedjson.MaxStickerName), so the queue holds at most about 30 MiB
+// whatever the feed sends (sinkQueue's, about 2 MiB).
 const whitelistQueue = 16384
 
 // namedSink is a sink, the name its queue is counted and logged under, and
@@ -67,14 +71,18 @@ type pipeline struct {
 
 	extra   []func(context.Context) error // more actors to run beside the pipeline (the demo's faults, metrics, reloads)
 	log     *slog.Logger
-	started time.Time // when newPipeline built it
+	out     *outputs      // stdout's writer runs in the pipeline; the loggers write to the outputs
+	budget  time.Duration // -shutdown-timeout: how long a stop may take in all
+	started time.Time     // when newPipeline built it
+	// stopBy is when the stop's budget runs out; zero until a stop begins.
+	// Only run's goroutine touches it.
+	stopBy time.Time
 }
 
-// newPipeline builds every actor for cfg. It starts nothing. flush makes what
-// trades has written visible (the Output under it); nil if it is unbuffered.
-// It fails, with a *ConfigError, only when the whitelist file cannot be read
-// or is invalid.
-func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) (*pipeline, error) {
+// newPipeline builds every actor for cfg, logging to logs and printing
+// through out. It starts nothing. It fails, with a *ConfigError, only when the
+// whitelist file cannot be read or is invalid.
+func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error) {
 	conn := actors.NewConn(actors.ConnConfig{
 		URL:            cfg.URL,
 		Session:        cfg.Session,
@@ -90,14 +98,19 @@ func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) (*pi
 		ReadLimit:      cfg.ReadLimit,
 		BackoffJitter:  cfg.BackoffJitter,
 		StaleAfter:     cfg.StaleAfter,
+		// The connection's share of the stop: what is left is the parser's
+		// and the sinks' to drain, and the outputs' to flush.
+		ShutdownTimeout: cfg.ShutdownTimeout * 3 / 4,
 	}, logs.With("actor", "conn"))
 	parser := actors.NewParser(conn.Out(), logs.With("actor", "parser"))
 	p := &pipeline{
 		conn:    conn,
 		parser:  parser,
 		hub:     actors.NewHub(nil, logs.With("actor", "hub")),
-		printer: actors.NewPrinter(trades, flush),
+		printer: actors.NewPrinter(out.trades, out.stdout.Flush),
 		log:     logs,
+		out:     out,
+		budget:  cfg.ShutdownTimeout,
 		started: time.Now(),
 	}
 	if cfg.Source != "" {
@@ -112,7 +125,7 @@ func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) (*pi
 		return nil, err
 	}
 	if list != nil {
-		p.addWhitelist(cfg, list, logs, trades, flush)
+		p.addWhitelist(cfg, list, logs, out)
 	}
 	if cfg.NATSURL != "" {
 		p.addNATSPublisher(cfg, logs)
@@ -147,7 +160,7 @@ func loadWhitelist(cfg Config) (*whitelist.List, error) {
 // readied last first, on the parser's own thread, once the parser waits: so
 // the decision does not wait behind the printer's write. In feedbench this
 // order cut the p99 from frame to decision by a fifth to a third.
-func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs, trades *slog.Logger, flush func() error) {
+func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs *slog.Logger, out *outputs) {
 	alerts, queues := 0, 0 // one alert queue for each alert sink
 	if cfg.DiscordWebhook != "" {
 		queues++ // queue 0, Alerts()
@@ -161,9 +174,9 @@ func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs, trades *
 	}
 	p.whitelist = actors.NewWhitelist(actors.WhitelistConfig{
 		List:   list,
-		Out:    trades,
+		Out:    out.matches,
 		Log:    logs.With("actor", "whitelist"),
-		Flush:  flush,
+		Flush:  out.stdout.Flush,
 		Alerts: alerts,
 
 		AlertQueues: queues,
@@ -196,23 +209,49 @@ func (p *pipeline) reload() {
 	}
 }
 
+// The shares of the stop's budget (-shutdown-timeout) beyond the
+// connection's own: the sinks give up what they still hold (Discord's drain
+// gets what is left until then) at sinkGiveUpShare of it, and run stops
+// waiting when all of it has passed.
+const sinkGiveUpShare = 7.0 / 8
+
+// errSecondSignal ends run when a second signal cut the stop short.
+var errSecondSignal = errors.New("stopped at once by a second signal")
+
 // run runs every actor until the pipeline has drained. A cancelled ctx stops
 // only the connection actor: it unsubscribes and closes with status 1000, its
 // output closes, and the stop cascades through closed channels so that the
-// parser and every sink finish what was already received. An actor's error
-// cancels the rest at once and is returned.
-func (p *pipeline) run(ctx context.Context) error {
+// parser and every sink finish what was already received, and stdout's writer
+// writes what they printed. An actor's error cancels the rest at once and is
+// returned.
+//
+// The stop runs under one budget, p.budget from when ctx ends: the sinks are
+// told to give up at sinkGiveUpShare of it, and when all of it has passed run
+// returns nil without waiting further (a writer blocked on a stalled stdout
+// is left behind: the process is about to exit). When hurry closes, run
+// returns errSecondSignal at once.
+func (p *pipeline) run(ctx context.Context, hurry <-chan struct{}) error {
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
 	connCtx, stopConn := context.WithCancel(gctx)
 	defer stopConn()
 	defer context.AfterFunc(ctx, stopConn)()
+	sinkCtx, giveUp := context.WithCancel(gctx)
+	defer giveUp()
+	outCtx, stopOut := context.WithCancel(gctx)
+	defer stopOut()
 
+	var sinks sync.WaitGroup
 	for _, s := range p.sinks {
 		in := p.hub.Attach(s.name, cmp.Or(s.queue, sinkQueue))
-		g.Go(func() error { return s.sink.Run(gctx, in) })
+		sinks.Add(1)
+		g.Go(func() error { defer sinks.Done(); return s.sink.Run(sinkCtx, in) })
 	}
+	// stdout's writer outlives the sinks that print: it writes what is left
+	// once they are done.
+	g.Go(func() error { return p.out.stdout.Run(outCtx) })
+	g.Go(func() error { sinks.Wait(); stopOut(); return nil })
 	for _, run := range p.alerts {
-		g.Go(func() error { return run(gctx) })
+		g.Go(func() error { return run(sinkCtx) })
 	}
 	if p.source != nil {
 		// The NATS source stands for the connection and the parser.
@@ -227,5 +266,35 @@ func (p *pipeline) run(ctx context.Context) error {
 	for _, run := range p.extra {
 		g.Go(func() error { return run(connCtx) })
 	}
-	return g.Wait()
+
+	// Waited for here, or left behind past the budget: see above.
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	var giveUpC, overC <-chan time.Time
+	stopping := ctx.Done()
+	for {
+		select {
+		case err := <-done:
+			if !p.stopBy.IsZero() && errors.Is(err, context.Canceled) {
+				return nil // the sinks gave up, as the budget asked
+			}
+			return err
+		case <-stopping:
+			stopping = nil
+			p.stopBy = time.Now().Add(p.budget)
+			giveUpT := time.NewTimer(time.Duration(sinkGiveUpShare * float64(p.budget)))
+			defer giveUpT.Stop()
+			overT := time.NewTimer(p.budget)
+			defer overT.Stop()
+			giveUpC, overC = giveUpT.C, overT.C
+		case <-giveUpC:
+			giveUp()
+		case <-overC:
+			p.log.Warn("the stop took all of -shutdown-timeout: exiting with what could be written",
+				slog.Duration("shutdown_timeout", p.budget))
+			return nil
+		case <-hurry:
+			return errSecondSignal
+		}
+	}
 }

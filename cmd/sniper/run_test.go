@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,9 @@ func TestMain(m *testing.M) {
 	}))
 }
 
+// reconnectKey is the attribute every wait before a reconnect is logged with.
+const reconnectKey = "delay_from"
+
 // fastArgs are settings that run the whole schedule in milliseconds.
 func fastArgs(url string) []string {
 	return []string{"-url", url, "-log-format", "json", "-backoff-initial", "1ms", "-backoff-max", "8ms",
@@ -68,11 +72,33 @@ type lines struct {
 	buf      bytes.Buffer
 	newlines int // line ends in buf
 	changed  chan struct{}
+	gate     chan struct{} // while not nil, a Write waits for it to close
 }
 
 func newLines() *lines { return &lines{changed: make(chan struct{})} }
 
+// pause makes every Write wait, as a reader that stops reading would, until
+// resume.
+func (l *lines) pause() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gate = make(chan struct{})
+}
+
+func (l *lines) resume() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	close(l.gate)
+	l.gate = nil
+}
+
 func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	gate := l.gate
+	l.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	close(l.changed)
@@ -254,20 +280,27 @@ func startPipeline(t *testing.T, sub gqlws.Subscription, setup ...func(*testPipe
 // for the fake feed it is given.
 func startPipelineArgs(t *testing.T, args func(*fakeroll.Server) []string, setup ...func(*testPipeline)) *testPipeline {
 	t.Helper()
+	stdout := newLines()
+	tp := startPipelineTo(t, stdout, args, setup...)
+	tp.stdout = stdout
+	return tp
+}
+
+// startPipelineTo is startPipelineArgs printing to stdout.
+func startPipelineTo(t *testing.T, stdout io.Writer, args func(*fakeroll.Server) []string, setup ...func(*testPipeline)) *testPipeline {
+	t.Helper()
 	ctx := testCtx(t)
 	srv := rolltest.Start(t, fakeroll.Options{})
 	cfg, err := parseConfig(append(fastArgs(srv.URL()), args(srv)...), func(string) string { return "" }, t.TempDir(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout := newLines()
 	rec, logs := logtest.New()
-	_, trades := newLoggers("json", slog.LevelInfo, stdout, io.Discard)
-	p, err := newPipeline(cfg, logs, trades, nil)
+	p, err := newPipeline(cfg, logs, newOutputs("json", slog.LevelInfo, stdout, io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp := &testPipeline{pipeline: p, srv: srv, stdout: stdout, logs: rec, seen: newRecordingSink()}
+	tp := &testPipeline{pipeline: p, srv: srv, logs: rec, seen: newRecordingSink()}
 	tp.sinks = append(tp.sinks, namedSink{"recorder", tp.seen, 0})
 	for _, f := range setup {
 		f(tp)
@@ -275,7 +308,7 @@ func startPipelineArgs(t *testing.T, args func(*fakeroll.Server) []string, setup
 
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- tp.run(runCtx) }()
+	go func() { done <- tp.run(runCtx, nil) }()
 	var once sync.Once
 	var result error
 	tp.stop = func() error {
@@ -387,7 +420,7 @@ func TestPipelineFixturesAndMalformedFrames(t *testing.T) {
 	if n := tp.conn.Sessions(); n != 1 {
 		t.Errorf("%d sessions, want 1: malformed frames must not cost the connection", n)
 	}
-	if n := len(tp.logs.Matching("reconnecting")); n != 0 {
+	if n := len(tp.logs.Having(reconnectKey)); n != 0 {
 		t.Errorf("%d reconnects, want none", n)
 	}
 	if s := tp.parser.Stats(); s.Trades != uint64(len(want)) {
@@ -444,7 +477,7 @@ func TestPipelineKeepsActorsAcrossReconnects(t *testing.T) {
 			if n := tp.conn.Sessions(); n != 2 {
 				t.Errorf("%d sessions, want 2", n)
 			}
-			r := tp.logs.WaitCount(ctx, t, "reconnecting", 1)[0]
+			r := tp.logs.WaitHaving(ctx, t, reconnectKey, 1)[0]
 			if d := r.Attrs["delay"].Duration(); d != time.Millisecond {
 				t.Errorf("first reconnect waited %v, want the initial 1ms", d)
 			}
@@ -551,13 +584,58 @@ func TestBinarySIGINTDrainsAndExitsZero(t *testing.T) {
 	}
 }
 
-// A second SIGINT ends the program at once, even while the first is still
-// waiting on a server that no longer answers.
-func TestBinarySecondSIGINTExitsAtOnce(t *testing.T) {
+// SIGINT while the feed is black-holed (it reads and answers nothing): the
+// stop cannot be confirmed, and still ends with status 0 within
+// -shutdown-timeout, not after the ping timeout and the close handshake's own
+// waits.
+func TestBinarySIGINTWithTheFeedBlackHoledExitsWithinTheBudget(t *testing.T) {
 	ctx := testCtx(t)
 	srv := rolltest.Start(t, fakeroll.Options{})
-	cmd, _, stderr := startSniper(ctx, t, srv)
-	srv.Silence() // the graceful close now waits for a pong and a close frame that never come
+	cmd, _, stderr := startSniper(ctx, t, srv, "-shutdown-timeout", "1s", "-ping-timeout", "10s")
+	srv.Silence()
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("exit: %v, want status 0; stderr:\n%s", err, stderr)
+	}
+	// A generous margin for a loaded machine: the old stop took 12 s.
+	if took > 2*time.Second {
+		t.Errorf("the stop took %v with -shutdown-timeout 1s", took)
+	}
+	if !strings.Contains(stderr.String(), "stopping without the feed's answer to the unsubscribe") {
+		t.Errorf("the unconfirmed stop was not logged:\n%s", stderr)
+	}
+}
+
+// A second SIGINT cuts the stop short, even while the first is still waiting
+// on a feed that no longer answers and on a stdout nobody reads; it writes
+// what was printed but not yet written before it exits, rather than dropping
+// it.
+func TestBinarySecondSIGINTWritesWhatIsBufferedAndExits(t *testing.T) {
+	ctx := testCtx(t)
+	srv := rolltest.Start(t, fakeroll.Options{})
+	cmd, sc, stderr := startSniper(ctx, t, srv, "-metrics-addr", "127.0.0.1:0")
+	base := soakMetricsURL(ctx, t, stderr)
+	// Nobody reads stdout for now: more is printed than its pipe holds.
+	const n = 1000
+	var want []string
+	for i := 0; i < n; i += 4 {
+		batch := []fakeroll.Trade{srv.NewTrade(), srv.NewTrade(), srv.NewTrade(), srv.NewTrade()}
+		srv.Publish(batch...)
+		for _, tr := range batch {
+			want = append(want, tr.ID)
+		}
+	}
+	for scrape(ctx, t, base)["rollsniper_printed_total"] < n {
+		if ctx.Err() != nil {
+			t.Fatal("the trades were never printed")
+		}
+	}
+	srv.Silence() // the graceful stop now waits for a pong and a close that never come
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -576,10 +654,17 @@ func TestBinarySecondSIGINTExitsAtOnce(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
+	var printed strings.Builder
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+	}
 	err = cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 128+int(syscall.SIGINT) {
 		t.Fatalf("exit: %v, want status %d from the second SIGINT; stderr:\n%s", err, 128+int(syscall.SIGINT), stderr)
+	}
+	if got := tradeIDs(t, printed.String()); !slices.Equal(got, want) {
+		t.Errorf("%d of the %d trades printed before the second SIGINT reached stdout", len(got), n)
 	}
 }
 
@@ -604,7 +689,7 @@ func TestRunDemoShowsTrades(t *testing.T) {
 func TestPipelineWiresConnectionSettings(t *testing.T) {
 	reconnect := func(tp *testPipeline) logtest.Record {
 		t.Helper()
-		return tp.logs.WaitCount(testCtx(t), t, "reconnecting", 1)[0]
+		return tp.logs.WaitHaving(testCtx(t), t, reconnectKey, 1)[0]
 	}
 	t.Run("stale-after", func(t *testing.T) {
 		tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-stale-after", "50ms"} })

@@ -77,13 +77,37 @@ func soakFaultList() []soakFault {
 // wait, so it is rare enough to keep the soak quick.
 const soakRetryAfterEvery = 250
 
+// soakStallEvery is how often (in faults, half-way through each stretch, or
+// half-way through a shorter soak) stdout and stderr stop being read for
+// soakStall, while trades keep coming:
+// the connection must stay up, and every trade be printed once they are read
+// again. soakStallTrades are sent during it.
+const (
+	soakStallEvery  = 1000
+	soakStall       = 2 * time.Second
+	soakStallTrades = 300
+)
+
+// soakStreamBefore is how many trades stream in before the final SIGINT is
+// sent, while they go on streaming.
+const soakStreamBefore = 100
+
+// soakHeartbeat is how often the feed sends a pong that answers no ping, all
+// through the soak: a count of pongs would end the stop's barrier early.
+const soakHeartbeat = 20 * time.Millisecond
+
 // TestSoak runs the real binary against the fake feed while the feed cycles
-// through every fault, with the backoff in milliseconds. Between faults it
-// publishes trades on the healthy connection and waits for every one to be
-// printed; it samples the binary's own metrics to check that the parser and
-// the sinks were never restarted, that the goroutine count returns to its
+// through every fault, with the backoff in milliseconds, and sends heartbeat
+// pongs all along. Between faults it publishes trades on the healthy
+// connection and waits for every one to be printed; now and then it stops
+// reading the binary's stdout and stderr for a while, and the connection must
+// stay. It samples the binary's own metrics to check that the parser and the
+// sinks were never restarted, that the goroutine count returns to its
 // baseline once a new session is up, and that the heap does not grow. It ends
-// with SIGINT, which must exit 0 within 2 s, and prints a one-line summary.
+// with SIGINT while trades stream in, which must print every trade sent
+// before the feed read the unsubscribe and exit 0 within 2 s; then a second
+// binary is stopped with the feed black-holed, which must exit 0 within its
+// budget. It prints a one-line summary.
 func TestSoak(t *testing.T) {
 	if *soakFaults <= 0 {
 		t.Skip("the chaos soak runs with -soak.faults=N (task soak)")
@@ -91,21 +115,12 @@ func TestSoak(t *testing.T) {
 	faults := soakFaultList()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	srv := rolltest.Start(t, fakeroll.Options{InitTimeout: time.Second})
+	srv := rolltest.Start(t, fakeroll.Options{InitTimeout: time.Second, Heartbeat: soakHeartbeat})
 
-	cmd := exec.CommandContext(ctx, buildSniper(t),
-		"-url", srv.URL(), "-log-format", "json",
+	cmd, stdout, stderr := soakStart(ctx, t, srv,
 		"-backoff-initial", "1ms", "-backoff-max", "16ms",
 		"-ping-interval", "100ms", "-ping-timeout", "150ms", "-ack-timeout", "2s",
-		"-read-limit", fmt.Sprint(soakReadLimit), "-metrics-addr", "127.0.0.1:0")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "ROLL_SESSION=", "ROLL_LOG_LEVEL=")
-	stdout, stderr := newLines(), newLines()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+		"-read-limit", fmt.Sprint(soakReadLimit))
 	base := soakMetricsURL(ctx, t, stderr)
 
 	start := time.Now()
@@ -116,6 +131,7 @@ func TestSoak(t *testing.T) {
 		transient              int // samples above the baseline that went back down on a second look
 		counts                 = make(map[string]int)
 		wantReasons            = make(map[string]int)
+		stalls                 int
 	)
 	for i := 0; i < *soakFaults; i++ {
 		// A healthy connection: every trade sent on it must be printed.
@@ -151,6 +167,11 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("fault %d: the printer's queue took %v trades, want %d: was it restarted?", i, got, len(sent))
 		}
 
+		if i%soakStallEvery == min(soakStallEvery, *soakFaults)/2 {
+			sent = append(sent, soakStallOutput(ctx, t, srv, stdout, stderr)...)
+			stalls++
+			continue
+		}
 		f := faults[i%len(faults)]
 		if i > 0 && i%soakRetryAfterEvery == 0 {
 			f = soakFault{"503 with Retry-After", func(srv *fakeroll.Server) {
@@ -193,6 +214,119 @@ func TestSoak(t *testing.T) {
 		}
 	}
 
+	// The stop, mid-stream, with heartbeat pongs: every trade the feed sent
+	// before it read the unsubscribe must be printed.
+	before, stopped, exitErr := soakStopMidStream(ctx, t, srv, cmd)
+	if exitErr != nil {
+		t.Errorf("exit after SIGINT: %v, want status 0\nstderr tail:\n%s", exitErr, tail(stderr.String(), 20))
+	}
+	printed := stdout.tradeIDs(t)
+	if len(printed) < len(sent)+len(before) || !slices.Equal(printed[:len(sent)+len(before)], append(slices.Clone(sent), before...)) {
+		t.Errorf("stopping mid-stream: %d trades printed, want the %d sent on healthy connections and the %d sent before the unsubscribe, in order",
+			len(printed), len(sent), len(before))
+	}
+
+	// A stop with the feed black-holed, on the production ping timings: the
+	// barrier gets no answer, and the stop still ends within its budget.
+	blackHoled := soakStopBlackHoled(ctx, t, srv)
+
+	fmt.Printf("soak: %d faults in %v (%s), stdout and stderr unread for %v ×%d (the connection kept, %d trades each printed after), "+
+		"%d sessions, %.0f reconnects, %d/%d trades delivered, parser and sinks never restarted, goroutines back to %v after every session (%v at most, %d transient), "+
+		"heap in use %.1f→%.1f MiB, SIGINT mid-stream with heartbeat pongs: %d/%d trades sent before the unsubscribe printed, exit 0 in %v; "+
+		"SIGINT with the feed black-holed: exit 0 in %v (-shutdown-timeout 2s)\n",
+		*soakFaults, time.Since(start).Round(time.Second), faultCounts(faults, counts), soakStall, stalls, soakStallTrades,
+		len(srv.Sessions()), reconnects, inOrder(printed, sent), len(sent), baseline, maxGoroutine, transient,
+		first/(1<<20), last/(1<<20), inOrder(printed[min(len(sent), len(printed)):], before), len(before),
+		stopped.Round(time.Millisecond), blackHoled.Round(time.Millisecond))
+}
+
+// inOrder counts the ids of want found in got one after another, in order.
+func inOrder(got, want []string) int {
+	n := 0
+	for _, id := range got {
+		if n < len(want) && id == want[n] {
+			n++
+		}
+	}
+	return n
+}
+
+// soakStart runs the binary against srv with the soak's settings and args,
+// its stdout and stderr kept line by line.
+func soakStart(ctx context.Context, t *testing.T, srv *fakeroll.Server, args ...string) (*exec.Cmd, *lines, *lines) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, buildSniper(t), append([]string{"-url", srv.URL(), "-log-format", "json", "-metrics-addr", "127.0.0.1:0"}, args...)...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "ROLL_SESSION=", "ROLL_LOG_LEVEL=")
+	stdout, stderr := newLines(), newLines()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, stdout, stderr
+}
+
+// soakStallOutput stops reading the binary's stdout and stderr for
+// soakStall while soakStallTrades trades arrive, then reads them again: the
+// session must carry on, and the trades are returned, to be printed.
+func soakStallOutput(ctx context.Context, t *testing.T, srv *fakeroll.Server, stdout, stderr *lines) []string {
+	t.Helper()
+	sessions := len(srv.Sessions())
+	stdout.pause()
+	stderr.pause()
+	var ids []string
+	for range soakStallTrades / 3 {
+		ids = append(ids, publishIDs(srv, 3)...)
+	}
+	<-time.After(soakStall) // the stall is the fault itself, not a wait for something
+	stdout.resume()
+	stderr.resume()
+	if err := srv.Wait(ctx, func(ss []fakeroll.Session) bool { return !ss[len(ss)-1].Closed }); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(srv.Sessions()); got != sessions {
+		t.Fatalf("a stall of stdout and stderr cost the connection: %d sessions, was %d", got, sessions)
+	}
+	return ids
+}
+
+// soakStopMidStream sends SIGINT while trades stream in, one at a time, and
+// returns the trades whose sending ended before the feed read the binary's
+// unsubscribe, how long the binary took to exit, and its exit error.
+func soakStopMidStream(ctx context.Context, t *testing.T, srv *fakeroll.Server, cmd *exec.Cmd) ([]string, time.Duration, error) {
+	t.Helper()
+	unsubscribed := srv.Unsubscribes()
+	streaming := make(chan []string, 1)
+	halt := make(chan struct{})
+	flowing := make(chan struct{}) // closed once soakStreamBefore trades are sent
+	go func() {
+		var before []string
+		defer func() {
+			if len(before) < soakStreamBefore {
+				close(flowing)
+			}
+		}()
+		for {
+			if len(before) == soakStreamBefore {
+				close(flowing)
+			}
+			select {
+			case <-halt:
+				streaming <- before
+				return
+			default:
+			}
+			tr := srv.NewTrade()
+			srv.Publish(tr)
+			if srv.Unsubscribes() != unsubscribed {
+				streaming <- before
+				return
+			}
+			before = append(before, tr.ID)
+		}
+	}()
+	<-flowing
 	stopAt := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -205,17 +339,49 @@ func TestSoak(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		_ = cmd.Process.Kill()
 		<-waited
-		t.Fatal("SIGINT did not end the program within 2 s")
+		t.Fatal("SIGINT did not end the program within 2 s (-shutdown-timeout)")
 	}
 	stopped := time.Since(stopAt)
-	if exitErr != nil {
-		t.Errorf("exit after SIGINT: %v, want status 0\nstderr tail:\n%s", exitErr, tail(stderr.String(), 20))
-	}
+	close(halt)
+	return <-streaming, stopped, exitErr
+}
 
-	fmt.Printf("soak: %d faults in %v (%s), %d sessions, %.0f reconnects, %d/%d trades delivered, parser and sinks never restarted, goroutines back to %v after every session (%v at most, %d transient), heap in use %.1f→%.1f MiB, SIGINT exit %d in %v\n",
-		*soakFaults, time.Since(start).Round(time.Second), faultCounts(faults, counts), len(srv.Sessions()), reconnects,
-		len(stdout.tradeIDs(t)), len(sent), baseline, maxGoroutine, transient, first/(1<<20), last/(1<<20),
-		cmd.ProcessState.ExitCode(), stopped.Round(time.Millisecond))
+// soakStopBlackHoled runs a second binary on the production ping timings,
+// black-holes the feed and sends SIGINT: it must exit 0 within its budget.
+func soakStopBlackHoled(ctx context.Context, t *testing.T, srv *fakeroll.Server) time.Duration {
+	t.Helper()
+	subscribed := 0
+	for _, s := range srv.Sessions() {
+		if s.Subscribed {
+			subscribed++
+		}
+	}
+	cmd, stdout, stderr := soakStart(ctx, t, srv, "-ping-interval", "30s", "-ping-timeout", "10s", "-shutdown-timeout", "2s")
+	if err := srv.WaitSubscribed(ctx, subscribed+1); err != nil {
+		t.Fatalf("the second binary did not subscribe: %v\nstderr:\n%s", err, stderr)
+	}
+	ids := publishIDs(srv, 3)
+	if got := stdout.waitTrades(ctx, t, len(ids)); !slices.Equal(got, ids) {
+		t.Fatalf("the second binary printed %v, want %v", got, ids)
+	}
+	srv.Silence()
+	stopAt := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Errorf("exit after SIGINT with the feed black-holed: %v, want status 0\nstderr:\n%s", err, tail(stderr.String(), 20))
+		}
+	case <-time.After(2*time.Second + 500*time.Millisecond):
+		_ = cmd.Process.Kill()
+		<-waited
+		t.Fatal("SIGINT with the feed black-holed did not end the program within -shutdown-timeout (2 s)")
+	}
+	return time.Since(stopAt)
 }
 
 // soakMetricsURL waits for the binary to say where it serves metrics.

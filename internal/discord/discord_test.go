@@ -160,3 +160,20 @@ func TestJudge(t *testing.T) {
 		}
 	}
 }
+
+// Redact hides the webhook's URL, its path, and its token on its own: a
+// message that names only the token (Discord's, a proxy's) must not show it.
+func TestRedactHidesTheBareToken(t *testing.T) {
+	c := NewClient("https://discord.com/api/webhooks/1349876543210987654/"+testToken, nil)
+	for _, text := range []string{
+		"Invalid Webhook Token " + testToken,
+		"token=" + testToken + "&x=1",
+		"POST https://discord.com/api/v10/webhooks/1349876543210987654/" + testToken + ": timeout",
+		"/api/webhooks/1349876543210987654/" + testToken,
+	} {
+		got := c.Redact(text)
+		if strings.Contains(got, testToken) || strings.Contains(got, "1349876543210987654/") {
+			t.Errorf("Redact(%q) = %q: the secret shows", text, got)
+		}
+	}
+}

@@ -58,6 +58,9 @@ type closeRequest struct {
 // cancelled: the connection ends when either side closes it.
 func (c *conn) run(ctx context.Context) {
 	defer close(c.done)
+	// A connection that ended is let go of, whoever ended it: its socket is
+	// closed rather than left to the garbage collector.
+	defer c.ws.CloseNow()
 
 	frames := make(chan []byte)
 	var readErr error
@@ -90,6 +93,12 @@ func (c *conn) run(ctx context.Context) {
 		defer dropTimer.Stop()
 		drop = dropTimer.C
 	}
+	var heartbeat <-chan time.Time
+	if opts.Heartbeat > 0 {
+		t := time.NewTicker(opts.Heartbeat)
+		defer t.Stop()
+		heartbeat = t.C
+	}
 
 	if c.ws.Subprotocol() != gqlws.Subprotocol {
 		c.close(gqlws.CloseSubprotocolNotAcceptable, "Subprotocol not acceptable")
@@ -109,6 +118,9 @@ func (c *conn) run(ctx context.Context) {
 		case <-tick:
 			c.autoPublish(ctx)
 			tickTimer.Reset(c.jitter(opts.TradeInterval, 0.5, 1.5))
+		case <-heartbeat:
+			// Unprompted, as the protocol allows: a pong that answers no ping.
+			c.send(ctx, []byte(heartbeatFrame))
 		case <-drop:
 			c.log.Info("dropping the connection")
 			_ = c.ws.CloseNow()
@@ -181,7 +193,7 @@ func (c *conn) react(env gqlws.Envelope, parsed bool) effect {
 		c.acked = true
 		return effect{reply: []byte(ackFrame), mutate: func(s *Session) { s.Acked = true }}
 	case gqlws.TypePing:
-		return effect{reply: []byte(pongFrame)}
+		return effect{reply: pongFor(env.Payload)}
 	case gqlws.TypeSubscribe:
 		if !c.acked {
 			return closeWith(gqlws.CloseUnauthorized, "Unauthorized")
@@ -199,7 +211,9 @@ func (c *conn) react(env gqlws.Envelope, parsed bool) effect {
 			return effect{reply: errorFrame(env.ID, unknownFieldMessage(field))}
 		}
 	case gqlws.TypeComplete:
-		c.removeSub(env.ID)
+		if c.removeSub(env.ID) {
+			c.s.unsubscribes.Add(1)
+		}
 	}
 	// pong: nothing to do.
 	return effect{}
@@ -286,13 +300,15 @@ func (c *conn) addSub(s subscription) {
 	c.subs = append(c.subs, s)
 }
 
-func (c *conn) removeSub(id string) {
+// removeSub ends the subscription id and reports whether there was one.
+func (c *conn) removeSub(id string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, s := range c.subs {
 		if s.id == id {
 			c.subs = append(c.subs[:i], c.subs[i+1:]...)
-			return
+			return true
 		}
 	}
+	return false
 }

@@ -3,7 +3,9 @@
 // or given trades in either listing shape (createTrades or the older
 // createTrade), records everything clients send, and injects the faults the
 // real feed is known for (refused upgrades, drops, close codes, half-open
-// connections, withheld acks).
+// connections, withheld acks), echoes a ping's payload in its pong and can
+// send pongs unprompted as a heartbeat. StartPipe serves it over in-memory
+// connections, for tests that run in a testing/synctest bubble.
 //
 // The client's tests, the sniper's -demo mode and the benchmarks share it.
 //

@@ -11,7 +11,20 @@ import (
 const (
 	ackFrame  = `{"type":"` + gqlws.TypeConnectionAck + `"}`
 	pongFrame = `{"type":"` + gqlws.TypePong + `","payload":{}}`
+	// heartbeatFrame is the pong a server may send unprompted.
+	heartbeatFrame = `{"type":"` + gqlws.TypePong + `"}`
 )
+
+// pongFor is the answer to a ping with payload: the pong echoes it, as the
+// graphql-ws server does, so that a client can tell which ping it answers.
+// A ping without a payload (or with null) gets pongFrame.
+func pongFor(payload json.RawMessage) []byte {
+	if len(payload) == 0 || string(payload) == "null" {
+		return []byte(pongFrame)
+	}
+	data, _ := json.Marshal(gqlws.Envelope{Type: gqlws.TypePong, Payload: payload}) // validate checked it is an object
+	return data
+}
 
 // validate checks a client message as graphql-ws's parseMessage does: a known
 // type, an id where the type needs one, an object payload where one is

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -34,6 +35,10 @@ type Options struct {
 	// RequireSession, when not empty, is the session cookie the upgrade must
 	// carry: connection_init is otherwise answered with close 4403.
 	RequireSession string
+	// Heartbeat > 0: every connection also sends a pong that answers no ping
+	// at this interval, a one-way heartbeat the protocol allows. A client
+	// that counts pongs to match them to its pings is misled by it.
+	Heartbeat time.Duration
 	// InitTimeout is how long a connection may go without connection_init
 	// before it is closed with 4408. Default 3 s.
 	InitTimeout time.Duration
@@ -67,6 +72,9 @@ type Server struct {
 	refused  int
 	withhold bool
 	nconns   uint64
+
+	// unsubscribes counts the complete messages that ended a subscription.
+	unsubscribes atomic.Int64
 
 	// Set by StartAt before it returns.
 	http      *http.Server
@@ -257,6 +265,12 @@ func (s *Server) ended(c *conn, clientCode int) {
 		}
 	}
 }
+
+// Unsubscribes returns how many subscriptions clients have ended with a
+// complete message. It is cheap enough to call after every Publish: a trade
+// whose Publish returned before the count rose was written before the server
+// read the unsubscribe, and so before its answer to any later ping.
+func (s *Server) Unsubscribes() int { return int(s.unsubscribes.Load()) }
 
 // openConns returns the open connections, in order of connection.
 func (s *Server) openConns() []*conn {

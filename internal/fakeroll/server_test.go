@@ -279,6 +279,45 @@ func TestCompleteStopsSending(t *testing.T) {
 	if got := s.Sessions()[0]; !got.Subscribed {
 		t.Error("Subscribed cleared by complete; it records that the client ever subscribed")
 	}
+	if got := s.Unsubscribes(); got != 1 {
+		t.Errorf("Unsubscribes() = %d after one complete, want 1", got)
+	}
+	// A complete for no subscription ends nothing and is not counted.
+	c.send(`{"id":"9","type":"complete"}`)
+	waitFor(t, s, "second complete recorded", func(ss []Session) bool { return len(ss[0].Received) == 4 })
+	if got := s.Unsubscribes(); got != 1 {
+		t.Errorf("Unsubscribes() = %d after a complete for no subscription, want still 1", got)
+	}
+}
+
+// A ping's payload comes back in its pong, as graphql-ws does it, so a client
+// can tell its own pong from another.
+func TestPongEchoesThePingPayload(t *testing.T) {
+	s := startServer(t, Options{})
+	c := dial(t, s.URL(), nil)
+	for _, tt := range []struct{ ping, pong string }{
+		{`{"type":"ping","payload":{"barrier":"7f3a"}}`, `{"type":"pong","payload":{"barrier":"7f3a"}}`},
+		{`{"type":"ping","payload":{"n":[1,{"x":null}]}}`, `{"type":"pong","payload":{"n":[1,{"x":null}]}}`},
+		{`{"type":"ping","payload":null}`, `{"type":"pong","payload":{}}`},
+		{`{"type":"ping"}`, `{"type":"pong","payload":{}}`},
+	} {
+		c.send(tt.ping)
+		c.expect(tt.pong)
+	}
+}
+
+// With Heartbeat set, a subscribed client gets pongs it never asked for.
+func TestHeartbeatSendsUnpromptedPongs(t *testing.T) {
+	s := startServer(t, Options{Heartbeat: time.Millisecond})
+	c := subscribed(t, s, gqlws.SubCreateTrades)
+	for range 3 {
+		c.expect(`{"type":"pong"}`)
+	}
+	for _, m := range s.Sessions()[0].Received {
+		if m.Type == gqlws.TypePing {
+			t.Fatalf("the client pinged, so a pong may have been an answer: %v", s.Sessions()[0])
+		}
+	}
 }
 
 func TestAutoMode(t *testing.T) {

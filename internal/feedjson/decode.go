@@ -292,7 +292,8 @@ func (f *frameScan) scanItem() {
 }
 
 // scanStickers reads an item's stickers: it keeps the name and wear of the
-// first MaxStickers whose name is a non-empty string, and skips the rest.
+// first MaxStickers whose name is a non-empty string, and skips the rest
+// (readTrade then passes over names longer than MaxStickerName).
 func (f *frameScan) scanStickers() {
 	it := &f.t.item
 	for f.s.elem() {
@@ -502,7 +503,60 @@ func (f *frameScan) decodeTrade(raw []byte, at parsePath) (messages.Trade, error
 	t.SkinName = sp.name.in(text)
 	t.Stickers = messages.MakeStickers(text[sp.stickersFrom:], sp.stickerEnds[:sp.stickers], sp.stickerWears[:sp.stickers])
 	parseDerived(&t, parseColorWear(f.t.item.color))
+	if err := checkTextSize(&t, at); err != nil {
+		return messages.Trade{ReceivedAt: f.receivedAt}, err
+	}
 	return t, nil
+}
+
+// MaxTradeText bounds the text a decoded trade holds (TradeText): five times
+// the most any real listing holds. It is what bounds a sink's queue in bytes,
+// whatever a feed sends and whatever -read-limit allows: a queue of n trades
+// holds at most n × (MaxTradeText + the size of a Trade).
+const MaxTradeText = 1 << 10
+
+// MaxStickerName bounds a sticker's name (the longest real one is about 60
+// bytes): a sticker whose name is longer is passed over, not the listing, so
+// a trade's stickers add at most MaxStickers × MaxStickerName bytes of text
+// to MaxTradeText.
+const MaxStickerName = 128
+
+// TradeText is how many bytes of text t holds: the length of its strings
+// together, the stickers' names aside (StickerText, bounded on their own by
+// MaxStickerName). A field of text added to messages.Trade belongs here too.
+func TradeText(t *messages.Trade) int {
+	return len(t.ID) + len(t.Status) + len(t.MarketName) + len(t.Brand) + len(t.SkinName)
+}
+
+// StickerText is how many bytes of text a trade's stickers hold: at most
+// MaxStickers × MaxStickerName.
+func StickerText(t *messages.Trade) int {
+	n := 0
+	for i := range t.Stickers.Len() {
+		n += len(t.Stickers.At(i).Name)
+	}
+	return n
+}
+
+// checkTextSize is an invalid_trade error for a trade holding more than
+// MaxTradeText bytes of text, naming its longest field, or nil.
+func checkTextSize(t *messages.Trade, at parsePath) error {
+	n := TradeText(t)
+	if n <= MaxTradeText {
+		return nil
+	}
+	longest, name := t.ID, "id"
+	for _, f := range []struct{ v, name string }{
+		{t.Status, "status"}, {t.MarketName, "tradeItems[0].marketName"},
+		{t.Brand, "tradeItems[0].itemVariant.brand"}, {t.SkinName, "tradeItems[0].itemVariant.name"},
+	} {
+		if len(f.v) > len(longest) {
+			longest, name = f.v, f.name
+		}
+	}
+	return &ParseError{Kind: InvalidTrade, TradeID: gqlws.Truncate(t.ID, 64),
+		Msg: fmt.Sprintf("%s is %d bytes long: the trade holds %d bytes of text, more than any listing does (%d at most)",
+			at.field(name), len(longest), n, MaxTradeText)}
 }
 
 // readTrade checks the fields of f.t after the id, in order, appending the
@@ -569,14 +623,19 @@ func (f *frameScan) readTrade(buf []byte, t *messages.Trade, sp *tradeSpans, at 
 	sp.stickersFrom = len(buf)
 	for i := range w.item.stickers {
 		raw := w.item.stickerName[i]
-		buf = appendUnquoted(buf, raw[1:len(raw)-1])
-		sp.stickerEnds[i] = len(buf) - sp.stickersFrom
-		sp.stickerWears[i] = math.NaN()
-		if wear, ok := optionalNumber(w.item.stickerWear[i], 0, 1); ok {
-			sp.stickerWears[i] = wear
+		from := len(buf)
+		if buf = appendUnquoted(buf, raw[1:len(raw)-1]); len(buf)-from > MaxStickerName {
+			buf = buf[:from] // no sticker has such a name: passed over
+			continue
 		}
+		n := sp.stickers
+		sp.stickerEnds[n] = len(buf) - sp.stickersFrom
+		sp.stickerWears[n] = math.NaN()
+		if wear, ok := optionalNumber(w.item.stickerWear[i], 0, 1); ok {
+			sp.stickerWears[n] = wear
+		}
+		sp.stickers++
 	}
-	sp.stickers = w.item.stickers
 	return buf, nil
 }
 

@@ -177,6 +177,9 @@ func refTrade(raw json.RawMessage, at parsePath, receivedAt time.Time) (messages
 	if err := refTradeFields(&t, &w, at); err != nil {
 		return t, &ParseError{Kind: InvalidTrade, Msg: err.Error(), TradeID: id}
 	}
+	if err := checkTextSize(&t, at); err != nil {
+		return messages.Trade{ReceivedAt: receivedAt}, err
+	}
 	return t, nil
 }
 
@@ -256,13 +259,18 @@ func refStickers(raw json.RawMessage) messages.Stickers {
 		return messages.Stickers{}
 	}
 	var got []messages.Sticker
+	named := 0
 	for _, el := range list {
 		var st refStickerJSON
 		if len(el) == 0 || el[0] != '{' || json.Unmarshal(el, &st) != nil {
 			continue
 		}
 		name, err := refString(st.Name, "")
-		if err != nil || name == "" || len(got) == messages.MaxStickers {
+		if err != nil || name == "" || named == messages.MaxStickers {
+			continue
+		}
+		named++ // one of the first MaxStickers with a name, which count even if too long
+		if len(name) > MaxStickerName {
 			continue
 		}
 		wear, ok := refOptional(st.Wear, 0, 1)

@@ -196,6 +196,8 @@ func TestParseFrameStickers(t *testing.T) {
 				messages.Sticker{Name: "e", Wear: 0.5, HasWear: true})},
 		{"ones without a name passed over", []any{map[string]any{"wear": 0.1}, sticker("", 0.2), "x", sticker("b", 7)},
 			messages.StickersOf(messages.Sticker{Name: "b"})},
+		{"a name too long passed over", []any{sticker(strings.Repeat("x", MaxStickerName+1), 0.1), sticker("b", 0.2)},
+			messages.StickersOf(messages.Sticker{Name: "b", Wear: 0.2, HasWear: true})},
 	} {
 		data := fixtures.Mutate(t, single, fixtures.SingleTrade+".tradeItems.0.stickers", tt.stickers)
 		trades, err := ParseFrame(nil, data, fixtures.Received)
@@ -204,6 +206,43 @@ func TestParseFrameStickers(t *testing.T) {
 		}
 		if got := trades[0].Stickers; got != tt.want {
 			t.Errorf("%s: stickers %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A trade holding more text than any listing is skipped, naming its longest
+// field, and the other trades of its batch come through: so a queue of n
+// trades holds at most n × MaxTradeText bytes of text, whatever the feed
+// sends and whatever the read limit allows.
+func TestParseFrameBoundsATradesText(t *testing.T) {
+	batch := fixtures.Read(t, "createTrades_batch.json")
+	for _, tt := range []struct {
+		field   string
+		size    int
+		wantErr bool
+	}{
+		{"tradeItems.0.marketName", 800, false},
+		{"tradeItems.0.marketName", MaxTradeText + 1, true},
+		{"tradeItems.0.itemVariant.name", 4 << 10, true},
+		{"id", 2 << 10, true},
+	} {
+		data := fixtures.Mutate(t, batch, fixtures.BatchTrades+".1."+tt.field, strings.Repeat("x", tt.size))
+		trades, err := ParseFrame(nil, data, fixtures.Received)
+		if !tt.wantErr {
+			if err != nil || len(trades) != 2 {
+				t.Errorf("%s of %d bytes: %d trades, %v; want both trades", tt.field, tt.size, len(trades), err)
+			}
+			continue
+		}
+		var pe *ParseError
+		key := tt.field[strings.LastIndexByte(tt.field, '.')+1:]
+		if len(trades) != 1 || !errorsAsParse(err, &pe) || pe.Kind != InvalidTrade || !strings.Contains(pe.Msg, key) || len(pe.TradeID) > 64+len("…") {
+			t.Errorf("%s of %d bytes: %d trades, %v; want the first trade, and the second skipped naming %s", tt.field, tt.size, len(trades), err, key)
+		}
+		for _, tr := range trades {
+			if n := TradeText(&tr); n > MaxTradeText {
+				t.Errorf("a trade of %d bytes of text came through", n)
+			}
 		}
 	}
 }

@@ -3,10 +3,13 @@ package feedjson
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rollsniper/rollsniper/internal/fixtures"
+	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
 func TestPeek(t *testing.T) {
@@ -16,14 +19,24 @@ func TestPeek(t *testing.T) {
 	}{
 		{`{"type":"connection_ack"}`, Head{Type: "connection_ack", OK: true}},
 		{` {"type" : "ping", "payload": {}} `, Head{Type: "ping", OK: true}},
-		{`{"id":"1","type":"next","payload":{"data":{"type":"not me","id":"nor me"}}}`, Head{Type: "next", ID: "1", OK: true, Partial: true}},
-		{`{"type":"next","payload":{"data":{"type":"not me"}},"id":"1"}`, Head{Type: "next", OK: true, Partial: true}},
+		// A "type" nested in the payload makes the peek read the whole
+		// frame, to be sure it is not another top-level one.
+		{`{"id":"1","type":"next","payload":{"data":{"type":"not me","id":"nor me"}}}`, Head{Type: "next", ID: "1", OK: true}},
+		{`{"type":"next","payload":{"data":{"type":"not me"}},"id":"1"}`, Head{Type: "next", ID: "1", OK: true}},
 		{`{"type":"next","payload":{"broken`, Head{Type: "next", OK: true, Partial: true}}, // the parser's to report
 		{`{"payload":{"data":{"type":"not me"}},"type":"next"}`, Head{Type: "next", OK: true, Partial: true}},
 		{`{"payload":[{"type":"x"}],"type":"error","id":"1"}`, Head{Type: "error", ID: "1", OK: true}},
 		{`{"TYPE":"complete","Id":"1"}`, Head{Type: "complete", ID: "1", OK: true}},
 		{`{"type":"pi\u006eg"}`, Head{Type: "ping", OK: true}},
 		{`{"type":"a","type":"pong"}`, Head{Type: "pong", OK: true}},
+		// The last "type" wins, after a next too, however it is written.
+		{`{"type":"next","payload":{},"type":"ping"}`, Head{Type: "ping", OK: true}},
+		{`{"type":"next","id":"1","TYPE":"complete"}`, Head{Type: "complete", ID: "1", OK: true}},
+		{`{"type":"next","typ\u0065":"pong"}`, Head{Type: "pong", OK: true}},
+		{`{"type":"ping","type":"next","payload":{"data":{}}}`, Head{Type: "next", OK: true, Partial: true}},
+		// A "type" only nested, or in a value, leaves a next a next.
+		{`{"type":"next","payload":{"data":{"type":"x"}},"id":"1"}`, Head{Type: "next", ID: "1", OK: true}},
+		{`{"type":"next","payload":{"trackingType":"P2P"}}`, Head{Type: "next", OK: true, Partial: true}},
 		{`{"type":7}`, Head{OK: true}},
 		{`{}`, Head{OK: true}},
 		{`{"type":"ping"`, Head{Type: "ping"}},
@@ -35,6 +48,37 @@ func TestPeek(t *testing.T) {
 		if got := Peek([]byte(tt.in)); got != tt.want {
 			t.Errorf("Peek(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// The peek and the parser agree on what a frame with more than one "type"
+// is: the connection actor forwards to the parser exactly the frames the
+// parser takes for a next, whatever the order of the keys.
+func TestPeekAndParseFrameAgreeOnDuplicateTypes(t *testing.T) {
+	batch := string(fixtures.Read(t, fixtures.Batch))
+	payload := batch[strings.Index(batch, `"payload":`):strings.LastIndex(batch, "}")]
+	for _, frame := range []string{
+		`{"type":"next","id":"1",` + payload + `,"type":"ping"}`,
+		`{"type":"ping","id":"1",` + payload + `,"type":"next"}`,
+		`{"type":"next","id":"1",` + payload + `,"Type":"complete"}`,
+		`{"type":"complete","id":"1",` + payload + `,"type":"next","type":"next"}`,
+		`{"id":"1","type":"next",` + payload + `}`,
+	} {
+		peeked := Peek([]byte(frame)).Type == gqlws.TypeNext
+		_, err := ParseFrame(nil, []byte(frame), time.Now())
+		parsed := err == nil
+		if peeked != parsed {
+			t.Errorf("Peek says next: %t; ParseFrame decodes it: %t (%v)\n%.80s…%s", peeked, parsed, err, frame, frame[len(frame)-40:])
+		}
+	}
+}
+
+// BenchmarkPeek measures the peek of a real batch frame, whose type is read
+// and whose rest is checked for another "type" key.
+func BenchmarkPeek(b *testing.B) {
+	frame := fixtures.Read(b, fixtures.Batch)
+	for b.Loop() {
+		Peek(frame)
 	}
 }
 
@@ -59,8 +103,13 @@ func FuzzPeek(f *testing.F) {
 		got := Peek(data)
 		if got.Partial {
 			// A next stops the peek early: the frame goes to the parser,
-			// which reads it whole. Its type key must really say next.
-			if got.Type != "next" || !bytes.Contains(data, []byte(`"next"`)) {
+			// which reads it whole. Its type must really say next, the last
+			// "type" key's included.
+			var last struct {
+				Type any `json:"type"`
+			}
+			if got.Type != "next" || !bytes.Contains(data, []byte(`"next"`)) ||
+				utf8.Valid(data) && json.Unmarshal(data, &last) == nil && last.Type != "next" {
 				t.Fatalf("Peek(%q) = %+v: partial, but not a next", data, got)
 			}
 			return

@@ -35,6 +35,7 @@ const (
 	ReasonReadLimit         = "read_limit"         // a frame larger than the read limit
 	ReasonSubscriptionEnded = "subscription_ended" // server sent complete or error for our subscription
 	ReasonWriteFailed       = "write_failed"       // a protocol message could not be sent
+	ReasonProtocolError     = "protocol_error"     // the server answered without graphql-transport-ws
 )
 
 // reasons lists every reason, in a fixed order (see ReasonIndex).
@@ -42,6 +43,7 @@ var reasons = [...]string{
 	ReasonDial, ReasonHTTP403, ReasonHTTP429, ReasonHTTP503, ReasonHTTP5xx, ReasonHTTPOther,
 	ReasonDropped, ReasonClosed, ReasonCloseSlowDown, ReasonCloseError, ReasonHalfOpen,
 	ReasonStale, ReasonAckTimeout, ReasonReadLimit, ReasonSubscriptionEnded, ReasonWriteFailed,
+	ReasonProtocolError,
 }
 
 // NumReasons is how many reasons there are, for arrays of counters.
@@ -81,6 +83,17 @@ type RetryError struct {
 	// SlowDown: the server asked the client to connect less often. The
 	// backoff is then never reset by the session before.
 	SlowDown bool
+
+	// Problem says what went wrong in plain words, when Err's text is not
+	// plain enough (a dial's library error); "" uses Err's text.
+	Problem string
+	// Advice is what to check, "" when nothing on our side can help.
+	Advice string
+	// Setting is the setting to check when the same refusal keeps coming
+	// (SettingURL, SettingSubscription), "" when none is suspect.
+	Setting string
+	// Said is what the server said about it (ServerWords), "" for nothing.
+	Said string
 }
 
 // Retry is a retryable end of a session, for reason.
@@ -120,28 +133,56 @@ const (
 )
 
 // ClassifyUpgrade says what a refused upgrade means: status is the HTTP answer,
-// header its headers, now the time a Retry-After date is measured from. 401
-// is fatal; every other status is retried, 429 as a slow-down, and a
-// Retry-After header is honoured.
-func ClassifyUpgrade(status int, header http.Header, now time.Time) error {
+// header its headers, body what the library kept of its body, now the time a
+// Retry-After date is measured from. 401 is fatal; every other status is
+// retried, 429 as a slow-down, and a Retry-After header is honoured. 400, 404,
+// 405 and 410 mean the URL is likely wrong: they name -url. A 101 is an
+// upgrade that did not give the feed's subprotocol: a protocol error.
+func ClassifyUpgrade(status int, header http.Header, body []byte, now time.Time) error {
+	if status == http.StatusSwitchingProtocols {
+		return WrongSubprotocol(header.Get("Sec-WebSocket-Protocol"))
+	}
 	err := fmt.Errorf("upgrade refused with HTTP %d %s", status, http.StatusText(status))
-	re := &RetryError{Err: err, Reason: ReasonHTTPOther}
+	re := &RetryError{Err: err, Reason: ReasonHTTPOther, Said: ServerWords(body)}
 	switch {
 	case status == http.StatusUnauthorized:
 		return &FatalError{Err: err, Fix: fixSession}
 	case status == http.StatusForbidden:
 		re.Reason = ReasonHTTP403
+		re.Advice = "often Cloudflare rather than the session: check ROLL_SESSION (-session), and whether Cloudflare cookies are needed"
 	case status == http.StatusTooManyRequests:
 		re.Reason, re.SlowDown = ReasonHTTP429, true
 	case status == http.StatusServiceUnavailable:
 		re.Reason = ReasonHTTP503
 	case status >= 500 && status <= 599:
 		re.Reason = ReasonHTTP5xx
+	case status == http.StatusBadRequest, status == http.StatusNotFound, status == http.StatusMethodNotAllowed, status == http.StatusGone:
+		re.Setting = SettingURL
 	}
 	if d := RetryAfter(header.Get("Retry-After"), now); d > 0 {
 		re.RetryAfter, re.AskedBy = d, fmt.Sprintf("Retry-After of HTTP %d", status)
 	}
 	return re
+}
+
+// WrongSubprotocol is the end of a session whose upgrade succeeded (HTTP 101)
+// without the feed's subprotocol: the server speaks another protocol (got,
+// "" for none), so the URL is likely wrong.
+func WrongSubprotocol(got string) *RetryError {
+	what := "no subprotocol"
+	if got != "" {
+		what = fmt.Sprintf("subprotocol %q", got)
+	}
+	return &RetryError{Reason: ReasonProtocolError, Setting: SettingURL,
+		Err: fmt.Errorf("protocol error: the upgrade succeeded (HTTP 101) with %s, not %s: the server speaks another protocol", what, Subprotocol)}
+}
+
+// SubscriptionRejected is the end of a session whose subscribe the server
+// answered with an error message, frame.
+func SubscriptionRejected(frame []byte) *RetryError {
+	msg := ErrorMessage(frame)
+	return &RetryError{Reason: ReasonSubscriptionEnded, Setting: SettingSubscription,
+		Err: fmt.Errorf("server rejected the subscription: %s", msg)}
 }
 
 // RetryAfter reads a Retry-After header: seconds or an HTTP date. It returns 0
@@ -169,13 +210,14 @@ const (
 // Classify says what a close frame from the server means: a *FatalError for
 // the codes that mean the session or the protocol was rejected, otherwise a
 // *RetryError (4429 and 1013 as a slow-down, honouring a delay named in the
-// reason).
+// reason). 4409 (a subscriber for the id already exists) cannot come from a
+// fresh socket's one subscription: it is retried like any server error.
 func Classify(code int, reason string) error {
 	closed := fmt.Errorf("server closed the connection with %d %s", code, quoteReason(reason))
 	switch code {
 	case CloseUnauthorized, CloseForbidden:
 		return &FatalError{Err: closed, Fix: fixSession}
-	case CloseBadRequest, CloseSubprotocolNotAcceptable, CloseSubscriberAlreadyExists:
+	case CloseBadRequest, CloseSubprotocolNotAcceptable:
 		return &FatalError{Err: closed, Fix: fixProtocol}
 	case closeNormal, closeGoingAway:
 		return Retry(ReasonClosed, closed)

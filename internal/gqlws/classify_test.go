@@ -2,6 +2,7 @@ package gqlws
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,7 +73,9 @@ func TestClassify(t *testing.T) {
 		{CloseUnauthorized, "", true, "", false, 0},
 		{CloseForbidden, "Forbidden", true, "", false, 0},
 		{CloseSubprotocolNotAcceptable, "", true, "", false, 0},
-		{CloseSubscriberAlreadyExists, "", true, "", false, 0},
+		// A fresh socket's one subscription cannot already exist: a server
+		// error to retry, not a reason to end a program meant to run for months.
+		{CloseSubscriberAlreadyExists, "Subscriber for 1 already exists", false, ReasonCloseError, false, 0},
 	} {
 		err := Classify(tt.code, tt.reason)
 		if _, ok := err.(*FatalError); ok != tt.fatal {
@@ -94,27 +97,30 @@ func TestClassify(t *testing.T) {
 func TestClassifyUpgrade(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {
-		status     int
-		retryAfter string
-		fatal      bool
-		wantKind   string
-		wantFloor  time.Duration
+		status      int
+		retryAfter  string
+		fatal       bool
+		wantKind    string
+		wantFloor   time.Duration
+		wantSetting string
 	}{
-		{401, "", true, "", 0},
-		{403, "", false, ReasonHTTP403, 0},
-		{429, "", false, ReasonHTTP429, SlowDownFactor * time.Second},
-		{429, "20", false, ReasonHTTP429, 20 * time.Second},
-		{503, "", false, ReasonHTTP503, 0},
-		{503, "5", false, ReasonHTTP503, 5 * time.Second},
-		{502, "", false, ReasonHTTP5xx, 0},
-		{404, "", false, ReasonHTTPOther, 0},
-		{200, "", false, ReasonHTTPOther, 0},
+		{401, "", true, "", 0, ""},
+		{403, "", false, ReasonHTTP403, 0, ""},
+		{429, "", false, ReasonHTTP429, SlowDownFactor * time.Second, ""},
+		{429, "20", false, ReasonHTTP429, 20 * time.Second, ""},
+		{503, "", false, ReasonHTTP503, 0, ""},
+		{503, "5", false, ReasonHTTP503, 5 * time.Second, ""},
+		{502, "", false, ReasonHTTP5xx, 0, ""},
+		{400, "", false, ReasonHTTPOther, 0, SettingURL},
+		{404, "", false, ReasonHTTPOther, 0, SettingURL},
+		{200, "", false, ReasonHTTPOther, 0, ""},
+		{101, "", false, ReasonProtocolError, 0, SettingURL},
 	} {
 		h := http.Header{}
 		if tt.retryAfter != "" {
 			h.Set("Retry-After", tt.retryAfter)
 		}
-		err := ClassifyUpgrade(tt.status, h, now)
+		err := ClassifyUpgrade(tt.status, h, []byte("not\there\x00"), now)
 		if _, ok := err.(*FatalError); ok != tt.fatal {
 			t.Errorf("ClassifyUpgrade(%d) = %T %v, fatal %v", tt.status, err, err, tt.fatal)
 			continue
@@ -123,8 +129,12 @@ func TestClassifyUpgrade(t *testing.T) {
 			continue
 		}
 		re := err.(*RetryError)
-		if floor, _ := re.Floor(time.Second); re.Reason != tt.wantKind || floor != tt.wantFloor {
-			t.Errorf("ClassifyUpgrade(%d, Retry-After %q) = %s, floor %v; want %s, %v", tt.status, tt.retryAfter, re.Reason, floor, tt.wantKind, tt.wantFloor)
+		if floor, _ := re.Floor(time.Second); re.Reason != tt.wantKind || floor != tt.wantFloor || re.Setting != tt.wantSetting {
+			t.Errorf("ClassifyUpgrade(%d, Retry-After %q) = %s, floor %v, setting %q; want %s, %v, %q",
+				tt.status, tt.retryAfter, re.Reason, floor, re.Setting, tt.wantKind, tt.wantFloor, tt.wantSetting)
+		}
+		if tt.status != 101 && re.Said != "not here" {
+			t.Errorf("ClassifyUpgrade(%d): the server said %q, want its body on one printable line", tt.status, re.Said)
 		}
 	}
 }
@@ -142,5 +152,30 @@ func TestTruncateKeepsRunes(t *testing.T) {
 		if got := Truncate(tt.in, tt.n); got != tt.want {
 			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+// A 101 without the feed's subprotocol is a protocol error, and says so,
+// naming what the server offered.
+func TestWrongSubprotocolSaysSo(t *testing.T) {
+	for _, tt := range []struct{ offered, want string }{
+		{"graphql-ws", `protocol error: the upgrade succeeded (HTTP 101) with subprotocol "graphql-ws", not graphql-transport-ws`},
+		{"", `protocol error: the upgrade succeeded (HTTP 101) with no subprotocol, not graphql-transport-ws`},
+	} {
+		h := http.Header{}
+		if tt.offered != "" {
+			h.Set("Sec-WebSocket-Protocol", tt.offered)
+		}
+		err := ClassifyUpgrade(http.StatusSwitchingProtocols, h, nil, time.Now())
+		if !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("offered %q: %v, want it to start %q", tt.offered, err, tt.want)
+		}
+	}
+}
+
+func TestSubscriptionRejectedNamesTheSettingAndTheServersWords(t *testing.T) {
+	re := SubscriptionRejected([]byte(`{"id":"1","type":"error","payload":[{"message":"Cannot query field \"createTrades\""}]}`))
+	if re.Reason != ReasonSubscriptionEnded || re.Setting != SettingSubscription || !strings.Contains(re.Error(), `Cannot query field "createTrades"`) {
+		t.Errorf("SubscriptionRejected = %+v (%v)", re, re)
 	}
 }

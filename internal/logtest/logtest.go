@@ -106,9 +106,30 @@ func (r *Recorder) Records() []Record {
 
 // Matching returns the records so far whose message is msg.
 func (r *Recorder) Matching(msg string) []Record {
+	return filter(r.Records(), withMessage(msg))
+}
+
+// Having returns the records so far that carry the attribute key.
+func (r *Recorder) Having(key string) []Record {
+	return filter(r.Records(), withAttr(key))
+}
+
+func withMessage(msg string) func(Record) bool {
+	return func(rec Record) bool { return rec.Message == msg }
+}
+
+func withAttr(key string) func(Record) bool {
+	return func(rec Record) bool {
+		_, ok := rec.Attrs[key]
+		return ok
+	}
+}
+
+// filter returns the records of recs that keep holds for.
+func filter(recs []Record, keep func(Record) bool) []Record {
 	var out []Record
-	for _, rec := range r.Records() {
-		if rec.Message == msg {
+	for _, rec := range recs {
+		if keep(rec) {
 			out = append(out, rec)
 		}
 	}
@@ -140,14 +161,23 @@ func (r *Recorder) WaitFor(ctx context.Context, tb testing.TB, what string, cond
 // returns them.
 func (r *Recorder) WaitCount(ctx context.Context, tb testing.TB, msg string, n int) []Record {
 	tb.Helper()
+	return r.waitN(ctx, tb, fmt.Sprintf("%d %q records", n, msg), n, withMessage(msg))
+}
+
+// WaitHaving blocks until at least n records carrying the attribute key were
+// logged and returns them.
+func (r *Recorder) WaitHaving(ctx context.Context, tb testing.TB, key string, n int) []Record {
+	tb.Helper()
+	return r.waitN(ctx, tb, fmt.Sprintf("%d records with %q", n, key), n, withAttr(key))
+}
+
+// waitN blocks until at least n records that keep holds for were logged, and
+// returns them.
+func (r *Recorder) waitN(ctx context.Context, tb testing.TB, what string, n int, keep func(Record) bool) []Record {
+	tb.Helper()
 	var got []Record
-	r.WaitFor(ctx, tb, fmt.Sprintf("%d %q records", n, msg), func(recs []Record) bool {
-		got = got[:0]
-		for _, rec := range recs {
-			if rec.Message == msg {
-				got = append(got, rec)
-			}
-		}
+	r.WaitFor(ctx, tb, what, func(recs []Record) bool {
+		got = filter(recs, keep)
 		return len(got) >= n
 	})
 	return got

@@ -1,100 +1,75 @@
 package output
 
-import (
-	"io"
-	"sync"
-)
+import "sync"
 
-// DefaultSize is the buffer a Writer holds before it writes on its own:
-// about a hundred JSON trade records, well under a pipe's 64 KiB.
-const DefaultSize = 32 << 10
+// BatchSize is how much a buffer holds before its writer should write without
+// being asked: about a hundred JSON trade records, well under a pipe's 64 KiB,
+// so a burst costs a write every hundred records while a quiet feed is
+// written record by record, as each is flushed.
+const BatchSize = 32 << 10
 
-// Writer is a buffered writer that several loggers may share: each Write is
-// kept whole (records never interleave) and the bytes reach the underlying
-// writer in one write system call per Flush, or whenever the buffer would
-// overflow. It is how the printer coalesces a burst of trades into few writes
-// while a quiet feed still shows each trade at once: whoever writes a record
-// that a person should see now calls Flush after it.
-//
-// All methods are safe for concurrent use. The first error from the
-// underlying writer is kept and returned by every later Write and Flush, as
-// bufio.Writer does; what was buffered then is lost.
-type Writer struct {
-	mu   sync.Mutex
-	w    io.Writer
-	buf  []byte
-	size int
-	err  error
+// Buffer holds whole records waiting to be written, up to a limit in bytes.
+// Records come from several streams (the trade records, the match records);
+// each stream's dropped records are counted apart. All methods are safe for
+// concurrent use.
+type Buffer struct {
+	mu       sync.Mutex
+	buf      []byte
+	limit    int
+	dropped  []uint64 // by stream
+	appended uint64   // bytes ever kept
 }
 
-// New returns a Writer that writes to w and buffers up to size bytes;
-// size <= 0 means DefaultSize.
-func New(w io.Writer, size int) *Writer {
-	if size <= 0 {
-		size = DefaultSize
-	}
-	return &Writer{w: w, buf: make([]byte, 0, size), size: size}
+// NewBuffer returns a buffer that holds up to limit bytes of records from
+// streams streams.
+func NewBuffer(limit, streams int) *Buffer {
+	return &Buffer{limit: limit, dropped: make([]uint64, streams)}
 }
 
-// Write buffers p whole. When p does not fit beside what is buffered, the
-// buffer is written first; a p larger than the whole buffer is written
-// straight through. It returns len(p) unless an error from the underlying
-// writer has been seen.
-func (o *Writer) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err != nil {
-		return 0, o.err
+// Append keeps a copy of p whole, unless it does not fit beside what is
+// buffered: then p is dropped and counted against stream. It returns whether
+// p was kept, how many bytes are now buffered, and how many bytes have been
+// kept in all (p included), a mark that Written can be compared to.
+func (b *Buffer) Append(stream int, p []byte) (kept bool, buffered int, mark uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.buf)+len(p) > b.limit {
+		b.dropped[stream]++
+		return false, len(b.buf), b.appended
 	}
-	if len(o.buf)+len(p) > o.size {
-		if err := o.flushLocked(); err != nil {
-			return 0, err
-		}
-	}
-	if len(p) > o.size {
-		if _, err := o.w.Write(p); err != nil {
-			o.err = err
-			return 0, err
-		}
-		return len(p), nil
-	}
-	o.buf = append(o.buf, p...)
-	return len(p), nil
+	b.buf = append(b.buf, p...)
+	b.appended += uint64(len(p))
+	return true, len(b.buf), b.appended
 }
 
-// Flush writes whatever is buffered to the underlying writer, in one write.
-// It is a func() error so that a sink can be handed o.Flush alone.
-func (o *Writer) Flush() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.flushLocked()
+// Take returns everything buffered and empties the buffer. spare, emptied,
+// becomes the buffer's storage, so that a writer alternating two slices
+// allocates nothing once both have grown.
+func (b *Buffer) Take(spare []byte) []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.buf
+	b.buf = spare[:0]
+	return out
 }
 
-// Buffered returns how many bytes wait for the next flush.
-func (o *Writer) Buffered() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.buf)
+// Len returns how many bytes wait to be taken.
+func (b *Buffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.buf)
 }
 
-// Unwrap returns the underlying writer, so that a caller can ask whether it
-// is a terminal.
-func (o *Writer) Unwrap() io.Writer { return o.w }
+// Appended returns how many bytes have been kept in all.
+func (b *Buffer) Appended() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.appended
+}
 
-func (o *Writer) flushLocked() error {
-	if o.err != nil {
-		return o.err
-	}
-	if len(o.buf) == 0 {
-		return nil
-	}
-	n, err := o.w.Write(o.buf)
-	if err == nil && n < len(o.buf) {
-		err = io.ErrShortWrite
-	}
-	o.buf = o.buf[:0]
-	if err != nil {
-		o.err = err
-	}
-	return err
+// Dropped returns how many records of stream were dropped.
+func (b *Buffer) Dropped(stream int) uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dropped[stream]
 }

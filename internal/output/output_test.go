@@ -1,129 +1,77 @@
 package output
 
 import (
-	"errors"
-	"fmt"
-	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/rollsniper/rollsniper/internal/logtest"
 )
 
-func TestWrites(t *testing.T) {
-	tests := []struct {
-		name       string
-		size       int
-		records    []string
-		flush      bool
-		wantWrites []int
+func TestBufferKeepsWholeRecordsUpToItsLimit(t *testing.T) {
+	b := NewBuffer(10, 2)
+	for _, tt := range []struct {
+		stream       int
+		record       string
+		wantKept     bool
+		wantBuffered int
 	}{
-		{"buffered until flushed", 10, []string{"abc", "def"}, false, []int{}},
-		{"flush writes once", 10, []string{"abc", "def"}, true, []int{6}},
-		{"full buffer written before the record that does not fit", 10, []string{"abcd", "efgh", "ijk"}, true, []int{8, 3}},
-		{"exactly full stays buffered", 6, []string{"abc", "def"}, false, []int{}},
-		{"record larger than the buffer goes straight through", 4, []string{"ab", "cdefgh", "i"}, true, []int{2, 6, 1}},
-		{"flush of nothing writes nothing", 10, nil, true, []int{}},
+		{0, "abcd", true, 4},
+		{1, "efgh", true, 8},
+		{0, "ijk", false, 8}, // does not fit: dropped whole, not cut
+		{1, "ij", true, 10},  // fits exactly
+		{1, "k", false, 10},
+	} {
+		kept, buffered, _ := b.Append(tt.stream, []byte(tt.record))
+		if kept != tt.wantKept || buffered != tt.wantBuffered {
+			t.Errorf("Append(%d, %q) = %t, %d; want %t, %d", tt.stream, tt.record, kept, buffered, tt.wantKept, tt.wantBuffered)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := new(logtest.Writes)
-			o := New(w, tt.size)
-			for _, r := range tt.records {
-				n, err := o.Write([]byte(r))
-				if n != len(r) || err != nil {
-					t.Fatalf("Write(%q) = %d, %v, want %d, nil", r, n, err, len(r))
-				}
-			}
-			if tt.flush {
-				if err := o.Flush(); err != nil {
-					t.Fatalf("Flush() = %v", err)
-				}
-				if got := o.Buffered(); got != 0 {
-					t.Errorf("Buffered() after Flush = %d, want 0", got)
-				}
-			}
-			if got := w.Sizes(); !slices.Equal(got, tt.wantWrites) {
-				t.Errorf("write sizes = %v, want %v", got, tt.wantWrites)
-			}
-			if tt.flush {
-				if got, want := w.String(), strings.Join(tt.records, ""); got != want {
-					t.Errorf("wrote %q, want %q", got, want)
-				}
-			}
-		})
+	if d0, d1 := b.Dropped(0), b.Dropped(1); d0 != 1 || d1 != 1 {
+		t.Errorf("dropped %d and %d, want 1 for each stream", d0, d1)
+	}
+	if got := string(b.Take(nil)); got != "abcdefghij" {
+		t.Errorf("Take = %q, want the kept records in order", got)
+	}
+	if b.Len() != 0 {
+		t.Errorf("Len = %d after Take, want 0", b.Len())
+	}
+	// Room again once taken.
+	if kept, _, mark := b.Append(0, []byte("ijk")); !kept || mark != 13 {
+		t.Errorf("Append after Take: kept %t, mark %d; want true, 13 (bytes kept in all)", kept, mark)
 	}
 }
 
-func TestKeepsTheFirstError(t *testing.T) {
-	broken := errors.New("broken pipe")
-	w := new(logtest.Writes)
-	w.Fail(broken)
-	o := New(w, 8)
-	if _, err := o.Write([]byte("abc")); err != nil {
-		t.Fatalf("buffered Write() = %v, want nil", err)
+// Take hands over the storage and takes the spare, so two slices alternate.
+func TestTakeReusesTheSpare(t *testing.T) {
+	b := NewBuffer(64, 1)
+	b.Append(0, []byte("first"))
+	one := b.Take(make([]byte, 0, 64))
+	b.Append(0, []byte("second"))
+	two := b.Take(one)
+	if string(two) != "second" || &two[:1][0] == &one[:1][0] {
+		t.Errorf("Take = %q: want %q in the spare given at the first Take", two, "second")
 	}
-	if err := o.Flush(); !errors.Is(err, broken) {
-		t.Errorf("Flush() = %v, want %v", err, broken)
-	}
-	w.Fail(nil) // the writer recovers; the Output does not pretend it did
-	if _, err := o.Write([]byte("d")); !errors.Is(err, broken) {
-		t.Errorf("Write() after a failed flush = %v, want %v", err, broken)
-	}
-	if err := o.Flush(); !errors.Is(err, broken) {
-		t.Errorf("second Flush() = %v, want %v", err, broken)
+	b.Append(0, []byte("third"))
+	if three := b.Take(two); &three[:1][0] != &one[:1][0] {
+		t.Error("the first slice was not reused by the third Take")
 	}
 }
 
-// Records written at once by several writers (the printer, the whitelist's
-// match records) come out whole, never spliced into each other.
-func TestConcurrentWritersDoNotInterleave(t *testing.T) {
-	const writers, records = 4, 500
-	w := new(logtest.Writes)
-	out := New(w, 1024)
+// Concurrent writers never interleave inside a record.
+func TestRecordsNeverInterleave(t *testing.T) {
+	b := NewBuffer(1<<20, 1)
 	var wg sync.WaitGroup
-	for i := range writers {
+	for _, c := range "abcd" {
 		wg.Go(func() {
-			log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{ReplaceAttr: outputNoTime}))
-			for j := range records {
-				log.Info("record", "writer", i, "n", j, "pad", strings.Repeat(string(rune('a'+i)), 40+j%50))
-				if j%7 == 0 {
-					if err := out.Flush(); err != nil {
-						t.Error(err)
-						return
-					}
-				}
+			rec := strings.Repeat(string(c), 50) + "\n"
+			for range 100 {
+				b.Append(0, []byte(rec))
 			}
 		})
 	}
 	wg.Wait()
-	if err := out.Flush(); err != nil {
-		t.Fatal(err)
-	}
-
-	lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
-	if len(lines) != writers*records {
-		t.Fatalf("%d lines, want %d", len(lines), writers*records)
-	}
-	next := make([]int, writers) // each writer's records arrive in its order
-	for _, line := range lines {
-		var i, j int
-		var pad string
-		if _, err := fmt.Sscanf(line, `{"level":"INFO","msg":"record","writer":%d,"n":%d,"pad":%q}`, &i, &j, &pad); err != nil {
-			t.Fatalf("spliced or malformed record %q: %v", line, err)
+	for _, line := range strings.Split(strings.TrimSuffix(string(b.Take(nil)), "\n"), "\n") {
+		if len(line) != 50 || strings.Count(line, line[:1]) != 50 {
+			t.Fatalf("a record was interleaved with another: %q", line)
 		}
-		if want := strings.Repeat(string(rune('a'+i)), 40+j%50); pad != want || j != next[i] {
-			t.Fatalf("record %q out of order or spliced: want n=%d", line, next[i])
-		}
-		next[i]++
 	}
-}
-
-func outputNoTime(groups []string, a slog.Attr) slog.Attr {
-	if a.Key == slog.TimeKey && len(groups) == 0 {
-		return slog.Attr{}
-	}
-	return a
 }
