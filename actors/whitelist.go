@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -21,10 +22,12 @@ import (
 // The list can be replaced while Run runs (Swap); each trade is decided
 // against one list, never half of an old one and half of a new one.
 type Whitelist struct {
-	list  atomic.Pointer[whitelist.List]
-	out   *slog.Logger
-	log   *slog.Logger
-	flush func() error
+	list   atomic.Pointer[whitelist.List]
+	out    io.Writer
+	format record.Format
+	log    *slog.Logger
+	flush  func() error
+	buf    []byte // Run's own: the match record being written
 	// alerts are the alert queues, one for each alert sink (Discord, the
 	// NATS publisher), none without one. Run is their only sender and closes
 	// them when it returns. When one is full Run drops the newest match for
@@ -45,8 +48,11 @@ var _ Sink = (*Whitelist)(nil)
 type WhitelistConfig struct {
 	// List is the initial whitelist. Required.
 	List *whitelist.List
-	// Out is where match records go: stdout's trade logger. Nil discards them.
-	Out *slog.Logger
+	// Out is where match records go, one Write each: stdout's match stream.
+	// Nil discards them.
+	Out io.Writer
+	// Format is the match records' format.
+	Format record.Format
 	// Log is where status records go (alert drops, flush failures). Nil
 	// discards them.
 	Log *slog.Logger
@@ -91,9 +97,9 @@ func NewWhitelist(cfg WhitelistConfig) *Whitelist {
 	if cfg.Alerts < 0 || cfg.AlertQueues < 0 {
 		panic("actors: NewWhitelist: WhitelistConfig.Alerts or AlertQueues is negative")
 	}
-	w := &Whitelist{out: cfg.Out, log: cfg.Log, flush: cfg.Flush}
+	w := &Whitelist{out: cfg.Out, format: cfg.Format, log: cfg.Log, flush: cfg.Flush}
 	if w.out == nil {
-		w.out = slog.New(slog.DiscardHandler)
+		w.out = io.Discard
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -147,12 +153,11 @@ func (w *Whitelist) Stats() WhitelistStats {
 	return s
 }
 
-// Run decides every trade from in. A match is logged on Out as an info record
-// "match" with the keys id, markup, price, can_join, status, item, stattrak
-// (as the printer's trade records), then wear, souvenir, entry (the entry as
-// the trader wrote it) and latency_us (microseconds from the frame's receipt
-// to the decision); Flush is called; and the match is offered to the alert
-// queue without blocking. A rejection is only counted (and logged at debug
+// Run decides every trade from in. A match is written to Out as a "match"
+// record (see internal/record: in JSON, the trade record's keys with entry,
+// the entry as the trader wrote it, and latency_us, microseconds from the
+// frame's receipt to the decision); Flush is called; and the match is offered
+// to the alert queues without blocking. A rejection is only counted (and logged at debug
 // level when Log has it enabled).
 //
 // Run returns nil when in is closed and every trade taken from it is decided,
@@ -199,7 +204,8 @@ func (w *Whitelist) decide(ctx context.Context, t *messages.Trade) {
 	}
 	w.matched.Add(1)
 	m := messages.Match{Trade: *t, Entry: l.Entry(i).String(), EntryIndex: i, DecidedAt: decided}
-	record.Match(ctx, w.out, &m)
+	w.buf = w.format.AppendMatch(w.buf[:0], decided, &m)
+	_, _ = w.out.Write(w.buf)
 	w.doFlush(ctx)
 	for i := range w.alerts {
 		w.alert(ctx, &w.alerts[i], m)

@@ -48,6 +48,7 @@ type Config struct {
 	Whitelist      string // path of the whitelist file; empty: no whitelist sink
 	DiscordWebhook string // Discord webhook URL for match alerts; empty: no alerts
 
+	Output    string // the records' format: auto, text or json
 	LogFormat string // auto, text or json
 	LogLevel  slog.Level
 	Demo      bool
@@ -149,9 +150,12 @@ func settings(c *Config) []setting {
 		{flag: "discord-webhook", env: "ROLL_DISCORD_WEBHOOK", secret: true,
 			usage: "Discord webhook `URL` to alert on every whitelist match; needs -whitelist",
 			set:   func(s string) (err error) { c.DiscordWebhook, err = parseWebhook(s); return err }},
+		{flag: "output", env: "ROLL_OUTPUT", def: "auto",
+			usage: "`format` of the trade and match records on stdout: auto (colour text on a terminal, JSON lines otherwise), text or json",
+			set:   func(s string) (err error) { c.Output, err = parseFormat(s, "output"); return err }},
 		{flag: "log-format", env: "ROLL_LOG_FORMAT", def: "auto",
-			usage: "log `format`: auto (colour on a terminal), text or json",
-			set:   func(s string) (err error) { c.LogFormat, err = parseLogFormat(s); return err }},
+			usage: "`format` of the status messages on stderr: auto (colour on a terminal), text or json",
+			set:   func(s string) (err error) { c.LogFormat, err = parseFormat(s, "log"); return err }},
 		{flag: "log-level", env: "ROLL_LOG_LEVEL", def: "info",
 			usage: "lowest `level` of status messages to show: debug, info, warn or error; trades always show",
 			set:   func(s string) (err error) { c.LogLevel, err = parseLogLevel(s); return err }},
@@ -499,13 +503,14 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// parseLogFormat returns the log format named s, in any case.
-func parseLogFormat(s string) (string, error) {
+// parseFormat returns the format (of what, in the error) named s, in any
+// case.
+func parseFormat(s, what string) (string, error) {
 	switch f := strings.ToLower(strings.TrimSpace(s)); f {
 	case "auto", "text", "json":
 		return f, nil
 	}
-	return "", errors.New("unknown log format: use auto, text or json")
+	return "", errors.New("unknown " + what + " format: use auto, text or json")
 }
 
 // parseLogLevel returns the level named s, in any case.
@@ -545,6 +550,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("metrics-addr", c.MetricsAddr),
 		slog.String("whitelist", c.Whitelist),
 		slog.String("discord-webhook", setOrUnset(c.DiscordWebhook)),
+		slog.String("output", c.Output),
 		slog.String("log-format", c.LogFormat),
 		slog.String("log-level", strings.ToLower(c.LogLevel.String())),
 		slog.Bool("demo", c.Demo),

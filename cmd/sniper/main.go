@@ -147,7 +147,7 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 	}
 	// stdout and stderr are each written by an actor of its own, so that no
 	// part of the program ever waits on them: see outputs.
-	out := newOutputs(cfg.LogFormat, cfg.LogLevel, stdout, stderr)
+	out := newOutputs(cfg, os.Getenv("NO_COLOR") != "", stdout, stderr)
 	logs := out.logs
 	errCtx, stopErr := context.WithCancel(context.WithoutCancel(ctx))
 	errDone := make(chan error, 1)

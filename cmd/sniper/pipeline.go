@@ -107,7 +107,7 @@ func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error)
 		conn:    conn,
 		parser:  parser,
 		hub:     actors.NewHub(nil, logs.With("actor", "hub")),
-		printer: actors.NewPrinter(out.trades, out.stdout.Flush),
+		printer: actors.NewPrinter(out.trades, out.records, out.stdout.Flush),
 		log:     logs,
 		out:     out,
 		budget:  cfg.ShutdownTimeout,
@@ -175,6 +175,7 @@ func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs *slog.Log
 	p.whitelist = actors.NewWhitelist(actors.WhitelistConfig{
 		List:   list,
 		Out:    out.matches,
+		Format: out.records,
 		Log:    logs.With("actor", "whitelist"),
 		Flush:  out.stdout.Flush,
 		Alerts: alerts,
