@@ -198,6 +198,12 @@ const defaultUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 // flag.ErrHelp after writing the help to usage when args ask for it, and a
 // *ConfigError listing every problem when the settings are wrong.
 func parseConfig(args []string, getenv func(string) string, dir string, usage io.Writer) (Config, error) {
+	return parseCommandConfig(sniperUsage, args, getenv, dir, usage)
+}
+
+// parseCommandConfig is parseConfig for a command (sniper, or sniper check)
+// whose help begins with header.
+func parseCommandConfig(header usageHeader, args []string, getenv func(string) string, dir string, usage io.Writer) (Config, error) {
 	var cfg Config
 	table := settings(&cfg)
 
@@ -215,7 +221,7 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 	showVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printUsage(usage, flags, dir)
+			printUsage(usage, header, flags, dir)
 			return Config{}, err
 		}
 		return Config{}, &ConfigError{Problems: []error{fmt.Errorf("%w (sniper -h lists the settings)", err)}}
@@ -280,27 +286,48 @@ func settingError(s setting, text, from string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// printUsage writes the help that -h asks for.
-func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
-	where := dir
-	if where == "" || where == "." {
-		where = "the current directory"
-	}
-	fmt.Fprintf(w, `Usage: sniper [flags]
+// usageHeader is what a command's help says before its flags.
+type usageHeader string
+
+// The commands' help.
+const (
+	sniperUsage usageHeader = `Usage: sniper [flags]
        sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
        sniper health [-addr ADDR]             (ask a running sniper's /readyz; exit status 0 when ready)
        sniper -version
 
 sniper watches CSGORoll's live trade feed, reports every listing, and with a
-whitelist tells you at once about the ones you want.
+whitelist tells you at once about the ones you want. Trades and matches go to
+stdout (-output: colour text on a terminal, JSON lines when piped), what the
+program is doing to stderr (-log-format). NO_COLOR=1 turns colour off.
+`
+	checkUsage usageHeader = `Usage: sniper check -whitelist FILE [flags]
 
+sniper check reads the settings and the whitelist file as sniper would, and
+stops there, without connecting. When all is well it prints the whitelist's
+entries as sniper reads them (on stdout) and exits 0; otherwise it prints
+every problem, each naming what to fix, and exits 2. Names the item
+catalogue could not check are warnings (on stderr), counted after OK.
+It takes sniper's flags, environment and .env: use it with -env-file to check
+what a service will read.
+`
+)
+
+// printUsage writes the help that -h asks for: header, where settings come
+// from, and the flags.
+func printUsage(w io.Writer, header usageHeader, flags *flag.FlagSet, dir string) {
+	where := dir
+	if where == "" || where == "." {
+		where = "the current directory"
+	}
+	fmt.Fprintf(w, `%s
 Every setting can also come from its environment variable (env NAME below) or
 from a .env file of NAME=value lines in %s (or the file
 -env-file names). A flag wins over the environment, and the environment wins
 over .env.
 
 Flags:
-`, where)
+`, header, where)
 	flags.SetOutput(w)
 	flags.PrintDefaults()
 }

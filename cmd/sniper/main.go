@@ -68,9 +68,9 @@ func exitCode(err error) int {
 // check validates the settings and the whitelist without connecting: sniper
 // check -whitelist FILE. It prints a summary of a good whitelist to stdout and
 // its warnings (names it could not check) to stderr, and returns a
-// *ConfigError listing every problem otherwise.
+// *ConfigError listing every problem otherwise. -h writes its help to stdout.
 func check(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
+	cfg, err := parseCommandConfig(checkUsage, args, os.Getenv, ".", stdout)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 	if len(args) > 0 && args[0] == "health" {
 		return health(ctx, args[1:], os.Getenv, stdout)
 	}
-	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
+	cfg, err := parseConfig(args, os.Getenv, ".", stdout) // -h is asked for: its help goes to stdout
 	if err != nil {
 		return versionOr(err, stdout)
 	}
