@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -226,7 +227,7 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 	}
 	err = p.run(ctx, hurry)
 	if err == nil {
-		logs.InfoContext(ctx, "stopped", "trades", p.tradesIn())
+		logs.LogAttrs(ctx, slog.LevelInfo, "stopped", p.summary(time.Now()).attrs()...)
 	}
 	return err
 }
