@@ -44,9 +44,10 @@ type Config struct {
 
 	ShutdownTimeout time.Duration // how long a stop may take in all
 
-	MetricsAddr    string // host:port for /metrics, /healthz and /readyz; empty: off
-	Whitelist      string // path of the whitelist file; empty: no whitelist sink
-	DiscordWebhook string // Discord webhook URL for match alerts; empty: no alerts
+	MetricsAddr    string        // host:port for /metrics, /healthz and /readyz; empty: off
+	Whitelist      string        // path of the whitelist file; empty: no whitelist sink
+	UnseenAfter    time.Duration // warn of whitelist entries whose item has not come for this long; 0: never
+	DiscordWebhook string        // Discord webhook URL for match alerts; empty: no alerts
 
 	Output    string // the records' format: auto, text or json
 	LogFormat string // auto, text or json
@@ -147,6 +148,9 @@ func settings(c *Config) []setting {
 		{flag: "whitelist", env: "ROLL_WHITELIST",
 			usage: "JSON whitelist `file` of the items you want; matches print as match records (check it with: sniper check -whitelist FILE)",
 			set:   func(s string) error { c.Whitelist = strings.TrimSpace(s); return nil }},
+		{flag: "unseen-after", env: "ROLL_UNSEEN_AFTER", def: "72h",
+			usage: "once a day, warn of each whitelist entry whose item has not been on the feed for this `duration` (such as 72h or 3d): it may be rare, or CSGORoll may spell its name otherwise; 0 turns the warning off",
+			set:   func(s string) (err error) { c.UnseenAfter, err = parseDays(s); return err }},
 		{flag: "discord-webhook", env: "ROLL_DISCORD_WEBHOOK", secret: true,
 			usage: "Discord webhook `URL` to alert on every whitelist match; needs -whitelist",
 			set:   func(s string) (err error) { c.DiscordWebhook, err = parseWebhook(s); return err }},
@@ -434,6 +438,28 @@ func durationSetter(p *time.Duration) func(string) error {
 	}
 }
 
+// parseDays reads a duration above zero, in days too ("3d"), or 0 (or
+// "off") for none.
+func parseDays(s string) (time.Duration, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "0", "off":
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || !(n > 0) || n > 3650 {
+			return 0, errors.New("not a number of days: write a duration such as 3d or 72h, or 0 for none")
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	var d time.Duration
+	if err := durationSetter(&d)(s); err != nil {
+		return 0, errors.New("not a duration: write one such as 3d or 72h, or 0 for none")
+	}
+	return d, nil
+}
+
 // boolSetter returns a setter that stores a true or false into p.
 func boolSetter(p *bool) func(string) error {
 	return func(s string) (err error) {
@@ -576,6 +602,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("shutdown-timeout", c.ShutdownTimeout),
 		slog.String("metrics-addr", c.MetricsAddr),
 		slog.String("whitelist", c.Whitelist),
+		slog.Duration("unseen-after", c.UnseenAfter),
 		slog.String("discord-webhook", setOrUnset(c.DiscordWebhook)),
 		slog.String("output", c.Output),
 		slog.String("log-format", c.LogFormat),

@@ -181,9 +181,11 @@ func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs *slog.Log
 		Alerts: alerts,
 
 		AlertQueues: queues,
+		UnseenAfter: cfg.UnseenAfter,
 	})
 	p.sinks = append(p.sinks, namedSink{"whitelist", p.whitelist, whitelistQueue})
-	logs.Info("whitelist loaded", slog.String("file", cmp.Or(cfg.Whitelist, "built-in demo")), slog.Int("entries", list.Len()))
+	logs.Info("whitelist loaded", slog.String("file", cmp.Or(cfg.Whitelist, "built-in demo")), slog.Int("entries", list.Len()),
+		slog.Int("warnings", len(list.Warnings())))
 
 	if cfg.Whitelist != "" {
 		p.hup = make(chan struct{}, 1)
