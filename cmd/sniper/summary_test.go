@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -48,44 +46,38 @@ func TestRunStopSummary(t *testing.T) {
 	hook := startWebhook(t)
 	wanted := srv.NewTrade()
 	other := otherTrade(srv, wanted)
-	stdout, stderr := newLines(), newLines()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
 	started := time.Now()
-	go func() {
-		done <- run(runCtx, append(fastArgs(srv.URL()), "-whitelist", writeFile(t, "wl.json", whitelistFor(wanted)), "-discord-webhook", hook.url), stdout, stderr)
-	}()
+	s := runSniper(ctx, t, append(fastArgs(srv.URL()), "-whitelist", writeFile(t, "wl.json", whitelistFor(wanted)), "-discord-webhook", hook.url)...)
 	if err := srv.WaitSubscribed(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	srv.Publish(other)
-	stdout.waitLines(ctx, t, 1)
+	s.stdout.waitLines(ctx, t, 1)
 	srv.DropAll()
 	if err := srv.WaitSubscribed(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	srv.Publish(wanted, other)
-	stdout.waitLines(ctx, t, 4) // three trades and a match
+	s.stdout.waitLines(ctx, t, 4) // three trades and a match
 	select {
 	case <-hook.posted:
 	case <-ctx.Done():
 		t.Fatal("no alert was posted")
 	}
-	stop()
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
 	ran := time.Since(started)
 
 	var got map[string]any
-	for line := range strings.Lines(stderr.String()) {
+	for line := range strings.Lines(s.stderr.String()) {
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(line), &rec); err == nil && rec[slog.MessageKey] == "stopped" {
 			got = rec
 		}
 	}
 	if got == nil {
-		t.Fatalf("no stopped line:\n%s", stderr)
+		t.Fatalf("no stopped line:\n%s", s.stderr)
 	}
 	uptime, err := time.ParseDuration(got["uptime"].(string))
 	if err != nil || uptime <= 0 || uptime > ran {

@@ -4,8 +4,6 @@ package main
 // its stdout and its stderr each on a pseudo-terminal of its own.
 
 import (
-	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -163,23 +161,17 @@ func TestPipedRecordsAreJSON(t *testing.T) {
 	srv := rolltest.Start(t, fakeroll.Options{})
 	wanted := srv.NewTrade()
 	other := otherTrade(srv, wanted)
-	stdout, stderr := newLines(), newLines()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(runCtx, []string{"-url", srv.URL(), "-log-format", "text", "-whitelist", writeFile(t, "wl.json", whitelistFor(wanted))}, stdout, stderr)
-	}()
+	s := runSniper(ctx, t, "-url", srv.URL(), "-log-format", "text", "-whitelist", writeFile(t, "wl.json", whitelistFor(wanted)))
 	if err := srv.WaitSubscribed(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	srv.Publish(other, wanted, other)
-	stdout.waitLines(ctx, t, 4)
-	stop()
-	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+	s.stdout.waitLines(ctx, t, 4)
+	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
-	checkJSONRecords(t, stdout.String())
-	if s := stderr.String(); !strings.Contains(s, " INF starting ") || strings.Contains(s, `"msg":`) {
-		t.Errorf("the logs are not text:\n%s", s)
+	checkJSONRecords(t, s.stdout.String())
+	if logs := s.stderr.String(); !strings.Contains(logs, " INF starting ") || strings.Contains(logs, `"msg":`) {
+		t.Errorf("the logs are not text:\n%s", logs)
 	}
 }
