@@ -214,9 +214,9 @@ func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 	}
 	b, p := median(bare), median(pipe)
 	slices.Sort(writes)
-	fmt.Fprintf(stdout, "%-10s %12s %14s %14s %13s %14s %15s\n", "client", "trades/s", "CPU µs/trade", "allocs/trade", "bytes/trade", "writes/trade", "feed CPU µs/tr")
-	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %15.2f\n", "bare loop", b.perSecond, b.cpu, b.allocs, b.bytes, 1.0, b.feedCPU)
-	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %15.2f\n", "pipeline", p.perSecond, p.cpu, p.allocs, p.bytes, writes[len(writes)/2], p.feedCPU)
+	fmt.Fprintf(stdout, "%-10s %12s %14s %14s %13s %14s %14s %15s\n", "client", "trades/s", "CPU µs/trade", "allocs/trade", "bytes/trade", "writes/trade", "switches/trade", "feed CPU µs/tr")
+	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %14.3f %15.2f\n", "bare loop", b.perSecond, b.cpu, b.allocs, b.bytes, 1.0, b.switches, b.feedCPU)
+	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %14.3f %15.2f\n", "pipeline", p.perSecond, p.cpu, p.allocs, p.bytes, writes[len(writes)/2], p.switches, p.feedCPU)
 	ratio := p.cpu / b.cpu
 	fmt.Fprintf(stdout, "\npipeline / bare loop: CPU %.2f× (target ≤ %.2f×: %s), allocs %+.2f a trade, throughput %.2f×\n",
 		ratio, targetCPURatio, verdict(ratio <= targetCPURatio, missed), p.allocs-b.allocs, p.perSecond/b.perSecond)
@@ -237,7 +237,7 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 	fmt.Fprintf(stdout, "\nsteady rates, one trade a frame, frames arriving one at a time from the feed process; each client reads\n")
 	fmt.Fprintf(stdout, "%v or %d trades a rate, whichever is longer, %d run(s) each: the run with the median CPU (CPU) and the\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
 	fmt.Fprintf(stdout, "run with the median p99 (latency, frame → decision) shown. CPU a trade includes the idle time between trades.\n")
-	fmt.Fprintf(stdout, "%9s  %-10s %7s %13s %10s %10s %10s   %s\n", "trades/s", "client", "trades", "CPU µs/trade", "p50", "p99", "p99.9", "p99 of each run")
+	fmt.Fprintf(stdout, "%9s  %-10s %7s %13s %9s %10s %10s %10s   %s\n", "trades/s", "client", "trades", "CPU µs/trade", "switches", "p50", "p99", "p99.9", "p99 of each run")
 	for _, rate := range cfg.rates {
 		n := max(cfg.rateTrades, int(int64(rate)*int64(cfg.rateTime)/int64(time.Second)))
 		d := time.Duration(int64(n) * int64(time.Second) / int64(rate))
@@ -260,13 +260,13 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 			name string
 			r    rateRun
 		}{{"bare loop", b}, {"pipeline", p}} {
-			fmt.Fprintf(stdout, "%9d  %-10s %7d %13.2f %10v %10v %10v   %s\n", rate, c.name, n, c.r.cost.cpu,
+			fmt.Fprintf(stdout, "%9d  %-10s %7d %13.2f %9.2f %10v %10v %10v   %s\n", rate, c.name, n, c.r.cost.cpu, c.r.cost.switches,
 				percentile(c.r.latency, 50), percentile(c.r.latency, 99), percentile(c.r.latency, 99.9), durations(c.r.p99s))
 		}
 		cpu := p.cost.cpu / b.cost.cpu
 		p99 := ratioOf(percentile(p.latency, 99), percentile(b.latency, 99))
-		line := fmt.Sprintf("%9d  %-10s %7s %12.2f× %9.2f× %9.2f× %9.2f×   CPU target ≤ %.2f×: %s; p99 target ≤ %.1f×: %s",
-			rate, "ratio", "", cpu, ratioOf(percentile(p.latency, 50), percentile(b.latency, 50)), p99,
+		line := fmt.Sprintf("%9d  %-10s %7s %12.2f× %9s %9.2f× %9.2f× %9.2f×   CPU target ≤ %.2f×: %s; p99 target ≤ %.1f×: %s",
+			rate, "ratio", "", cpu, "", ratioOf(percentile(p.latency, 50), percentile(b.latency, 50)), p99,
 			ratioOf(percentile(p.latency, 99.9), percentile(b.latency, 99.9)),
 			targetCPURatio, verdict(cpu <= targetCPURatio, missed), targetP99Ratio, verdict(p99 <= targetP99Ratio, missed))
 		if rate == targetP99Rate {

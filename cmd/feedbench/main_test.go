@@ -34,12 +34,12 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
 	}
 	want := []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^bare loop +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.000 +[\d.]+$`),
-		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +0\.\d+ +[\d.]+$`),
+		regexp.MustCompile(`(?m)^bare loop +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.000 +[\d.]+ +[\d.]+$`),
+		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +0\.\d+ +[\d.]+ +[\d.]+$`),
 		regexp.MustCompile(`pipeline / bare loop: CPU [\d.]+× \(target ≤ 1\.15×: (met|MISSED)\)`),
 		// 5 a second for 200 ms is one trade: -rate-trades makes it 3.
-		regexp.MustCompile(`(?m)^ +5 +bare loop +3 +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
-		regexp.MustCompile(`(?m)^ +5 +pipeline +3 +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
+		regexp.MustCompile(`(?m)^ +5 +bare loop +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
+		regexp.MustCompile(`(?m)^ +5 +pipeline +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
 		regexp.MustCompile(`(?m)^ +5 +ratio +[\d.]+× +[\d.]+× +[\d.]+× +[\d.]+× +CPU target ≤ 1\.15×: (met|MISSED); p99 target ≤ 1\.5×: (met|MISSED)$`),
 		regexp.MustCompile(`(?m)^ +1000 +bare loop +200 `),
 		regexp.MustCompile(`(?m)^ +1000 +pipeline +200 `),
