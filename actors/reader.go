@@ -107,8 +107,12 @@ func (r *sessionReader) run(ctx context.Context) error {
 			continue
 		}
 		// data is the reused buffer: the parser gets its own copy.
+		f := messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session}
+		if tap := r.conn.cfg.Tap; tap != nil {
+			tap.Frame(f) // returns at once: see ConnTap
+		}
 		select {
-		case r.conn.out <- messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session}:
+		case r.conn.out <- f:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
