@@ -446,3 +446,33 @@ func TestConnTapSeesSessionsAndFramesInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestRecorderIsBusyForASecondAfterABurst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec, _, _ := newTestRecorder(t, RecorderConfig{BusyFrames: 10}, 0)
+		stop := runRecorder(t, rec)
+		tap := rec.Tap(1)
+		for i := range 10 {
+			tap.Frame(testFrame(i))
+		}
+		if rec.Busy() {
+			t.Fatal("busy after 10 frames in a second, the limit")
+		}
+		tap.Frame(testFrame(10))
+		if !rec.Busy() {
+			t.Fatal("not busy after 11 frames in a second")
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if !rec.Busy() {
+			t.Fatal("not busy in the second after the burst")
+		}
+		tap.Frame(testFrame(11))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if rec.Busy() {
+			t.Fatal("busy after a second of one frame")
+		}
+		stop()
+	})
+}
