@@ -7,12 +7,18 @@
 //   - Parser (parser.go): turns frames into trades with feedjson.ParseFrame;
 //   - Hub (hub.go): fans trades out to one bounded queue per sink;
 //   - the sinks (sink.go): Printer, Whitelist (the decision) with its
-//     WhitelistReloader, and Discord (alerts on the whitelist's matches).
+//     WhitelistReloader, and Discord (alerts on the whitelist's matches);
+//   - Recorder (recorder.go): journals every frame the connection reads,
+//     through the connection's tap (ConnTap), and Compactor (compactor.go),
+//     which compresses the journal's closed segments while the feed is quiet;
+//   - Replay (replay.go): stands where the connection stands and hands the
+//     parser a journal's frames, as recorded.
 //
 // This package owns goroutines and channels and nothing else: the frame format
 // (internal/feedjson), the protocol's rules (internal/gqlws), the schedule
 // (internal/backoff), the whitelist (internal/whitelist), the Discord request
-// (internal/discord) and the printed records (internal/record) live in plain
+// (internal/discord), the journal (internal/journal) and the printed records
+// (internal/record) live in plain
 // packages that start no goroutine. An actor file holds its config, its Run
 // loop and its stats.
 //
