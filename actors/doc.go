@@ -18,9 +18,8 @@
 // (internal/feedjson), the protocol's rules (internal/gqlws), the schedule
 // (internal/backoff), the whitelist (internal/whitelist), the Discord request
 // (internal/discord), the journal (internal/journal) and the printed records
-// (internal/record) live in plain
-// packages that start no goroutine. An actor file holds its config, its Run
-// loop and its stats.
+// (internal/record) live in plain packages that start no goroutine. An actor
+// file holds its config, its Run loop and its stats.
 //
 // Every Run returns only when its work has stopped; constructors never start
 // goroutines. Each stage owns and closes its output channel. Everything
