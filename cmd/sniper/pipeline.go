@@ -11,7 +11,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/journal"
 	"github.com/rollsniper/rollsniper/internal/whitelist"
+	"github.com/rollsniper/rollsniper/messages"
 )
 
 // sinkQueue is each sink's queue capacity: about a quarter of an hour of the
@@ -43,10 +45,14 @@ type namedSink struct {
 //	conn ──frames──▶ parser ──trades──▶ hub ──┬──▶ printer   (stdout)
 //	(the only actor                           ├──▶ whitelist ──matches──▶ discord
 //	 that restarts)                           └──▶ ...more sinks, each with its own queue
+//	  └── tap ──▶ recorder (-record) ──closed segments──▶ compactor
 //
-// newPipeline builds it and run runs it; nothing else wires actors together.
+// or, for sniper replay, the same with a replay of a journal where the conn
+// is. newPipeline (or newReplayPipeline) builds it and run runs it; nothing
+// else wires actors together.
 type pipeline struct {
-	conn    *actors.Conn
+	source  frameSource  // the conn, or a replay
+	conn    *actors.Conn // the connection; nil in a replay
 	parser  *actors.Parser
 	hub     *actors.Hub
 	printer *actors.Printer
@@ -59,9 +65,22 @@ type pipeline struct {
 	// the sinks, once their input is closed and drained.
 	alerts []func(context.Context) error
 
+	// recorder journals what conn reads (-record), and compactor compresses
+	// the segments it closes; both nil without -record.
+	recorder   *actors.Recorder
+	compactor  *actors.Compactor
+	journalDir string
+
 	extra   []func(context.Context) error // more actors to run beside the pipeline (the demo's faults, metrics, reloads)
 	log     *slog.Logger
 	started time.Time // when newPipeline built it
+}
+
+// frameSource is the head of the pipeline: the connection actor, or a replay.
+// Run returns once it sends no more frames, and closes Out.
+type frameSource interface {
+	Run(ctx context.Context) error
+	Out() <-chan messages.Frame
 }
 
 // newPipeline builds every actor for cfg. It starts nothing. flush makes what
@@ -69,6 +88,10 @@ type pipeline struct {
 // It fails, with a *ConfigError, only when the whitelist file cannot be read
 // or is invalid.
 func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) (*pipeline, error) {
+	recorder, err := newRecorder(cfg, logs)
+	if err != nil {
+		return nil, err
+	}
 	conn := actors.NewConn(actors.ConnConfig{
 		URL:            cfg.URL,
 		Session:        cfg.Session,
@@ -84,10 +107,53 @@ func newPipeline(cfg Config, logs, trades *slog.Logger, flush func() error) (*pi
 		ReadLimit:      cfg.ReadLimit,
 		BackoffJitter:  cfg.BackoffJitter,
 		StaleAfter:     cfg.StaleAfter,
+		Tap:            recorder.Tap(1),
 	}, logs.With("actor", "conn"))
-	parser := actors.NewParser(conn.Out(), logs.With("actor", "parser"))
+	p, err := newPipelineFrom(conn, cfg, logs, trades, flush)
+	if err != nil {
+		return nil, err
+	}
+	p.conn = conn
+	if recorder != nil {
+		p.recorder, p.journalDir = recorder, cfg.Record
+		p.compactor = actors.NewCompactor(actors.CompactorConfig{In: recorder.Closed(), Busy: recorder.Busy, Log: logs.With("actor", "compactor")})
+	}
+	return p, nil
+}
+
+// newRecorder returns the recorder -record asks for, nil without it. It
+// fails, with a *ConfigError, when the directory cannot be made.
+func newRecorder(cfg Config, logs *slog.Logger) (*actors.Recorder, error) {
+	if cfg.Record == "" {
+		return nil, nil
+	}
+	w, err := journal.NewWriter(cfg.Record, journal.Options{
+		Store:        true,
+		SegmentBytes: recordSegmentBytes(cfg.RecordMax),
+		Writer:       "rollsniper " + currentVersion().Version,
+	})
+	if err != nil {
+		return nil, &ConfigError{Problems: []error{fmt.Errorf("-record (ROLL_RECORD) %q: %w: name a directory sniper can create and write to", cfg.Record, err)}}
+	}
+	logs.Info("recording the feed", slog.String("dir", cfg.Record), slog.Int64("max_bytes", cfg.RecordMax))
+	return actors.NewRecorder(actors.RecorderConfig{Writer: w, MaxBytes: cfg.RecordMax, Log: logs.With("actor", "recorder")}), nil
+}
+
+// recordSegmentBytes is the size of the journal's segments for -record-max
+// limit: an eighth of it, so that retention deletes a small part of the
+// journal at a time, between 1 MiB and the journal's default of 32 MiB.
+func recordSegmentBytes(limit int64) int64 {
+	if limit <= 0 {
+		return journal.DefaultSegmentBytes
+	}
+	return min(journal.DefaultSegmentBytes, max(1<<20, limit/8))
+}
+
+// newPipelineFrom builds the parser, the hub and the sinks behind src.
+func newPipelineFrom(src frameSource, cfg Config, logs, trades *slog.Logger, flush func() error) (*pipeline, error) {
+	parser := actors.NewParser(src.Out(), logs.With("actor", "parser"))
 	p := &pipeline{
-		conn:    conn,
+		source:  src,
 		parser:  parser,
 		hub:     actors.NewHub(nil, logs.With("actor", "hub")),
 		printer: actors.NewPrinter(trades, flush),
@@ -191,10 +257,21 @@ func (p *pipeline) run(ctx context.Context) error {
 	for _, run := range p.alerts {
 		g.Go(func() error { return run(gctx) })
 	}
+	// The recorder stops once the source has returned: no tap is called
+	// after, so it drains everything the connection read.
+	recCtx, stopRecorder := context.WithCancel(gctx)
+	defer stopRecorder()
+	if p.recorder != nil {
+		g.Go(func() error { return p.recorder.Run(recCtx) })
+		g.Go(func() error { return p.compactor.Run(connCtx) })
+	}
 	// The parser fans out on its own goroutine: one hand-off fewer between
 	// the socket and the sinks (see Parser.RunInto).
 	g.Go(func() error { return p.parser.RunInto(gctx, p.hub) })
-	g.Go(func() error { return p.conn.Run(connCtx) })
+	g.Go(func() error {
+		defer stopRecorder()
+		return p.source.Run(connCtx)
+	})
 	for _, run := range p.extra {
 		g.Go(func() error { return run(connCtx) })
 	}
