@@ -167,13 +167,32 @@ const defaultUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 // flag.ErrHelp after writing the help to usage when args ask for it, and a
 // *ConfigError listing every problem when the settings are wrong.
 func parseConfig(args []string, getenv func(string) string, dir string, usage io.Writer) (Config, error) {
+	cfg, _, err := parseCommand(command{}, args, getenv, dir, usage)
+	return cfg, err
+}
+
+// command is what a subcommand that reads the settings adds to them: its own
+// flags, its arguments, its help.
+type command struct {
+	name  string                                             // "sniper replay"; "" for sniper itself
+	flags func(*flag.FlagSet)                                // defines the command's own flags; nil for none
+	args  bool                                               // the command takes arguments after the flags
+	usage func(w io.Writer, flags *flag.FlagSet, dir string) // writes its help; nil for sniper's
+}
+
+// parseCommand is parseConfig for cmd: the settings and cmd's own flags
+// from args, and the arguments after the flags.
+func parseCommand(cmd command, args []string, getenv func(string) string, dir string, usage io.Writer) (Config, []string, error) {
 	var cfg Config
 	table := settings(&cfg)
 
 	// The flags hold text only: env and .env are applied after parsing, so that
 	// -h never shows them (a session is a secret), and every setting is parsed
 	// the same way wherever its text came from.
-	flags := flag.NewFlagSet("sniper", flag.ContinueOnError)
+	flags := flag.NewFlagSet(cmp.Or(cmd.name, "sniper"), flag.ContinueOnError)
+	if cmd.flags != nil {
+		cmd.flags(flags)
+	}
 	flags.SetOutput(io.Discard) // parse errors are returned, help is written below
 	texts := make([]flagText, len(table))
 	for i, s := range table {
@@ -184,17 +203,21 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 	showVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printUsage(usage, flags, dir)
-			return Config{}, err
+			if cmd.usage != nil {
+				cmd.usage(usage, flags, dir)
+			} else {
+				printUsage(usage, flags, dir)
+			}
+			return Config{}, nil, err
 		}
-		return Config{}, &ConfigError{Problems: []error{fmt.Errorf("%w (sniper -h lists the settings)", err)}}
+		return Config{}, nil, &ConfigError{Problems: []error{fmt.Errorf("%w (%s -h lists the settings)", err, cmp.Or(cmd.name, "sniper"))}}
 	}
 	if *showVersion {
-		return Config{}, errShowVersion
+		return Config{}, nil, errShowVersion
 	}
 
 	var problems []error
-	if n := flags.NArg(); n > 0 {
+	if n := flags.NArg(); n > 0 && !cmd.args {
 		// The arguments are not shown: one may be the tail of a session pasted
 		// without quotes.
 		problems = append(problems, fmt.Errorf("%d unexpected argument(s) after the flags: every setting is a flag like -session VALUE (sniper -h lists them); put a value that holds spaces in quotes", n))
@@ -230,9 +253,9 @@ func parseConfig(args []string, getenv func(string) string, dir string, usage io
 		problems = append(problems, errors.New("-discord-webhook (ROLL_DISCORD_WEBHOOK) is set but -whitelist (ROLL_WHITELIST) is not: alerts are sent for whitelist matches, so name a whitelist file"))
 	}
 	if len(problems) > 0 {
-		return Config{}, &ConfigError{Problems: problems}
+		return Config{}, nil, &ConfigError{Problems: problems}
 	}
-	return cfg, nil
+	return cfg, flags.Args(), nil
 }
 
 // settingError says which setting is wrong, with what value from where, and why.
@@ -257,6 +280,7 @@ func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
 	fmt.Fprintf(w, `Usage: sniper [flags]
        sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
        sniper health [-addr ADDR]             (ask a running sniper's /readyz; exit status 0 when ready)
+       sniper replay [-speed 1x|10x|max] DIR  (replay a journal -record wrote through the whitelist and printer)
        sniper -version
 
 sniper watches CSGORoll's live trade feed, reports every listing, and with a

@@ -116,6 +116,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "health" {
 		return health(ctx, args[1:], os.Getenv, stdout)
 	}
+	if len(args) > 0 && args[0] == "replay" {
+		return replay(ctx, args[1:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
 	if err != nil {
 		return versionOr(err, stdout)

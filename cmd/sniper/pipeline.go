@@ -269,6 +269,9 @@ func (p *pipeline) run(ctx context.Context) error {
 	// the socket and the sinks (see Parser.RunInto).
 	g.Go(func() error { return p.parser.RunInto(gctx, p.hub) })
 	g.Go(func() error {
+		// A source that ends (a replay at the end of its journal) stops
+		// the actors beside it too, as a shutdown does.
+		defer stopConn()
 		defer stopRecorder()
 		return p.source.Run(connCtx)
 	})
