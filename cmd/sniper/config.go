@@ -281,6 +281,7 @@ func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
        sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
        sniper health [-addr ADDR]             (ask a running sniper's /readyz; exit status 0 when ready)
        sniper replay [-speed 1x|10x|max] DIR  (replay a journal -record wrote through the whitelist and printer)
+       sniper backtest -whitelist FILE DIR    (what the whitelist would have caught in a journal)
        sniper -version
 
 sniper watches CSGORoll's live trade feed, reports every listing, and with a

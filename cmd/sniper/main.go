@@ -119,6 +119,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "replay" {
 		return replay(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "backtest" {
+		return backtestCmd(ctx, args[1:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
 	if err != nil {
 		return versionOr(err, stdout)

@@ -197,7 +197,7 @@ type NearMiss struct {
 	Closest  *float64 `json:"closest,omitempty"`
 	Farthest *float64 `json:"farthest,omitempty"`
 	// Steps are looser limits, a step apart, and how many more matches
-	// each would have given; the last lets every near miss through.
+	// each would have given: the first few that give more.
 	Steps []Step `json:"steps,omitempty"`
 	// Phases counts a phase near miss's trades by their phase.
 	Phases map[string]int `json:"phases,omitempty"`
@@ -296,9 +296,8 @@ var bounds = [whitelist.NumReasons]struct {
 	whitelist.CannotJoin:      {"joinable_only", false},
 }
 
-// maxSteps is how many looser limits a near miss shows before the one that
-// lets them all through.
-const maxSteps = 3
+// maxSteps is how many looser limits a near miss shows.
+const maxSteps = 4
 
 // nearMiss summarises the near misses of entry e on reason r, whose values
 // are values.
@@ -331,7 +330,8 @@ func nearMiss(e *whitelist.Entry, r whitelist.Reason, values []float64) NearMiss
 	nm.Limit, nm.Closest, nm.Farthest = &limit, &closest, &farthest
 	// The looser limits, a whole number of steps from the entry's: each
 	// takes in the near misses up to it. Shown: the first maxSteps that take
-	// in more, and the one that takes in the farthest.
+	// in more (the farthest near misses are often far off: a markup of
+	// 3,000 %).
 	dir := 1.0
 	if !up {
 		dir = -1
@@ -346,10 +346,7 @@ func nearMiss(e *whitelist.Entry, r whitelist.Reason, values []float64) NearMiss
 		}
 		steps = append(steps, Step{Limit: l, More: i + 1})
 	}
-	if len(steps) > maxSteps+1 {
-		steps = append(steps[:maxSteps], steps[len(steps)-1])
-	}
-	nm.Steps = steps
+	nm.Steps = steps[:min(len(steps), maxSteps)]
 	return nm
 }
 

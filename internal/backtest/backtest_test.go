@@ -133,7 +133,7 @@ func equalSteps(a, b []Step) bool {
 	return true
 }
 
-func TestNearMissStepsShowTheFirstThreeAndTheLast(t *testing.T) {
+func TestNearMissStepsShowTheFirstFour(t *testing.T) {
 	b := newTestBacktest(t)
 	at := day0
 	for _, m := range []float64{8.1, 8.2, 9.5, 10, 10.1, 13, 25} {
@@ -141,7 +141,7 @@ func TestNearMissStepsShowTheFirstThreeAndTheLast(t *testing.T) {
 		b.Add(&x)
 	}
 	nm := b.Report(Coverage{}).Entries[0].NearMisses[0]
-	if want := []Step{{9, 2}, {10, 4}, {11, 5}, {25, 7}}; !equalSteps(nm.Steps, want) {
+	if want := []Step{{9, 2}, {10, 4}, {11, 5}, {13, 6}}; !equalSteps(nm.Steps, want) || *nm.Farthest != 25 {
 		t.Errorf("steps %v, want %v", nm.Steps, want)
 	}
 }
