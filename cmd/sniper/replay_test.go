@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,7 +85,7 @@ func firstDiff(what string, got, want []string) string {
 		}
 	}
 	if len(got) != len(want) {
-		return fmt.Sprintf("%d %ss, want %d", len(got), what, len(want))
+		return fmt.Sprintf("%d %s lines, want %d", len(got), what, len(want))
 	}
 	return ""
 }
@@ -297,5 +300,108 @@ func TestSpeedFlag(t *testing.T) {
 	}
 	if s := new(speedFlag).String(); s != "max" {
 		t.Errorf("0 shows as %s, want max", s)
+	}
+}
+
+// runBinary runs the built sniper with args in a fresh directory and returns
+// its stdout and stderr; it fails the test unless it exits 0.
+func runBinary(t *testing.T, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.CommandContext(testCtx(t), buildSniper(t), args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "ROLL_SESSION=")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sniper %q: %v; stderr:\n%s", args, err, stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// The real binary records while it runs and while it shuts down (the trades
+// still in flight when SIGINT comes are printed and recorded), exits 0, and
+// its replay prints the same lines.
+func TestBinaryRecordsThroughShutdownAndReplays(t *testing.T) {
+	ctx := testCtx(t)
+	srv := rolltest.Start(t, fakeroll.Options{Seed: 3})
+	wl := demoWhitelistFile(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	cmd, sc, stderr := startSniper(ctx, t, srv, "-whitelist", wl, "-record", dir)
+	var printed strings.Builder
+	first := publishIDs(srv, 100)
+	for n := 0; n < len(first) && sc.Scan(); {
+		printed.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), `"msg":"trade"`) {
+			n++
+		}
+	}
+	publishIDs(srv, 300)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, stderr)
+	}
+	live := parsePrinted(t, printed.String())
+	if len(live.trades) <= len(first) {
+		t.Fatalf("printed %d trades: the test wants some in flight at SIGINT", len(live.trades))
+	}
+	out, _ := runBinary(t, "replay", "-speed", "max", "-whitelist", wl, "-log-format", "json", dir)
+	got := parsePrinted(t, out)
+	if d := firstDiff("trade", got.trades, live.trades); d != "" {
+		t.Error(d)
+	}
+	if d := firstDiff("match", got.matches, live.matches); d != "" {
+		t.Error(d)
+	}
+}
+
+// The demo records, and its recording replays.
+func TestBinaryDemoRecords(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	cmd := exec.CommandContext(ctx, buildSniper(t), "-demo", "-record", dir, "-log-format", "json")
+	cmd.Dir = t.TempDir()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := newLines()
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	sc := bufio.NewScanner(stdout)
+	var printed strings.Builder
+	for trades := 0; trades < 3 && sc.Scan(); {
+		printed.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), `"msg":"trade"`) {
+			trades++
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, stderr)
+	}
+	live := parsePrinted(t, printed.String())
+	out, _ := runBinary(t, "replay", "-demo", "-speed", "max", "-log-format", "json", dir)
+	got := parsePrinted(t, out)
+	if len(got.trades) < 3 {
+		t.Fatalf("replayed %d trades", len(got.trades))
+	}
+	if d := firstDiff("trade", got.trades, live.trades); d != "" {
+		t.Error(d)
+	}
+	if d := firstDiff("match", got.matches, live.matches); d != "" {
+		t.Error(d)
 	}
 }
