@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 )
 
@@ -21,20 +22,12 @@ func storedSegments(t *testing.T, dir string, n int) []string {
 	t.Helper()
 	var paths []string
 	for i := range n {
-		w, err := journal.NewWriter(dir, journal.Options{Store: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		var recs []journal.Record
 		for k := range 300 {
 			data := fmt.Appendf(nil, `{"id":"1","type":"next","payload":{"data":{"createTrades":{"trades":[{"id":"VHJhZGU6%d","markupPercent":%d}]}}}}`, i*1000+k, k%40)
-			if _, err := w.Append(journal.Record{Kind: journal.KindFrame, Conn: 1, Session: 1, Time: recT0.Add(time.Duration(i)*time.Hour + time.Duration(k)*time.Second), Data: data}); err != nil {
-				t.Fatal(err)
-			}
+			recs = append(recs, journal.Record{Kind: journal.KindFrame, Conn: 1, Session: 1, Time: recT0.Add(time.Duration(i)*time.Hour + time.Duration(k)*time.Second), Data: data})
 		}
-		paths = append(paths, w.Segment())
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		paths = append(paths, journaltest.Write(t, dir, journal.Options{Store: true}, recs, false, false))
 	}
 	return paths
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -80,23 +81,11 @@ func testFrame(i int) messages.Frame {
 // fails the test on damage.
 func readJournal(t *testing.T, dir string) []journal.Record {
 	t.Helper()
-	r, err := journal.NewReader(dir)
-	if err != nil {
-		t.Fatal(err)
+	recs, damage := journaltest.ReadAll(t, dir)
+	if len(damage) > 0 {
+		t.Fatalf("damage in the journal: %v", damage)
 	}
-	defer r.Close()
-	var out []journal.Record
-	for rec, err := range r.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec.Data = bytes.Clone(rec.Data)
-		out = append(out, rec)
-	}
-	if d := r.Damage(); len(d) > 0 {
-		t.Fatalf("damage in the journal: %v", d)
-	}
-	return out
+	return recs
 }
 
 // describeRecords is recs as kind:conn:session:data, one a line, for
@@ -335,15 +324,8 @@ func TestRecorderStartCleansUpAfterAnEarlierRun(t *testing.T) {
 	// An earlier run left two stored segments and half a compaction.
 	var left []string
 	for i := range 2 {
-		w, err := journal.NewWriter(dir, journal.Options{Store: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Append(journal.Record{Kind: journal.KindFrame, Time: recT0.Add(time.Duration(i) * time.Hour), Data: []byte("old")}); err != nil {
-			t.Fatal(err)
-		}
-		left = append(left, w.Segment())
-		w.Close()
+		rec := journal.Record{Kind: journal.KindFrame, Time: recT0.Add(time.Duration(i) * time.Hour), Data: []byte("old")}
+		left = append(left, journaltest.Write(t, dir, journal.Options{Store: true}, []journal.Record{rec}, false, false))
 	}
 	unfinished := left[0] + ".compacting"
 	if err := os.WriteFile(unfinished, []byte("half"), 0o644); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -19,21 +20,7 @@ import (
 // each, and closes it.
 func writeTestJournal(t *testing.T, dir string, recs []journal.Record) {
 	t.Helper()
-	w, err := journal.NewWriter(dir, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if _, err := w.Append(r); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	journaltest.Write(t, dir, journal.Options{}, recs, true, false)
 }
 
 // replayAll runs a replay of dir with cfg and returns every frame it sent,
@@ -113,24 +100,11 @@ func TestReplaySkipsATornTailAndSaysHowManyBytes(t *testing.T) {
 	}
 	// The last segment was being written when the process died: it is cut
 	// in the middle of its last chunk.
-	w, err := journal.NewWriter(dir, journal.Options{Store: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if _, err := w.Append(r); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := w.Segment()
+	path := journaltest.Write(t, dir, journal.Options{Store: true}, recs, true, true)
 	file, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Close()
 	if err := os.WriteFile(path, file[:len(file)-7], 0o644); err != nil {
 		t.Fatal(err)
 	}

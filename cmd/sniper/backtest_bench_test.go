@@ -15,21 +15,6 @@ import (
 	"github.com/rollsniper/rollsniper/messages"
 )
 
-// writeBenchJournal writes a day of the fake feed into dir, compressed as
-// the compactor leaves it.
-func writeBenchJournal(b *testing.B, dir string) {
-	w, err := journal.NewWriter(dir, journal.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := fakeroll.WriteJournal(w, fakeroll.JournalOptions{Start: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), Duration: 24 * time.Hour, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-}
-
 // bareDecode is the baseline: one goroutine that reads the journal (chunks
 // checked, decompressed, records split) and decodes every frame with
 // feedjson.ParseFrame, and does nothing else. It returns the trades.
@@ -80,7 +65,7 @@ func fullBacktest(b *testing.B, dir string, list *whitelist.List) int {
 // second (target: at least 200,000).
 func BenchmarkBacktest(b *testing.B) {
 	dir := b.TempDir()
-	writeBenchJournal(b, dir)
+	fakeJournal(b, dir, fakeroll.JournalOptions{Start: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), Duration: 24 * time.Hour, Seed: 1})
 	list, err := whitelist.Load("../../whitelist.example.json")
 	if err != nil {
 		b.Fatal(err)

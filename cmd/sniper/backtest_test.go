@@ -163,22 +163,31 @@ func countByHand(t *testing.T, dir string, from, to time.Time) handCount {
 	return c
 }
 
-// generatedJournal writes hours of the fake feed into a new directory.
+// fakeJournal writes the synthetic feed opts describe into a new journal in
+// dir, compressed as fakeroll -generate writes it.
+func fakeJournal(tb testing.TB, dir string, opts fakeroll.JournalOptions) fakeroll.JournalStats {
+	tb.Helper()
+	w, err := journal.NewWriter(dir, journal.Options{Writer: "fakeroll"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stats, err := fakeroll.WriteJournal(w, opts)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return stats
+}
+
+// generatedJournal writes hours of the fake feed, with more malformed frames
+// than the default, into a new directory.
 func generatedJournal(t *testing.T, hours int, seed uint64) (string, fakeroll.JournalStats) {
 	t.Helper()
 	dir := t.TempDir()
-	w, err := journal.NewWriter(dir, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats, err := fakeroll.WriteJournal(w, fakeroll.JournalOptions{Start: time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC),
+	stats := fakeJournal(t, dir, fakeroll.JournalOptions{Start: time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC),
 		Duration: time.Duration(hours) * time.Hour, Seed: seed, MalformedEvery: 300})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
 	return dir, stats
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 	"github.com/rollsniper/rollsniper/internal/logtest"
 )
 
@@ -232,20 +233,13 @@ func TestMetricsCountTheRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Stopped: the journal holds the session and its five frames.
-	r, err := journal.NewReader(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	recs, damage := journaltest.ReadAll(t, dir)
 	var kinds []journal.Kind
-	for rec, err := range r.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range recs {
 		kinds = append(kinds, rec.Kind)
 	}
 	want := []journal.Kind{journal.KindSessionStart, journal.KindFrame, journal.KindFrame, journal.KindFrame, journal.KindFrame, journal.KindFrame, journal.KindSessionEnd}
-	if !slices.Equal(kinds, want) || len(r.Damage()) > 0 {
-		t.Errorf("journal %v, damage %v; want %v", kinds, r.Damage(), want)
+	if !slices.Equal(kinds, want) || len(damage) > 0 {
+		t.Errorf("journal %v, damage %v; want %v", kinds, damage, want)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
-	"github.com/rollsniper/rollsniper/internal/journal"
 )
 
 // The README's backtest report comes from the command it names: a day of the
@@ -28,16 +27,7 @@ func TestReadmeBacktestExample(t *testing.T) {
 		t.Fatal("the README has no report after **The report.**")
 	}
 	dir := t.TempDir()
-	w, err := journal.NewWriter(dir, journal.Options{Writer: "fakeroll"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fakeroll.WriteJournal(w, fakeroll.JournalOptions{Start: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), Duration: 24 * time.Hour, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	fakeJournal(t, dir, fakeroll.JournalOptions{Start: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), Duration: 24 * time.Hour, Seed: 1})
 	stdout, stderr := newLines(), newLines()
 	if err := run(testCtx(t), []string{"backtest", "-whitelist", "../../whitelist.example.json", dir}, stdout, stderr); err != nil {
 		t.Fatalf("backtest: %v\n%s", err, stderr)

@@ -19,6 +19,7 @@ import (
 	"github.com/rollsniper/rollsniper/internal/fakeroll/rolltest"
 	"github.com/rollsniper/rollsniper/internal/fixtures"
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 )
 
 // demoWhitelistFile copies the demo whitelist, which matches some of the fake
@@ -247,16 +248,7 @@ func TestReplayDecidesCanJoinAtTheRecordedTime(t *testing.T) {
 	frame := fixtures.Read(t, "createTrade_canJoinAfter.json")
 	received := fixtures.Time("2024-01-30T20:38:21.000Z")
 	dir := t.TempDir()
-	w, err := journal.NewWriter(dir, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Append(journal.Record{Kind: journal.KindFrame, Conn: 1, Session: 1, Time: received, Data: frame}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	journaltest.Write(t, dir, journal.Options{}, []journal.Record{{Kind: journal.KindFrame, Conn: 1, Session: 1, Time: received, Data: frame}}, false, false)
 	out, _ := runReplay(t, "-speed", "max", "-log-format", "json", dir)
 	got := parsePrinted(t, out)
 	if len(got.trades) != 1 || !strings.Contains(got.trades[0], `"can_join":false`) {
@@ -303,6 +295,21 @@ func TestSpeedFlag(t *testing.T) {
 	}
 }
 
+// interrupt sends cmd SIGINT, adds the rest of its stdout to printed, and
+// fails the test unless it exits 0.
+func interrupt(t *testing.T, cmd *exec.Cmd, stdout *bufio.Scanner, printed *strings.Builder, stderr *lines) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for stdout.Scan() {
+		printed.WriteString(stdout.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v; stderr:\n%s", err, stderr)
+	}
+}
+
 // runBinary runs the built sniper with args in a fresh directory and returns
 // its stdout and stderr; it fails the test unless it exits 0.
 func runBinary(t *testing.T, args ...string) (string, string) {
@@ -336,15 +343,7 @@ func TestBinaryRecordsThroughShutdownAndReplays(t *testing.T) {
 		}
 	}
 	publishIDs(srv, 300)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	for sc.Scan() {
-		printed.WriteString(sc.Text() + "\n")
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit: %v; stderr:\n%s", err, stderr)
-	}
+	interrupt(t, cmd, sc, &printed, stderr)
 	live := parsePrinted(t, printed.String())
 	if len(live.trades) <= len(first) {
 		t.Fatalf("printed %d trades: the test wants some in flight at SIGINT", len(live.trades))
@@ -361,21 +360,8 @@ func TestBinaryRecordsThroughShutdownAndReplays(t *testing.T) {
 
 // The demo records, and its recording replays.
 func TestBinaryDemoRecords(t *testing.T) {
-	ctx := testCtx(t)
 	dir := filepath.Join(t.TempDir(), "journal")
-	cmd := exec.CommandContext(ctx, buildSniper(t), "-demo", "-record", dir, "-log-format", "json")
-	cmd.Dir = t.TempDir()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := newLines()
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	sc := bufio.NewScanner(stdout)
+	cmd, sc, stderr := startBinary(testCtx(t), t, "-demo", "-record", dir, "-log-format", "json")
 	var printed strings.Builder
 	for trades := 0; trades < 3 && sc.Scan(); {
 		printed.WriteString(sc.Text() + "\n")
@@ -383,15 +369,7 @@ func TestBinaryDemoRecords(t *testing.T) {
 			trades++
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	for sc.Scan() {
-		printed.WriteString(sc.Text() + "\n")
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit: %v; stderr:\n%s", err, stderr)
-	}
+	interrupt(t, cmd, sc, &printed, stderr)
 	live := parsePrinted(t, printed.String())
 	out, _ := runBinary(t, "replay", "-demo", "-speed", "max", "-log-format", "json", dir)
 	got := parsePrinted(t, out)

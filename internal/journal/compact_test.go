@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 )
 
 // storedSegment writes recs to a new stored journal in dir, flushing after
@@ -17,22 +18,7 @@ import (
 // segment's path; closed or left open as a crash would leave it.
 func storedSegment(t *testing.T, dir string, recs []journal.Record, closeIt bool) string {
 	t.Helper()
-	w := newWriter(t, dir, journal.Options{Store: true, Writer: "rollsniper test"})
-	for _, r := range recs {
-		if _, err := w.Append(r); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := w.Segment()
-	if closeIt {
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return path
+	return journaltest.Write(t, dir, journal.Options{Store: true, Writer: "rollsniper test"}, recs, true, !closeIt)
 }
 
 func TestCompactCompressesAStoredSegmentInPlace(t *testing.T) {

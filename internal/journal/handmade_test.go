@@ -53,21 +53,24 @@ func handSegment(t *testing.T, start time.Time, stream []byte, chunk int) []byte
 	seg := handHeader(start, "by hand")
 	for len(z) > 0 {
 		n := min(chunk, len(z))
-		lenField := binary.LittleEndian.AppendUint32(nil, uint32(n))
-		seg = append(seg, lenField...)
-		seg = binary.LittleEndian.AppendUint32(seg, crc32.Update(crc32.Checksum(lenField, castagnoli), castagnoli, z[:n]))
-		seg = append(seg, z[:n]...)
+		seg = handChunk(seg, z[:n])
 		z = z[n:]
 	}
 	return seg
 }
 
-func TestReadsTheDocumentedLayout(t *testing.T) {
-	recs := makeRecords(20, 300)
+// handStream is recs as a segment's decompressed stream.
+func handStream(recs []journal.Record) []byte {
 	var stream []byte
 	for _, r := range recs {
 		stream = handRecord(stream, r)
 	}
+	return stream
+}
+
+func TestReadsTheDocumentedLayout(t *testing.T) {
+	recs := makeRecords(20, 300)
+	stream := handStream(recs)
 	dir := t.TempDir()
 	// Chunks need not end on a record, nor on a zstd block.
 	for _, chunk := range []int{1 << 20, 1000, 7} {
@@ -119,10 +122,7 @@ func rawBlock(b, data []byte, last bool) []byte {
 
 func TestReadsTheDocumentedVersion2Layout(t *testing.T) {
 	recs := makeRecords(23, 300)
-	var stream []byte
-	for _, r := range recs {
-		stream = handRecord(stream, r)
-	}
+	stream := handStream(recs)
 	dir := t.TempDir()
 	// Stored, as FORMAT.md describes it: a zstd frame of raw blocks, one
 	// chunk of at most two blocks, the last block empty. Flag bits 1 to 7
