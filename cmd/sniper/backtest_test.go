@@ -14,6 +14,7 @@ import (
 	"github.com/rollsniper/rollsniper/internal/backtest"
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 )
 
 // The whitelist of the backtest tests: two entries whose bounds the test
@@ -83,22 +84,42 @@ type handEntryCount struct {
 	priceOnly, joinOnly          uint64
 }
 
-func countByHand(t *testing.T, dir string, from, to time.Time) handCount {
+// decodedRecord is a journal record, and for a frame its contents as
+// encoding/json reads them.
+type decodedRecord struct {
+	journal.Record
+	frame feedFrame
+}
+
+// decodeJournal reads every record of the journal in dir and decodes its
+// frames with encoding/json.
+func decodeJournal(t *testing.T, dir string) []decodedRecord {
 	t.Helper()
-	r, err := journal.NewReader(dir)
-	if err != nil {
-		t.Fatal(err)
+	recs, damage := journaltest.ReadAll(t, dir)
+	if len(damage) > 0 {
+		t.Fatalf("damage %v", damage)
 	}
-	defer r.Close()
+	out := make([]decodedRecord, len(recs))
+	for i, rec := range recs {
+		out[i].Record = rec
+		if rec.Kind == journal.KindFrame {
+			if err := json.Unmarshal(rec.Data, &out[i].frame); err != nil {
+				t.Fatalf("frame at %v: %v", rec.Time, err)
+			}
+		}
+	}
+	return out
+}
+
+// countByHand counts the report's figures over the records received in
+// [from, to) (a zero time leaves that side open).
+func countByHand(recs []decodedRecord, from, to time.Time) handCount {
 	c := handCount{days: map[string]*handDay{}, entries: make([]handEntryCount, len(handEntries))}
 	for i := range c.entries {
 		c.entries[i].minPrice, c.entries[i].minMarkup = math.Inf(1), math.Inf(1)
 		c.entries[i].maxPrice, c.entries[i].maxMarkup = math.Inf(-1), math.Inf(-1)
 	}
-	for rec, err := range r.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range recs {
 		if !from.IsZero() && rec.Time.Before(from) || !to.IsZero() && !rec.Time.Before(to) {
 			continue
 		}
@@ -113,11 +134,7 @@ func countByHand(t *testing.T, dir string, from, to time.Time) handCount {
 			c.first = rec.Time
 		}
 		c.last = rec.Time
-		var f feedFrame
-		if err := json.Unmarshal(rec.Data, &f); err != nil {
-			t.Fatalf("frame at %v: %v", rec.Time, err)
-		}
-		for _, tr := range f.Payload.Data.CreateTrades.Trades {
+		for _, tr := range rec.frame.Payload.Data.CreateTrades.Trades {
 			if len(tr.TradeItems) == 0 || string(tr.TradeItems[0].ItemVariant) == "null" {
 				c.invalid++
 				continue
@@ -186,7 +203,7 @@ func fakeJournal(tb testing.TB, dir string, opts fakeroll.JournalOptions) fakero
 func generatedJournal(t *testing.T, hours int, seed uint64) (string, fakeroll.JournalStats) {
 	t.Helper()
 	dir := t.TempDir()
-	stats := fakeJournal(t, dir, fakeroll.JournalOptions{Start: time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC),
+	stats := fakeJournal(t, dir, fakeroll.JournalOptions{Start: time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC),
 		Duration: time.Duration(hours) * time.Hour, Seed: seed, MalformedEvery: 300})
 	return dir, stats
 }
@@ -207,22 +224,23 @@ func runBacktestJSON(t *testing.T, args ...string) backtest.Report {
 }
 
 func TestBacktestReportAgreesWithACountByHand(t *testing.T) {
-	// Eight hours from 18:00 UTC: two days.
-	dir, stats := generatedJournal(t, 8, 5)
+	// Two hours from 23:00 UTC: two days.
+	dir, stats := generatedJournal(t, 2, 5)
 	wl := filepath.Join(t.TempDir(), "wl.json")
 	if err := os.WriteFile(wl, []byte(backtestList), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	recs := decodeJournal(t, dir)
 	for _, window := range []struct{ from, to time.Time }{
 		{},
-		{time.Date(2026, 11, 30, 21, 30, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC)},
+		{time.Date(2026, 11, 30, 23, 30, 0, 0, time.UTC), time.Date(2026, 12, 1, 0, 30, 0, 0, time.UTC)},
 	} {
 		args := []string{"-whitelist", wl}
 		if !window.from.IsZero() {
 			args = append(args, "-from", window.from.Format(time.RFC3339), "-to", "2026-12-01T00:30")
 		}
 		r := runBacktestJSON(t, append(args, dir)...)
-		want := countByHand(t, dir, window.from, window.to)
+		want := countByHand(recs, window.from, window.to)
 		if window.from.IsZero() && (want.trades != uint64(stats.Trades) || want.invalid != uint64(stats.Malformed)) {
 			t.Fatalf("the hand count found %d trades and %d invalid, the generator wrote %d and %d", want.trades, want.invalid, stats.Trades, stats.Malformed)
 		}

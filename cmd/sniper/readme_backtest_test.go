@@ -13,7 +13,9 @@ import (
 // fake feed (fakeroll -generate 24h -seed 1 -start 2026-11-30) and the
 // example whitelist. Its lines, trimmed of some entries, are the report's.
 func TestReadmeBacktestExample(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceDetector {
+		// The race detector makes the day take twenty seconds; the code
+		// it runs is raced in the other backtest tests.
 		t.Skip("writes and backtests a day of the fake feed")
 	}
 	readme, err := os.ReadFile("../../README.md")

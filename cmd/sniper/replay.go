@@ -72,12 +72,12 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.DiscordWebhook = ""
 	}
 	rep := actors.NewReplay(actors.ReplayConfig{Reader: reader, Speed: float64(speed), Log: logs.With("actor", "replay")})
-	logs.InfoContext(ctx, "replaying", slog.Int("segments", len(reader.Segments())), slog.String("speed", speed.String()))
 	p, err := newPipelineFrom(rep, cfg, logs, trades, out.Flush)
 	if err != nil {
 		reader.Close()
 		return err
 	}
+	logs.InfoContext(ctx, "replaying", slog.Int("segments", len(reader.Segments())), slog.String("speed", speed.String()))
 	if err := p.run(ctx); err != nil {
 		return err
 	}
