@@ -168,10 +168,10 @@ fast as the machine goes, and reports for each entry its matches (first and
 last, price and markup ranges, how many could be joined), its near misses
 (trades that failed one bound only, and what that bound would have had to be),
 the entries whose item never appeared, and each day's trades, matches and
-busiest minute.
+busiest minute. The whitelist and log settings may come from the environment
+or .env, as they do live.
 
 Flags:
 `)
-	flags.SetOutput(w)
-	flags.PrintDefaults()
+	printFlags(w, flags, "whitelist", "from", "to", "format", "log-format", "log-level", "env-file")
 }

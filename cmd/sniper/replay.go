@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,7 +53,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		name: "sniper replay",
 		args: true,
 		flags: func(fs *flag.FlagSet) {
-			fs.Var(&speed, "speed", "how fast to replay: 1x keeps the recorded timing, 10x is ten times as fast, max as fast as it goes")
+			fs.Var(&speed, "speed", "how fast to replay, a `speed`: 1x keeps the recorded timing, 10x is ten times as fast, max as fast as it goes")
 			fs.BoolVar(&alerts, "alerts", false, "post the replay's whitelist matches to -discord-webhook (off by default: they are old news)")
 		},
 		usage: replayUsage,
@@ -120,11 +121,25 @@ match lines are those the live run printed, but for their time and the match's
 latency_us, which counts from the recorded receipt. Damage (a torn tail after a
 crash) is skipped and reported; the replay still ends with exit status 0.
 
-The whitelist, Discord and log settings apply as they do live; the connection,
--record and -metrics-addr settings are not used.
+The whitelist, Discord and log settings apply as they do live, from the
+flags, the environment or .env; the connection, -record and -metrics-addr
+settings are not used.
 
 Flags:
 `)
-	flags.SetOutput(w)
-	flags.PrintDefaults()
+	printFlags(w, flags, "speed", "alerts", "whitelist", "discord-webhook", "log-format", "log-level", "env-file")
+}
+
+// printFlags writes the help of the flags named, in the order of flags, for
+// a subcommand that uses only some of the settings.
+func printFlags(w io.Writer, flags *flag.FlagSet, names ...string) {
+	some := flag.NewFlagSet(flags.Name(), flag.ContinueOnError)
+	flags.VisitAll(func(f *flag.Flag) {
+		if slices.Contains(names, f.Name) {
+			some.Var(f.Value, f.Name, f.Usage)
+			some.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	some.SetOutput(w)
+	some.PrintDefaults()
 }

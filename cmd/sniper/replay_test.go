@@ -280,6 +280,27 @@ func TestReplayArgumentsToFix(t *testing.T) {
 	}
 }
 
+func TestSubcommandHelpShowsTheFlagsItUses(t *testing.T) {
+	for cmd, want := range map[string][]string{
+		"replay":   {"Usage: sniper replay", "-speed speed", "-alerts", "-whitelist file", "-log-format"},
+		"backtest": {"Usage: sniper backtest", "-from time", "-to time", "-format format", "-whitelist file"},
+	} {
+		var stderr strings.Builder
+		err := run(testCtx(t), []string{cmd, "-h"}, io.Discard, &stderr)
+		if exitCode(err) != 0 {
+			t.Errorf("sniper %s -h = %v, want exit status 0", cmd, err)
+		}
+		for _, w := range want {
+			if !strings.Contains(stderr.String(), w) {
+				t.Errorf("sniper %s -h does not show %q:\n%s", cmd, w, stderr.String())
+			}
+		}
+		if strings.Contains(stderr.String(), "-url") || strings.Contains(stderr.String(), "-session") {
+			t.Errorf("sniper %s -h shows the connection's settings, which it does not use:\n%s", cmd, stderr.String())
+		}
+	}
+}
+
 func TestSpeedFlag(t *testing.T) {
 	for text, want := range map[string]float64{"1x": 1, "10x": 10, "max": 0, "MAX": 0, "2.5x": 2.5, "3": 3} {
 		var s speedFlag
