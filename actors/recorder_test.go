@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -150,7 +151,7 @@ func TestRecorderTapNeverBlocksAndNotesDrops(t *testing.T) {
 		t.Fatalf("stats %+v, want 4 queued and 6 dropped", s)
 	}
 	stop := runRecorder(t, rec)
-	waitUntil(t, "the queue is written", func() bool { return rec.Stats().Recorded == 4 })
+	waitUntil(t, "the queue to be written", func() bool { return rec.Stats().Recorded == 4 })
 	tap.Frame(testFrame(10))
 	tap.Frame(testFrame(11))
 	if err := stop(); err != nil {
@@ -278,7 +279,7 @@ func TestRecorderRotatesPrunesAndHandsOffClosedSegments(t *testing.T) {
 	for i := range n {
 		tap.Frame(messages.Frame{Data: append(fmt.Appendf(nil, "%04d", i), data...), ReceivedAt: recT0.Add(time.Duration(i) * time.Second), Session: 1})
 	}
-	waitUntil(t, "every frame is written", func() bool { return rec.Stats().Recorded == n })
+	waitUntil(t, "every frame to be written", func() bool { return rec.Stats().Recorded == n })
 	stop()
 	var handed []string
 	for p := range rec.Closed() {
@@ -364,7 +365,7 @@ func TestRecorderWriteFailuresAreCountedAndItRecovers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	logs.WaitCount(ctx, t, "cannot record: the records until it works again are lost", 1)
-	waitUntil(t, "both frames failed", func() bool { return rec.Stats().Failed == 2 })
+	waitUntil(t, "both frames to fail", func() bool { return rec.Stats().Failed == 2 })
 	if err := os.Remove(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -457,4 +458,35 @@ func TestRecorderIsBusyForASecondAfterABurst(t *testing.T) {
 		}
 		stop()
 	})
+}
+
+func TestRecorderPrunesAnOversizedJournalAtTheStart(t *testing.T) {
+	// -record-max was lowered since the last run: the oldest segments go
+	// before the first frame is recorded.
+	dir := t.TempDir()
+	data := make([]byte, 10<<10) // incompressible: a segment of 10 KiB
+	rand.NewChaCha8([32]byte{1}).Read(data)
+	var left []string
+	for i := range 4 {
+		rec := journal.Record{Kind: journal.KindFrame, Time: recT0.Add(time.Duration(i) * time.Hour), Data: data}
+		left = append(left, journaltest.Write(t, dir, journal.Options{}, []journal.Record{rec}, false, false))
+	}
+	w, err := journal.NewWriter(dir, journal.Options{Store: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := NewRecorder(RecorderConfig{Writer: w, MaxBytes: 25 << 10})
+	stop := runRecorder(t, rec)
+	// No frame comes: the start alone prunes.
+	waitUntil(t, "the oldest segment to be deleted", func() bool {
+		_, err := os.Stat(left[0])
+		return err != nil
+	})
+	stop()
+	for i, p := range left {
+		_, err := os.Stat(p)
+		if kept := err == nil; kept != (i >= 2) {
+			t.Errorf("segment %d of 4 kept %t; want the two newest kept under 25 KiB", i, kept)
+		}
+	}
 }
