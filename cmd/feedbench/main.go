@@ -28,7 +28,14 @@
 //
 // Usage:
 //
-//	feedbench [-quick] [-nats] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
+//	feedbench [-quick] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
+//	feedbench -nats [-quick] [-trades N] [-runs N] [-strict]
+//	feedbench -record [-quick] [-trades N] [-runs N] [-strict]
+//
+// With -record it measures instead what recording (sniper -record) adds: the
+// burst read by the pipeline without and with the recorder, alternately, and
+// the CPU ratio; then what compressing the recorded journal costs a frame,
+// which the compactor does once the feed is quiet.
 package main
 
 import (
@@ -45,6 +52,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rollsniper/rollsniper/internal/journal"
 )
 
 func main() {
@@ -101,6 +110,7 @@ type config struct {
 	nats       bool
 	cpuprofile string
 	strict     bool
+	record     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -117,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.nats, "nats", false, "measure the pipeline's burst with and without the NATS publisher, against a JetStream server embedded in this process, instead of the usual runs")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a target is missed")
+	fs.BoolVar(&cfg.record, "record", false, "instead, measure what recording (sniper -record) adds to the pipeline in the burst, and what compressing the journal costs")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -162,19 +173,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer f.close()
 
 	missed := false
-	if cfg.nats {
-		if err := natsBurst(ctx, f, cfg, stdout, &missed); err != nil {
-			return err
+	switch {
+	case cfg.nats:
+		err = natsBurst(ctx, f, cfg, stdout, &missed)
+	case cfg.record:
+		err = recordBurst(ctx, f, cfg, stdout, &missed)
+	default:
+		if err = burst(ctx, f, cfg, stdout, &missed); err == nil {
+			err = rates(ctx, f, cfg, stdout, &missed)
 		}
-		if missed && cfg.strict {
-			return errTargetMissed
-		}
-		return nil
 	}
-	if err := burst(ctx, f, cfg, stdout, &missed); err != nil {
-		return err
-	}
-	if err := rates(ctx, f, cfg, stdout, &missed); err != nil {
+	if err != nil {
 		return err
 	}
 	if missed && cfg.strict {
@@ -312,7 +321,8 @@ func durations(ds []time.Duration) string {
 	return strings.Join(s, " ")
 }
 
-// profile runs one more pipeline burst under the CPU profiler.
+// profile runs one more pipeline burst under the CPU profiler, recording
+// with -record.
 func profile(ctx context.Context, f *feed, cfg config) error {
 	pf, err := os.Create(cfg.cpuprofile)
 	if err != nil {
@@ -322,7 +332,14 @@ func profile(ctx context.Context, f *feed, cfg config) error {
 	if err := pprof.StartCPUProfile(pf); err != nil {
 		return err
 	}
-	_, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil)
+	dir := ""
+	if cfg.record {
+		if dir, err = os.MkdirTemp("", "feedbench-journal"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	_, err = runPipelineRecording(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil, dir, journal.Options{Store: true})
 	pprof.StopCPUProfile()
 	return err
 }

@@ -52,6 +52,29 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 	}
 }
 
+// -record prints the three clients, the verdict, and the compaction's cost,
+// from a real feed process and real journals.
+func TestRecordModePrintsEveryFigure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a hang, not a timing
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"-record", "-trades", "2000", "-runs", "1"}, &out); err != nil {
+		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
+	}
+	for _, re := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.00×$`),
+		regexp.MustCompile(`(?m)^\+ record \(stored\) +\d+ +[\d.]+ +[\d.]+ +\d+ +[\d.]+×$`),
+		regexp.MustCompile(`(?m)^\+ record \(zstd inline\) +\d+ +[\d.]+ +[\d.]+ +\d+ +[\d.]+×$`),
+		regexp.MustCompile(`recording \(stored\) / pipeline alone: CPU [\d.]+× \(target ≤ 1\.10×: (met|MISSED)\); each run's ratio: [\d.]+`),
+		regexp.MustCompile(`the recorders dropped no frame`),
+		regexp.MustCompile(`[\d.]+ MB stored → [\d.]+ MB compressed \([\d.]+ to 1\) in \S+: [\d.]+ µs CPU a frame`),
+	} {
+		if !re.MatchString(out.String()) {
+			t.Errorf("output lacks %v:\n%s", re, out.String())
+		}
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		args    []string
