@@ -160,7 +160,7 @@ func TestParseConfigSources(t *testing.T) {
 			"ROLL_STALE_AFTER": "7s", "ROLL_READ_LIMIT": "2MiB", "ROLL_METRICS_ADDR": ":1",
 			"ROLL_WHITELIST": "w", "ROLL_DISCORD_WEBHOOK": testWebhook,
 			"ROLL_SHUTDOWN_TIMEOUT": "8s",
-			"ROLL_RECORD": "journal", "ROLL_RECORD_MAX": "10GiB",
+			"ROLL_RECORD":           "journal", "ROLL_RECORD_MAX": "10GiB",
 		}}, func(c *Config) {
 			*c = Config{URL: "wss://api-trader.csgoroll.com/graphql", Session: "e1", Token: "e2",
 				Origin: "http://localhost", UserAgent: "ua", Subscription: gqlws.SubCreateTrade,
