@@ -54,6 +54,9 @@ type ConnConfig struct {
 	ShutdownTimeout time.Duration
 	// HTTPClient dials the upgrade; nil means http.DefaultClient.
 	HTTPClient *http.Client
+	// Tap, when set, is shown every frame handed to the parser and the
+	// start and end of each session (see ConnTap): the recorder's.
+	Tap ConnTap
 }
 
 // DefaultReadLimit is large enough for the biggest realistic batch of trades.
@@ -262,6 +265,9 @@ func (c *Conn) Run(ctx context.Context) error {
 	b := backoff.Schedule{Initial: c.cfg.BackoffInitial, Max: c.cfg.BackoffMax, Jitter: c.cfg.BackoffJitter, Rand: c.rand}
 	for {
 		productive, err := c.session(ctx)
+		if tap := c.cfg.Tap; tap != nil {
+			tap.SessionEnded(c.sessions.Load(), time.Now(), sessionEndNote(ctx, err))
+		}
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -13,14 +13,19 @@
 //     nothing upstream ever waits on;
 //   - NATSSource (natssource.go): stands where Conn and Parser stand, and
 //     hands the hub the trades of a JetStream stream (sniper -source).
+//   - Recorder (recorder.go): journals every frame the connection reads,
+//     through the connection's tap (ConnTap), and Compactor (compactor.go),
+//     which compresses the journal's closed segments while the feed is quiet;
+//   - Replay (replay.go): stands where the connection stands and hands the
+//     parser a journal's frames, as recorded.
 //
 // This package owns goroutines and channels and nothing else: the frame format
 // (internal/feedjson), the protocol's rules (internal/gqlws), the schedule
 // (internal/backoff), the whitelist (internal/whitelist), the Discord request
-// (internal/discord), the printed records (internal/record), their buffer
-// (internal/output) and the half-open rule (internal/liveness) live in plain
-// packages that start no goroutine. An actor file holds its config, its Run
-// loop and its stats.
+// (internal/discord), the journal (internal/journal), the printed records
+// (internal/record), their buffer (internal/output) and the half-open rule
+// (internal/liveness) live in plain packages that start no goroutine. An
+// actor file holds its config, its Run loop and its stats.
 //
 // Every Run returns only when its work has stopped; constructors never start
 // goroutines. Each stage owns and closes its output channel. Everything

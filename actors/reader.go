@@ -124,7 +124,11 @@ func (r *sessionReader) run(ctx context.Context) error {
 			continue
 		}
 		// data is the reused buffer: the parser gets its own copy.
-		if !r.handOff(messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session}) {
+		f := messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session}
+		if tap := r.conn.cfg.Tap; tap != nil {
+			tap.Frame(f) // returns at once: see ConnTap
+		}
+		if !r.handOff(f) {
 			return errAbandoned
 		}
 		// Hand the processor to the parser now rather than when the next read

@@ -96,6 +96,9 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	// arrive sees the state too; a failed send ends the session anyway.
 	c.state.Store(int32(StateSubscribed))
 	c.everSubscribed = true
+	if tap := c.cfg.Tap; tap != nil {
+		tap.SessionStarted(n, time.Now(), string(c.cfg.Subscription))
+	}
 	if err := r.write(rctx, gqlws.Subscribe(c.cfg.Subscription)); err != nil {
 		return false, gqlws.Retry(gqlws.ReasonWriteFailed, fmt.Errorf("send subscribe: %w", err))
 	}

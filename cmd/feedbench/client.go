@@ -21,6 +21,7 @@ import (
 	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/feedjson"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/journal"
 	"github.com/rollsniper/rollsniper/internal/natsrec"
 	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/internal/whitelist"
@@ -141,6 +142,9 @@ type runResult struct {
 	latency []time.Duration   // frame to decision, one a trade decided
 	dropped map[string]uint64 // trades the hub dropped, by sink (the pipeline's)
 	writes  int64             // writes to the output
+	// frames is how many frames the parser read (the pipeline's); recorded
+	// and recordDropped what the recorder did with them, when it ran.
+	frames, recorded, recordDropped uint64
 }
 
 // natsSink is a NATS publisher to attach to one pipeline run, and what it
@@ -158,8 +162,28 @@ type natsSink struct {
 // returns once all of them are handled, and with ns, stored. Each sink's
 // queue holds queue trades.
 func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int, ns *natsSink) (runResult, error) {
+	return runPipelineRecording(ctx, f, command, args, n, queue, ns, "", journal.Options{})
+}
+
+// runPipelineRecording is runPipeline, recording the frames into a journal in
+// recordDir as sniper -record does (the recorder and its compactor), with
+// the journal options opts, when recordDir is set; the run then ends once the
+// recorder has also written every frame, so that its whole work for the
+// burst is measured.
+func runPipelineRecording(ctx context.Context, f *feed, command, args string, n, queue int, ns *natsSink, recordDir string, opts journal.Options) (runResult, error) {
 	quiet := slog.New(slog.DiscardHandler)
-	conn := actors.NewConn(actors.ConnConfig{URL: f.url}, quiet)
+	var rec *actors.Recorder
+	var comp *actors.Compactor
+	if recordDir != "" {
+		opts.Writer = "feedbench"
+		w, err := journal.NewWriter(recordDir, opts)
+		if err != nil {
+			return runResult{}, err
+		}
+		rec = actors.NewRecorder(actors.RecorderConfig{Writer: w, Log: quiet})
+		comp = actors.NewCompactor(actors.CompactorConfig{In: rec.Closed(), Busy: rec.Busy, Log: quiet})
+	}
+	conn := actors.NewConn(actors.ConnConfig{URL: f.url, Tap: rec.Tap(1)}, quiet)
 	parser := actors.NewParser(conn.Out(), quiet)
 	hub := actors.NewHub(nil, quiet)
 	var w countingWriter
@@ -197,7 +221,16 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	g.Go(func() error { return out.Run(outCtx) })
 	g.Go(func() error { sinksDone.Wait(); stopOut(); return nil })
 	g.Go(func() error { return parser.RunInto(gctx, hub) })
-	g.Go(func() error { return conn.Run(connCtx) })
+	recCtx, stopRec := context.WithCancel(gctx)
+	defer stopRec()
+	if rec != nil {
+		g.Go(func() error { return rec.Run(recCtx) })
+		g.Go(func() error { return comp.Run(connCtx) })
+	}
+	g.Go(func() error {
+		defer stopRec() // as sniper's pipeline: the recorder drains once the connection has stopped
+		return conn.Run(connCtx)
+	})
 
 	stop := func() error { stopConn(); return g.Wait() } // the rest drains through closed channels
 	err := f.send(command, args)
@@ -217,6 +250,16 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	// would outnumber the trades.
 	select {
 	case <-decision.done:
+		if rec != nil {
+			// The recorder's work for the burst is the recording's cost:
+			// wait until it has written (or dropped) every frame. A
+			// check every 100 µs costs the recording run a little.
+			for frames := parser.Stats().Frames; ; time.Sleep(100 * time.Microsecond) {
+				if s := rec.Stats(); s.Recorded+s.Dropped >= frames || gctx.Err() != nil {
+					break
+				}
+			}
+		}
 		to = takeSample()
 	case <-gctx.Done():
 		err := stop()
@@ -237,7 +280,11 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		return runResult{}, err
 	}
 	res := runResult{cost: costOf(from, to, n, feedCPU), latency: decision.latency, writes: w.writes.Load(),
-		dropped: map[string]uint64{}}
+		dropped: map[string]uint64{}, frames: parser.Stats().Frames}
+	if rec != nil {
+		s := rec.Stats()
+		res.recorded, res.recordDropped = s.Recorded, s.Dropped
+	}
 	for _, s := range hub.Stats() {
 		if s.Dropped > 0 {
 			res.dropped[s.Name] = s.Dropped

@@ -28,7 +28,14 @@
 //
 // Usage:
 //
-//	feedbench [-quick] [-nats] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
+//	feedbench [-quick] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
+//	feedbench -nats [-quick] [-trades N] [-runs N] [-strict]
+//	feedbench -record [-quick] [-trades N] [-runs N] [-strict]
+//
+// With -record it measures instead what recording (sniper -record) adds: the
+// burst read by the pipeline without and with the recorder, alternately, and
+// the CPU ratio; then what compressing the recorded journal costs a frame,
+// which the compactor does once the feed is quiet.
 package main
 
 import (
@@ -45,6 +52,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rollsniper/rollsniper/internal/journal"
 )
 
 func main() {
@@ -101,6 +110,7 @@ type config struct {
 	nats       bool
 	cpuprofile string
 	strict     bool
+	record     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -117,6 +127,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.nats, "nats", false, "measure the pipeline's burst with and without the NATS publisher, against a JetStream server embedded in this process, instead of the usual runs")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a target is missed")
+	fs.BoolVar(&cfg.record, "record", false, "instead, measure what recording (sniper -record) adds to the pipeline in the burst, and what compressing the journal costs")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -162,19 +173,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer f.close()
 
 	missed := false
-	if cfg.nats {
-		if err := natsBurst(ctx, f, cfg, stdout, &missed); err != nil {
-			return err
+	switch {
+	case cfg.nats:
+		err = natsBurst(ctx, f, cfg, stdout, &missed)
+	case cfg.record:
+		err = recordBurst(ctx, f, cfg, stdout, &missed)
+	default:
+		if err = burst(ctx, f, cfg, stdout, &missed); err == nil {
+			err = rates(ctx, f, cfg, stdout, &missed)
 		}
-		if missed && cfg.strict {
-			return errTargetMissed
-		}
-		return nil
 	}
-	if err := burst(ctx, f, cfg, stdout, &missed); err != nil {
-		return err
-	}
-	if err := rates(ctx, f, cfg, stdout, &missed); err != nil {
+	if err != nil {
 		return err
 	}
 	if missed && cfg.strict {
@@ -214,9 +223,9 @@ func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 	}
 	b, p := median(bare), median(pipe)
 	slices.Sort(writes)
-	fmt.Fprintf(stdout, "%-10s %12s %14s %14s %13s %14s %15s\n", "client", "trades/s", "CPU µs/trade", "allocs/trade", "bytes/trade", "writes/trade", "feed CPU µs/tr")
-	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %15.2f\n", "bare loop", b.perSecond, b.cpu, b.allocs, b.bytes, 1.0, b.feedCPU)
-	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %15.2f\n", "pipeline", p.perSecond, p.cpu, p.allocs, p.bytes, writes[len(writes)/2], p.feedCPU)
+	fmt.Fprintf(stdout, "%-10s %12s %14s %14s %13s %14s %14s %15s\n", "client", "trades/s", "CPU µs/trade", "allocs/trade", "bytes/trade", "writes/trade", "switches/trade", "feed CPU µs/tr")
+	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %14.3f %15.2f\n", "bare loop", b.perSecond, b.cpu, b.allocs, b.bytes, 1.0, b.switches, b.feedCPU)
+	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %14.3f %15.2f\n", "pipeline", p.perSecond, p.cpu, p.allocs, p.bytes, writes[len(writes)/2], p.switches, p.feedCPU)
 	ratio := p.cpu / b.cpu
 	fmt.Fprintf(stdout, "\npipeline / bare loop: CPU %.2f× (target ≤ %.2f×: %s), allocs %+.2f a trade, throughput %.2f×\n",
 		ratio, targetCPURatio, verdict(ratio <= targetCPURatio, missed), p.allocs-b.allocs, p.perSecond/b.perSecond)
@@ -237,7 +246,7 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 	fmt.Fprintf(stdout, "\nsteady rates, one trade a frame, frames arriving one at a time from the feed process; each client reads\n")
 	fmt.Fprintf(stdout, "%v or %d trades a rate, whichever is longer, %d run(s) each: the run with the median CPU (CPU) and the\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
 	fmt.Fprintf(stdout, "run with the median p99 (latency, frame → decision) shown. CPU a trade includes the idle time between trades.\n")
-	fmt.Fprintf(stdout, "%9s  %-10s %7s %13s %10s %10s %10s   %s\n", "trades/s", "client", "trades", "CPU µs/trade", "p50", "p99", "p99.9", "p99 of each run")
+	fmt.Fprintf(stdout, "%9s  %-10s %7s %13s %9s %10s %10s %10s   %s\n", "trades/s", "client", "trades", "CPU µs/trade", "switches", "p50", "p99", "p99.9", "p99 of each run")
 	for _, rate := range cfg.rates {
 		n := max(cfg.rateTrades, int(int64(rate)*int64(cfg.rateTime)/int64(time.Second)))
 		d := time.Duration(int64(n) * int64(time.Second) / int64(rate))
@@ -260,13 +269,13 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 			name string
 			r    rateRun
 		}{{"bare loop", b}, {"pipeline", p}} {
-			fmt.Fprintf(stdout, "%9d  %-10s %7d %13.2f %10v %10v %10v   %s\n", rate, c.name, n, c.r.cost.cpu,
+			fmt.Fprintf(stdout, "%9d  %-10s %7d %13.2f %9.2f %10v %10v %10v   %s\n", rate, c.name, n, c.r.cost.cpu, c.r.cost.switches,
 				percentile(c.r.latency, 50), percentile(c.r.latency, 99), percentile(c.r.latency, 99.9), durations(c.r.p99s))
 		}
 		cpu := p.cost.cpu / b.cost.cpu
 		p99 := ratioOf(percentile(p.latency, 99), percentile(b.latency, 99))
-		line := fmt.Sprintf("%9d  %-10s %7s %12.2f× %9.2f× %9.2f× %9.2f×   CPU target ≤ %.2f×: %s; p99 target ≤ %.1f×: %s",
-			rate, "ratio", "", cpu, ratioOf(percentile(p.latency, 50), percentile(b.latency, 50)), p99,
+		line := fmt.Sprintf("%9d  %-10s %7s %12.2f× %9s %9.2f× %9.2f× %9.2f×   CPU target ≤ %.2f×: %s; p99 target ≤ %.1f×: %s",
+			rate, "ratio", "", cpu, "", ratioOf(percentile(p.latency, 50), percentile(b.latency, 50)), p99,
 			ratioOf(percentile(p.latency, 99.9), percentile(b.latency, 99.9)),
 			targetCPURatio, verdict(cpu <= targetCPURatio, missed), targetP99Ratio, verdict(p99 <= targetP99Ratio, missed))
 		if rate == targetP99Rate {
@@ -312,7 +321,8 @@ func durations(ds []time.Duration) string {
 	return strings.Join(s, " ")
 }
 
-// profile runs one more pipeline burst under the CPU profiler.
+// profile runs one more pipeline burst under the CPU profiler, recording
+// with -record.
 func profile(ctx context.Context, f *feed, cfg config) error {
 	pf, err := os.Create(cfg.cpuprofile)
 	if err != nil {
@@ -322,7 +332,14 @@ func profile(ctx context.Context, f *feed, cfg config) error {
 	if err := pprof.StartCPUProfile(pf); err != nil {
 		return err
 	}
-	_, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil)
+	dir := ""
+	if cfg.record {
+		if dir, err = os.MkdirTemp("", "feedbench-journal"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	_, err = runPipelineRecording(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil, dir, journal.Options{Store: true})
 	pprof.StopCPUProfile()
 	return err
 }

@@ -34,18 +34,41 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
 	}
 	want := []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^bare loop +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.000 +[\d.]+$`),
-		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +0\.\d+ +[\d.]+$`),
+		regexp.MustCompile(`(?m)^bare loop +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.000 +[\d.]+ +[\d.]+$`),
+		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +0\.\d+ +[\d.]+ +[\d.]+$`),
 		regexp.MustCompile(`pipeline / bare loop: CPU [\d.]+× \(target ≤ 1\.15×: (met|MISSED)\)`),
 		// 5 a second for 200 ms is one trade: -rate-trades makes it 3.
-		regexp.MustCompile(`(?m)^ +5 +bare loop +3 +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
-		regexp.MustCompile(`(?m)^ +5 +pipeline +3 +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
+		regexp.MustCompile(`(?m)^ +5 +bare loop +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
+		regexp.MustCompile(`(?m)^ +5 +pipeline +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
 		regexp.MustCompile(`(?m)^ +5 +ratio +[\d.]+× +[\d.]+× +[\d.]+× +[\d.]+× +CPU target ≤ 1\.15×: (met|MISSED); p99 target ≤ 1\.5×: (met|MISSED)$`),
 		regexp.MustCompile(`(?m)^ +1000 +bare loop +200 `),
 		regexp.MustCompile(`(?m)^ +1000 +pipeline +200 `),
 		regexp.MustCompile(`(?m)^ +1000 +ratio .*; pipeline p99 ≤ 50µs: (met|MISSED)$`),
 	}
 	for _, re := range want {
+		if !re.MatchString(out.String()) {
+			t.Errorf("output lacks %v:\n%s", re, out.String())
+		}
+	}
+}
+
+// -record prints the three clients, the verdict, and the compaction's cost,
+// from a real feed process and real journals.
+func TestRecordModePrintsEveryFigure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a hang, not a timing
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"-record", "-trades", "2000", "-runs", "1"}, &out); err != nil {
+		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
+	}
+	for _, re := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.00×$`),
+		regexp.MustCompile(`(?m)^\+ record \(stored\) +\d+ +[\d.]+ +[\d.]+ +\d+ +[\d.]+×$`),
+		regexp.MustCompile(`(?m)^\+ record \(zstd inline\) +\d+ +[\d.]+ +[\d.]+ +\d+ +[\d.]+×$`),
+		regexp.MustCompile(`recording \(stored\) / pipeline alone: CPU [\d.]+× \(target ≤ 1\.10×: (met|MISSED)\); each run's ratio: [\d.]+`),
+		regexp.MustCompile(`the recorders dropped no frame`),
+		regexp.MustCompile(`[\d.]+ MB stored → [\d.]+ MB compressed \([\d.]+ to 1\) in \S+: [\d.]+ µs CPU a frame`),
+	} {
 		if !re.MatchString(out.String()) {
 			t.Errorf("output lacks %v:\n%s", re, out.String())
 		}

@@ -14,25 +14,36 @@ import (
 
 // cpuTime is the user plus system CPU time this process has used so far.
 func cpuTime() time.Duration {
+	cpu, _ := usage()
+	return cpu
+}
+
+// usage is the user plus system CPU time this process has used so far, and
+// how many times its threads were switched off a CPU (voluntarily, to wait,
+// or not): each hand-off that wakes a sleeping thread costs a pair of them,
+// so they count what the CPU time of the hand-offs is made of.
+func usage() (time.Duration, int64) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return 0, 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Nvcsw + ru.Nivcsw
 }
 
 // sample is the process's counters at one moment.
 type sample struct {
-	at      time.Time
-	cpu     time.Duration
-	mallocs uint64
-	bytes   uint64
+	at       time.Time
+	cpu      time.Duration
+	switches int64 // context switches
+	mallocs  uint64
+	bytes    uint64
 }
 
 func takeSample() sample {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return sample{at: time.Now(), cpu: cpuTime(), mallocs: ms.Mallocs, bytes: ms.TotalAlloc}
+	cpu, switches := usage()
+	return sample{at: time.Now(), cpu: cpu, switches: switches, mallocs: ms.Mallocs, bytes: ms.TotalAlloc}
 }
 
 // cost is what n trades cost between two samples, per trade.
@@ -40,6 +51,7 @@ type cost struct {
 	trades    int
 	perSecond float64 // trades a second, by the wall clock
 	cpu       float64 // CPU microseconds a trade
+	switches  float64 // context switches a trade
 	allocs    float64 // allocations a trade
 	bytes     float64 // bytes allocated a trade
 	feedCPU   float64 // the feed process's CPU microseconds a trade
@@ -51,6 +63,7 @@ func costOf(from, to sample, n int, feedCPU time.Duration) cost {
 		trades:    n,
 		perSecond: f / to.at.Sub(from.at).Seconds(),
 		cpu:       float64((to.cpu - from.cpu).Microseconds()) / f,
+		switches:  float64(to.switches-from.switches) / f,
 		allocs:    float64(to.mallocs-from.mallocs) / f,
 		bytes:     float64(to.bytes-from.bytes) / f,
 		feedCPU:   float64(feedCPU.Microseconds()) / f,

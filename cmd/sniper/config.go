@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -48,6 +49,9 @@ type Config struct {
 	Whitelist      string        // path of the whitelist file; empty: no whitelist sink
 	UnseenAfter    time.Duration // warn of whitelist entries whose item has not come for this long; 0: never
 	DiscordWebhook string        // Discord webhook URL for match alerts; empty: no alerts
+
+	Record    string // directory to journal every frame into; empty: no recording
+	RecordMax int64  // the journal's largest size in bytes; 0: no limit
 
 	Output    string // the records' format: auto, text or json
 	LogFormat string // auto, text or json
@@ -157,6 +161,12 @@ func settings(c *Config) []setting {
 		{flag: "output", env: "ROLL_OUTPUT", def: "auto",
 			usage: "`format` of the trade and match records on stdout: auto (colour text on a terminal, JSON lines otherwise), text or json",
 			set:   func(s string) (err error) { c.Output, err = parseFormat(s, "output"); return err }},
+		{flag: "record", env: "ROLL_RECORD",
+			usage: "journal every frame of the feed into this `directory`, to replay it or backtest a whitelist on it later (sniper replay, sniper backtest)",
+			set:   func(s string) error { c.Record = strings.TrimSpace(s); return nil }},
+		{flag: "record-max", env: "ROLL_RECORD_MAX", def: "1GiB",
+			usage: "the journal's largest `size`, such as 500MiB or 10GiB; the oldest segments are deleted to keep under it (0: no limit)",
+			set:   func(s string) (err error) { c.RecordMax, err = parseRecordMax(s); return err }},
 		{flag: "log-format", env: "ROLL_LOG_FORMAT", def: "auto",
 			usage: "`format` of the status messages on stderr: auto (colour on a terminal), text or json",
 			set:   func(s string) (err error) { c.LogFormat, err = parseFormat(s, "log"); return err }},
@@ -202,19 +212,32 @@ const defaultUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 // flag.ErrHelp after writing the help to usage when args ask for it, and a
 // *ConfigError listing every problem when the settings are wrong.
 func parseConfig(args []string, getenv func(string) string, dir string, usage io.Writer) (Config, error) {
-	return parseCommandConfig(sniperUsage, args, getenv, dir, usage)
+	cfg, _, err := parseCommand(command{}, args, getenv, dir, usage)
+	return cfg, err
 }
 
-// parseCommandConfig is parseConfig for a command (sniper, or sniper check)
-// whose help begins with header.
-func parseCommandConfig(header usageHeader, args []string, getenv func(string) string, dir string, usage io.Writer) (Config, error) {
+// command is what a subcommand that reads the settings adds to them: its own
+// flags, its arguments, its help.
+type command struct {
+	name  string                                             // "sniper replay"; "" for sniper itself
+	flags func(*flag.FlagSet)                                // defines the command's own flags; nil for none
+	args  bool                                               // the command takes arguments after the flags
+	usage func(w io.Writer, flags *flag.FlagSet, dir string) // writes its help; nil for sniper's
+}
+
+// parseCommand is parseConfig for cmd: the settings and cmd's own flags
+// from args, and the arguments after the flags.
+func parseCommand(cmd command, args []string, getenv func(string) string, dir string, usage io.Writer) (Config, []string, error) {
 	var cfg Config
 	table := settings(&cfg)
 
 	// The flags hold text only: env and .env are applied after parsing, so that
 	// -h never shows them (a session is a secret), and every setting is parsed
 	// the same way wherever its text came from.
-	flags := flag.NewFlagSet("sniper", flag.ContinueOnError)
+	flags := flag.NewFlagSet(cmp.Or(cmd.name, "sniper"), flag.ContinueOnError)
+	if cmd.flags != nil {
+		cmd.flags(flags)
+	}
 	flags.SetOutput(io.Discard) // parse errors are returned, help is written below
 	texts := make([]flagText, len(table))
 	for i, s := range table {
@@ -225,17 +248,21 @@ func parseCommandConfig(header usageHeader, args []string, getenv func(string) s
 	showVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printUsage(usage, header, flags, dir)
-			return Config{}, err
+			if cmd.usage != nil {
+				cmd.usage(usage, flags, dir)
+			} else {
+				printUsage(usage, flags, dir)
+			}
+			return Config{}, nil, err
 		}
-		return Config{}, &ConfigError{Problems: []error{fmt.Errorf("%w (sniper -h lists the settings)", err)}}
+		return Config{}, nil, &ConfigError{Problems: []error{fmt.Errorf("%w (%s -h lists the settings)", err, cmp.Or(cmd.name, "sniper"))}}
 	}
 	if *showVersion {
-		return Config{}, errShowVersion
+		return Config{}, nil, errShowVersion
 	}
 
 	var problems []error
-	if n := flags.NArg(); n > 0 {
+	if n := flags.NArg(); n > 0 && !cmd.args {
 		// The arguments are not shown: one may be the tail of a session pasted
 		// without quotes.
 		problems = append(problems, fmt.Errorf("%d unexpected argument(s) after the flags: every setting is a flag like -session VALUE (sniper -h lists them); put a value that holds spaces in quotes", n))
@@ -272,9 +299,9 @@ func parseCommandConfig(header usageHeader, args []string, getenv func(string) s
 	}
 	problems = append(problems, natsConfig(&cfg)...)
 	if len(problems) > 0 {
-		return Config{}, &ConfigError{Problems: problems}
+		return Config{}, nil, &ConfigError{Problems: problems}
 	}
-	return cfg, nil
+	return cfg, flags.Args(), nil
 }
 
 // settingError says which setting is wrong, with what value from where, and why.
@@ -290,14 +317,12 @@ func settingError(s setting, text, from string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// usageHeader is what a command's help says before its flags.
-type usageHeader string
-
-// The commands' help.
-const (
-	sniperUsage usageHeader = `Usage: sniper [flags]
+// sniperUsage is what sniper -h says before the flags.
+const sniperUsage = `Usage: sniper [flags]
        sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
        sniper health [-addr ADDR]             (ask a running sniper's /readyz; exit status 0 when ready)
+       sniper replay [-speed 1x|10x|max] DIR  (replay a journal -record wrote through the whitelist and printer)
+       sniper backtest -whitelist FILE DIR    (what the whitelist would have caught in a journal)
        sniper -version
 
 sniper watches CSGORoll's live trade feed, reports every listing, and with a
@@ -305,7 +330,9 @@ whitelist tells you at once about the ones you want. Trades and matches go to
 stdout (-output: colour text on a terminal, JSON lines when piped), what the
 program is doing to stderr (-log-format). NO_COLOR=1 turns colour off.
 `
-	checkUsage usageHeader = `Usage: sniper check -whitelist FILE [flags]
+
+// checkUsage is what sniper check -h says before the flags.
+const checkUsage = `Usage: sniper check -whitelist FILE [flags]
 
 sniper check reads the settings and the whitelist file as sniper would, and
 stops there, without connecting. When all is well it prints the whitelist's
@@ -315,11 +342,19 @@ catalogue could not check are warnings (on stderr), counted after OK.
 It takes sniper's flags, environment and .env: use it with -env-file to check
 what a service will read.
 `
-)
 
-// printUsage writes the help that -h asks for: header, where settings come
-// from, and the flags.
-func printUsage(w io.Writer, header usageHeader, flags *flag.FlagSet, dir string) {
+// printUsage writes the help that sniper -h asks for.
+func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
+	printSettingsUsage(w, sniperUsage, flags, dir)
+}
+
+// printCheckUsage writes the help that sniper check -h asks for.
+func printCheckUsage(w io.Writer, flags *flag.FlagSet, dir string) {
+	printSettingsUsage(w, checkUsage, flags, dir)
+}
+
+// printSettingsUsage writes header, where settings come from, and every flag.
+func printSettingsUsage(w io.Writer, header string, flags *flag.FlagSet, dir string) {
 	where := dir
 	if where == "" || where == "." {
 		where = "the current directory"
@@ -481,23 +516,57 @@ const (
 // sizeUnits are the units parseSize accepts, in lower case.
 var sizeUnits = map[string]int64{"": 1, "b": 1, "kb": 1000, "kib": 1 << 10, "mb": 1000 * 1000, "mib": 1 << 20}
 
+// largeSizeUnits are the units parseRecordMax accepts: sizeUnits and more.
+var largeSizeUnits = map[string]int64{"": 1, "b": 1, "kb": 1000, "kib": 1 << 10, "mb": 1000 * 1000, "mib": 1 << 20,
+	"gb": 1000 * 1000 * 1000, "gib": 1 << 30, "tb": 1000 * 1000 * 1000 * 1000, "tib": 1 << 40}
+
 // parseSize reads a byte count such as 1048576, 512KiB or 4MB within the
 // bounds on -read-limit.
 func parseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
-	if i < 0 {
-		i = len(s)
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	unit, ok := sizeUnits[strings.ToLower(strings.TrimSpace(s[i:]))]
-	if err != nil || !ok {
+	n, unit, err := parseBytes(s, sizeUnits)
+	if err != nil {
 		return 0, errors.New("not a size: write a number of bytes, or a number and KiB or MiB, such as 512KiB or 4MiB")
 	}
 	if n > maxReadLimit/unit || n*unit < minReadLimit {
 		return 0, fmt.Errorf("must be between %dKiB and %dMiB", minReadLimit>>10, maxReadLimit>>20)
 	}
 	return n * unit, nil
+}
+
+// minRecordMax is the smallest -record-max but 0: a few of the smallest
+// segments the recorder writes (see recordSegmentBytes).
+const minRecordMax = 8 << 20
+
+// parseRecordMax reads -record-max: 0 for no limit, or a size of at least
+// minRecordMax, such as 500MiB or 10GiB.
+func parseRecordMax(s string) (int64, error) {
+	n, unit, err := parseBytes(s, largeSizeUnits)
+	if err != nil {
+		return 0, errors.New("not a size: write a number and MiB or GiB, such as 500MiB or 10GiB, or 0 for no limit")
+	}
+	if n > math.MaxInt64/unit {
+		return 0, errors.New("too large")
+	}
+	if n != 0 && n*unit < minRecordMax {
+		return 0, fmt.Errorf("must be 0 (no limit) or at least %dMiB, so that the journal holds more than the segment being written", minRecordMax>>20)
+	}
+	return n * unit, nil
+}
+
+// parseBytes splits a size such as 512KiB into its number and its unit, one
+// of units.
+func parseBytes(s string, units map[string]int64) (n, unit int64, err error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(s)
+	}
+	n, err = strconv.ParseInt(s[:i], 10, 64)
+	unit, ok := units[strings.ToLower(strings.TrimSpace(s[i:]))]
+	if err == nil && !ok {
+		err = errors.New("unknown unit")
+	}
+	return n, unit, err
 }
 
 // parseListenAddr returns s as host:port to listen on. A port alone (":9090"
@@ -605,6 +674,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("unseen-after", c.UnseenAfter),
 		slog.String("discord-webhook", setOrUnset(c.DiscordWebhook)),
 		slog.String("output", c.Output),
+		slog.String("record", c.Record),
+		slog.Int64("record-max", c.RecordMax),
 		slog.String("log-format", c.LogFormat),
 		slog.String("log-level", strings.ToLower(c.LogLevel.String())),
 		slog.Bool("demo", c.Demo),

@@ -47,6 +47,7 @@ func defaultConfig() Config {
 		Output:          "auto",
 		LogFormat:       "auto",
 		LogLevel:        slog.LevelInfo,
+		RecordMax:       1 << 30,
 		NATSSubjects:    defaultSubjects,
 	}
 }
@@ -173,6 +174,7 @@ func TestParseConfigSources(t *testing.T) {
 			"ROLL_STALE_AFTER": "7s", "ROLL_READ_LIMIT": "2MiB", "ROLL_METRICS_ADDR": ":1",
 			"ROLL_WHITELIST": "w", "ROLL_DISCORD_WEBHOOK": testWebhook,
 			"ROLL_SHUTDOWN_TIMEOUT": "8s", "ROLL_OUTPUT": "json", "ROLL_UNSEEN_AFTER": "2d",
+			"ROLL_RECORD": "journal", "ROLL_RECORD_MAX": "10GiB",
 		}}, func(c *Config) {
 			*c = Config{URL: "wss://api-trader.csgoroll.com/graphql", Session: "e1", Token: "e2",
 				Origin: "http://localhost", UserAgent: "ua", Subscription: gqlws.SubCreateTrade,
@@ -180,8 +182,13 @@ func TestParseConfigSources(t *testing.T) {
 				PingTimeout: 5 * time.Second, AckTimeout: 6 * time.Second, Output: "json", LogFormat: "text",
 				LogLevel: slog.LevelError, Demo: true, BackoffJitter: true, StaleAfter: 7 * time.Second,
 				ReadLimit: 2 << 20, MetricsAddr: "127.0.0.1:1", Whitelist: "w", UnseenAfter: 48 * time.Hour, DiscordWebhook: testWebhook,
-				ShutdownTimeout: 8 * time.Second, NATSSubjects: defaultSubjects}
+				ShutdownTimeout: 8 * time.Second, NATSSubjects: defaultSubjects,
+				Record: "journal", RecordMax: 10 << 30}
 		}},
+		{"-record-max 0 is no limit", sources{args: []string{"-record", "j", "-record-max", "0"}},
+			func(c *Config) { c.Record, c.RecordMax = "j", 0 }},
+		{"-record-max in MB", sources{args: []string{"-record-max", "500MB"}},
+			func(c *Config) { c.RecordMax = 500_000_000 }},
 		{".env used when nothing else", sources{dotenv: "# my settings\nROLL_SESSION=d1\nexport ROLL_API_TOKEN='d2'\nROLL_BACKOFF_MAX=90s\nROLL_DEMO=true\n"},
 			func(c *Config) { c.Session, c.Token, c.BackoffMax, c.Demo = "d1", "d2", 90*time.Second, true }},
 		{"env beats .env", sources{env: map[string]string{"ROLL_SESSION": "env"}, dotenv: "ROLL_SESSION=dotenv\nROLL_LOG_LEVEL=warn\n"},
@@ -262,6 +269,12 @@ func TestParseConfigProblems(t *testing.T) {
 			[]string{`-read-limit (ROLL_READ_LIMIT) "1KiB": must be between 16KiB and 256MiB`}},
 		{"read limit too large", sources{args: []string{"-read-limit", "999999MiB"}},
 			[]string{`-read-limit (ROLL_READ_LIMIT) "999999MiB": must be between 16KiB and 256MiB`}},
+		{"record max not a size", sources{args: []string{"-record-max", "lots"}},
+			[]string{`-record-max (ROLL_RECORD_MAX) "lots": not a size: write a number and MiB or GiB, such as 500MiB or 10GiB, or 0 for no limit`}},
+		{"record max too small", sources{args: []string{"-record-max", "1MiB"}},
+			[]string{`-record-max (ROLL_RECORD_MAX) "1MiB": must be 0 (no limit) or at least 8MiB`}},
+		{"record max too large", sources{args: []string{"-record-max", "99999999TiB"}},
+			[]string{`-record-max (ROLL_RECORD_MAX) "99999999TiB": too large`}},
 		{"metrics address", sources{args: []string{"-metrics-addr", "localhost:http"}},
 			[]string{`-metrics-addr (ROLL_METRICS_ADDR) "localhost:http": the port must be a number from 0 to 65535`}},
 		{"metrics address malformed", sources{args: []string{"-metrics-addr", "a:b:c"}},

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/rollsniper/rollsniper/internal/spell"
 )
 
 // envFileVar is the environment variable that names the settings file, as
@@ -95,7 +97,7 @@ func closestName(name string, known []string) string {
 	word := strings.TrimPrefix(name, "ROLL_")
 	best, bestDist := "", len(word)/3+1
 	for _, k := range known {
-		if d := levenshtein(name, k); d < bestDist {
+		if d := spell.Distance(name, k, bestDist); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -111,26 +113,4 @@ func closestName(name string, known []string) string {
 		}
 	}
 	return best
-}
-
-// levenshtein is the number of single-byte insertions, deletions and
-// substitutions that turn a into b.
-func levenshtein(a, b string) int {
-	row := make([]int, len(b)+1)
-	for j := range row {
-		row[j] = j
-	}
-	for i := range len(a) {
-		diag := row[0]
-		row[0] = i + 1
-		for j := range len(b) {
-			sub := diag
-			if a[i] != b[j] {
-				sub++
-			}
-			diag = row[j+1]
-			row[j+1] = min(row[j+1]+1, row[j]+1, sub)
-		}
-	}
-	return row[len(b)]
 }

@@ -19,6 +19,8 @@ func TestBinaryHelp(t *testing.T) {
 		{[]string{"--help"}, []string{"Usage: sniper [flags]"}},
 		{[]string{"check", "-h"}, []string{"Usage: sniper check -whitelist FILE [flags]", "without connecting", "exits 2", "  -whitelist file\n"}},
 		{[]string{"health", "-h"}, []string{"Usage: sniper health", "/readyz", "  -addr address\n"}},
+		{[]string{"replay", "-h"}, []string{"Usage: sniper replay", "  -speed speed\n"}},
+		{[]string{"backtest", "-h"}, []string{"Usage: sniper backtest", "  -from time\n"}},
 	} {
 		cmd := exec.Command(bin, c.args...)
 		cmd.Dir = t.TempDir()

@@ -71,7 +71,7 @@ func exitCode(err error) int {
 // its warnings (names it could not check) to stderr, and returns a
 // *ConfigError listing every problem otherwise. -h writes its help to stdout.
 func check(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseCommandConfig(checkUsage, args, os.Getenv, ".", stdout)
+	cfg, _, err := parseCommand(command{name: "sniper check", usage: printCheckUsage}, args, os.Getenv, ".", stdout)
 	if err != nil {
 		return err
 	}
@@ -142,21 +142,34 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 	if len(args) > 0 && args[0] == "health" {
 		return health(ctx, args[1:], os.Getenv, stdout)
 	}
+	if len(args) > 0 && args[0] == "replay" {
+		return replay(ctx, hurry, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "backtest" {
+		return backtestCmd(ctx, args[1:], stdout, stderr)
+	}
 	cfg, err := parseConfig(args, os.Getenv, ".", stdout) // -h is asked for: its help goes to stdout
 	if err != nil {
 		return versionOr(err, stdout)
 	}
-	// stdout and stderr are each written by an actor of its own, so that no
-	// part of the program ever waits on them: see outputs.
+	return withOutputs(ctx, cfg, stdout, stderr, func(out *outputs) (*pipeline, error) {
+		return runLive(ctx, hurry, cfg, out)
+	})
+}
+
+// withOutputs builds stdout's and stderr's writers for cfg, runs stderr's,
+// and calls body with them. stdout and stderr are each written by an actor of
+// its own, so that no part of the program ever waits on them (see outputs);
+// body runs stdout's in its pipeline. What is left for stderr is written
+// before withOutputs returns, within what is left of the pipeline's stop
+// budget (or hurryFlush after a second signal, when stdout's is written too).
+func withOutputs(ctx context.Context, cfg Config, stdout, stderr io.Writer, body func(*outputs) (*pipeline, error)) (err error) {
 	out := newOutputs(cfg, os.Getenv("NO_COLOR") != "", stdout, stderr)
-	logs := out.logs
 	errCtx, stopErr := context.WithCancel(context.WithoutCancel(ctx))
 	errDone := make(chan error, 1)
 	go func() { errDone <- out.stderr.Run(errCtx) }()
 	var p *pipeline
 	defer func() {
-		// What is left for stderr is written before returning, within what
-		// is left of a stop's budget (or hurryFlush).
 		by := time.Now().Add(hurryFlush)
 		if p != nil && !p.stopBy.IsZero() && !errors.Is(err, errSecondSignal) {
 			by = p.stopBy
@@ -177,12 +190,20 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 		case <-t.C:
 		}
 	}()
+	p, err = body(out)
+	return err
+}
 
+// runLive runs the pipeline on the feed (or the demo's, or a NATS stream)
+// until ctx ends or a fatal error, cut short when hurry closes, and returns
+// it for withOutputs to finish writing within its stop's budget.
+func runLive(ctx context.Context, hurry <-chan struct{}, cfg Config, out *outputs) (p *pipeline, err error) {
+	logs := out.logs
 	var demo *fakeroll.Server
 	if cfg.Demo {
 		demo, err = fakeroll.Start(demoOptions())
 		if err != nil {
-			return fmt.Errorf("start demo feed: %w", err)
+			return nil, fmt.Errorf("start demo feed: %w", err)
 		}
 		defer demo.Close()
 		cfg.URL = demo.URL()
@@ -200,13 +221,12 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 		// publisher's last messages are stored.
 		srv, err := startEmbedded(cfg, logs.With("actor", "nats-server"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer srv.Shutdown()
 	}
-	p, err = newPipeline(cfg, logs, out)
-	if err != nil {
-		return err
+	if p, err = newPipeline(cfg, logs, out); err != nil {
+		return nil, err
 	}
 	if p.hup != nil {
 		// Registered before anything runs, so a SIGHUP from now on reloads.
@@ -221,7 +241,7 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 	if cfg.MetricsAddr != "" {
 		m, err := listenMetrics(cfg.MetricsAddr, p, logs.With("actor", "metrics"))
 		if err != nil {
-			return err
+			return p, err
 		}
 		p.extra = append(p.extra, m.Run)
 	}
@@ -229,5 +249,5 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 	if err == nil {
 		logs.LogAttrs(ctx, slog.LevelInfo, "stopped", p.summary(time.Now()).attrs()...)
 	}
-	return err
+	return p, err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/journal"
 )
 
 // metricsServer serves /metrics (Prometheus), /healthz (the process is alive)
@@ -88,7 +89,7 @@ func (m *metricsServer) Run(ctx context.Context) error {
 // notReady says why the pipeline is not ready to report trades, or "" when it
 // is: subscribed, with a frame of any kind within the ping window.
 func (p *pipeline) notReady(now time.Time) string {
-	if p.source != nil {
+	if p.natsSource != nil {
 		return p.sourceNotReady()
 	}
 	s := p.conn.Stats()
@@ -180,6 +181,21 @@ var (
 		"Messages the NATS source received, by outcome: trade (handed on), redelivered (handed on before, skipped), malformed (refused).", []string{"outcome"}, nil)
 	descSourceBehind = prometheus.NewDesc("rollsniper_nats_source_behind",
 		"Trades in the stream the source's consumer has not been delivered yet, as of the last one.", nil, nil)
+
+	descRecorded = prometheus.NewDesc("rollsniper_record_frames_total",
+		"Frames written to the journal (-record).", nil, nil)
+	descRecordDropped = prometheus.NewDesc("rollsniper_record_dropped_total",
+		"Frames not recorded because the recorder's queue was full; the journal notes where.", nil, nil)
+	descRecordFailed = prometheus.NewDesc("rollsniper_record_errors_total",
+		"Records lost because the journal could not be written (a full disk, say).", nil, nil)
+	descRecordQueue = prometheus.NewDesc("rollsniper_record_queue_depth",
+		"Frames waiting to be written to the journal.", nil, nil)
+	descJournalBytes = prometheus.NewDesc("rollsniper_record_journal_bytes",
+		"The journal's size on disk, every segment included (-record-max bounds it).", nil, nil)
+	descJournalSegments = prometheus.NewDesc("rollsniper_record_journal_segments",
+		"Segment files in the journal.", nil, nil)
+	descCompacted = prometheus.NewDesc("rollsniper_record_compacted_total",
+		"Journal segments compressed once closed.", nil, nil)
 )
 
 // connStates are the states rollsniper_connection_state shows.
@@ -229,6 +245,23 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- gauge(descEntries, float64(s.Entries))
 		ch <- counter(descAlertsDropped, float64(s.AlertsDropped), "whitelist")
+	}
+	if r := c.p.recorder; r != nil {
+		s := r.Stats()
+		ch <- counter(descRecorded, float64(s.Recorded))
+		ch <- counter(descRecordDropped, float64(s.Dropped))
+		ch <- counter(descRecordFailed, float64(s.Failed))
+		ch <- gauge(descRecordQueue, float64(s.Queued))
+		ch <- counter(descCompacted, float64(c.p.compactor.Stats().Compacted))
+		// Listed at each scrape: a journal holds a few dozen segments.
+		if segs, err := journal.ListSegments(c.p.journalDir); err == nil {
+			var size int64
+			for _, seg := range segs {
+				size += seg.Size
+			}
+			ch <- gauge(descJournalBytes, float64(size))
+			ch <- gauge(descJournalSegments, float64(len(segs)))
+		}
 	}
 	if d := c.p.discord; d != nil {
 		s := d.Stats()

@@ -9,6 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,10 +23,11 @@ import (
 
 	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
-	"github.com/rollsniper/rollsniper/messages"
-
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 	"github.com/rollsniper/rollsniper/internal/logtest"
+	"github.com/rollsniper/rollsniper/messages"
 )
 
 // startMetrics serves tp's metrics on a free loopback port beside the pipeline
@@ -353,5 +357,50 @@ func TestMetricsCountDiscordOutcomes(t *testing.T) {
 		if got[name] != w {
 			t.Errorf("%s = %v, want %v", name, got[name], w)
 		}
+	}
+}
+
+func TestMetricsCountTheRecording(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "journal")
+	var base string
+	tp := startPipelineArgs(t, func(*fakeroll.Server) []string { return []string{"-record", dir} },
+		func(tp *testPipeline) { base = startMetrics(t, tp) })
+	ctx := testCtx(t)
+	ids := publishIDs(tp.srv, 5)
+	tp.seen.wait(ctx, t, len(ids))
+	for tp.recorder.Stats().Recorded < 5 {
+		if ctx.Err() != nil {
+			t.Fatalf("recorder stats %+v, want 5 frames recorded", tp.recorder.Stats())
+		}
+		runtime.Gosched()
+	}
+	got := scrape(ctx, t, base)
+	for name, want := range map[string]float64{
+		`rollsniper_record_frames_total`:     5,
+		`rollsniper_record_dropped_total`:    0,
+		`rollsniper_record_errors_total`:     0,
+		`rollsniper_record_queue_depth`:      0,
+		`rollsniper_record_journal_segments`: 1,
+		`rollsniper_record_compacted_total`:  0,
+	} {
+		if g, ok := got[name]; !ok || g != want {
+			t.Errorf("%s = %v (present %t), want %v", name, g, ok, want)
+		}
+	}
+	if got[`rollsniper_record_journal_bytes`] <= 0 {
+		t.Errorf("rollsniper_record_journal_bytes = %v, want the segment's size", got[`rollsniper_record_journal_bytes`])
+	}
+	if err := tp.stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Stopped: the journal holds the session and its five frames.
+	recs, damage := journaltest.ReadAll(t, dir)
+	var kinds []journal.Kind
+	for _, rec := range recs {
+		kinds = append(kinds, rec.Kind)
+	}
+	want := []journal.Kind{journal.KindSessionStart, journal.KindFrame, journal.KindFrame, journal.KindFrame, journal.KindFrame, journal.KindFrame, journal.KindSessionEnd}
+	if !slices.Equal(kinds, want) || len(damage) > 0 {
+		t.Errorf("journal %v, damage %v; want %v", kinds, damage, want)
 	}
 }

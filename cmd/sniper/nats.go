@@ -202,8 +202,8 @@ func hubBusy(hub *actors.Hub) bool {
 // tradesIn is how many trades reached the hub: from the parser, or from the
 // NATS source.
 func (p *pipeline) tradesIn() uint64 {
-	if p.source != nil {
-		return p.source.Stats().Trades
+	if p.natsSource != nil {
+		return p.natsSource.Stats().Trades
 	}
 	return p.parser.Stats().Trades
 }
@@ -211,7 +211,7 @@ func (p *pipeline) tradesIn() uint64 {
 // sourceNotReady is notReady under -source: ready once the consumer is
 // being read.
 func (p *pipeline) sourceNotReady() string {
-	switch s := p.source.Stats(); {
+	switch s := p.natsSource.Stats(); {
 	case s.State != actors.NATSConnected:
 		return "the NATS connection is " + s.State.String()
 	case !s.Consuming:
@@ -239,7 +239,7 @@ func (c *pipelineCollector) collectNATS(ch chan<- prometheus.Metric) {
 		ch <- counter(descNATSDropped, float64(s.Abandoned), "shutdown")
 		ch <- gauge(descNATSPending, float64(s.Pending))
 	}
-	if src := c.p.source; src != nil {
+	if src := c.p.natsSource; src != nil {
 		s := src.Stats()
 		natsState("source", s.State)
 		ch <- counter(descSourceMessages, float64(s.Trades), "trade")

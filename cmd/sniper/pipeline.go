@@ -12,7 +12,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/journal"
 	"github.com/rollsniper/rollsniper/internal/whitelist"
+	"github.com/rollsniper/rollsniper/messages"
 )
 
 // sinkQueue is each sink's queue capacity: about a quarter of an hour of the
@@ -47,10 +49,14 @@ type namedSink struct {
 //	conn ──frames──▶ parser ──trades──▶ hub ──┬──▶ printer   (stdout)
 //	(the only actor                           ├──▶ whitelist ──matches──▶ discord
 //	 that restarts)                           └──▶ ...more sinks, each with its own queue
+//	  └── tap ──▶ recorder (-record) ──closed segments──▶ compactor
 //
-// newPipeline builds it and run runs it; nothing else wires actors together.
+// or, for sniper replay, the same with a replay of a journal where the conn
+// is. newPipeline (or newReplayPipeline) builds it and run runs it; nothing
+// else wires actors together.
 type pipeline struct {
-	conn    *actors.Conn
+	source  frameSource  // the conn, or a replay; nil under -source
+	conn    *actors.Conn // the connection; nil in a replay and under -source
 	parser  *actors.Parser
 	hub     *actors.Hub
 	printer *actors.Printer
@@ -63,11 +69,18 @@ type pipeline struct {
 	// the sinks, once their input is closed and drained.
 	alerts []func(context.Context) error
 
-	// source stands for conn and parser under -source (both nil then): the
-	// hub runs on its own, fed by the NATS stream. Nil otherwise.
-	source     *actors.NATSSource
+	// natsSource stands for the source and the parser under -source (both
+	// nil then): the hub runs on its own, fed by the NATS stream. Nil
+	// otherwise.
+	natsSource *actors.NATSSource
 	natsPub    *actors.NATSPublisher // the -nats sink; nil without -nats
 	natsAlerts int                   // the whitelist's alert queue for natsPub
+
+	// recorder journals what conn reads (-record), and compactor compresses
+	// the segments it closes; both nil without -record.
+	recorder   *actors.Recorder
+	compactor  *actors.Compactor
+	journalDir string
 
 	extra   []func(context.Context) error // more actors to run beside the pipeline (the demo's faults, metrics, reloads)
 	log     *slog.Logger
@@ -79,10 +92,31 @@ type pipeline struct {
 	stopBy time.Time
 }
 
+// frameSource is the head of the pipeline: the connection actor, or a replay.
+// Run returns once it sends no more frames, and closes Out.
+type frameSource interface {
+	Run(ctx context.Context) error
+	Out() <-chan messages.Frame
+}
+
 // newPipeline builds every actor for cfg, logging to logs and printing
 // through out. It starts nothing. It fails, with a *ConfigError, only when the
-// whitelist file cannot be read or is invalid.
+// whitelist file cannot be read or is invalid, or -record's directory cannot
+// be made.
 func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error) {
+	if cfg.Source != "" {
+		p, err := newPipelineFrom(nil, cfg, logs, out)
+		if err != nil {
+			return nil, err
+		}
+		p.natsSource = newNATSSource(cfg, logs, func() bool { return hubBusy(p.hub) })
+		p.hub = actors.NewHub(p.natsSource.Out(), logs.With("actor", "hub"))
+		return p, nil
+	}
+	recorder, err := newRecorder(cfg, logs)
+	if err != nil {
+		return nil, err
+	}
 	conn := actors.NewConn(actors.ConnConfig{
 		URL:            cfg.URL,
 		Session:        cfg.Session,
@@ -101,11 +135,52 @@ func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error)
 		// The connection's share of the stop: what is left is the parser's
 		// and the sinks' to drain, and the outputs' to flush.
 		ShutdownTimeout: cfg.ShutdownTimeout * 3 / 4,
+		Tap:             recorder.Tap(1),
 	}, logs.With("actor", "conn"))
-	parser := actors.NewParser(conn.Out(), logs.With("actor", "parser"))
+	p, err := newPipelineFrom(conn, cfg, logs, out)
+	if err != nil {
+		return nil, err
+	}
+	p.conn = conn
+	if recorder != nil {
+		p.recorder, p.journalDir = recorder, cfg.Record
+		p.compactor = actors.NewCompactor(actors.CompactorConfig{In: recorder.Closed(), Busy: recorder.Busy, Log: logs.With("actor", "compactor")})
+	}
+	return p, nil
+}
+
+// newRecorder returns the recorder -record asks for, nil without it. It
+// fails, with a *ConfigError, when the directory cannot be made.
+func newRecorder(cfg Config, logs *slog.Logger) (*actors.Recorder, error) {
+	if cfg.Record == "" {
+		return nil, nil
+	}
+	w, err := journal.NewWriter(cfg.Record, journal.Options{
+		Store:        true,
+		SegmentBytes: recordSegmentBytes(cfg.RecordMax),
+		Writer:       "rollsniper " + currentVersion().Version,
+	})
+	if err != nil {
+		return nil, &ConfigError{Problems: []error{fmt.Errorf("-record (ROLL_RECORD) %q: %w: name a directory sniper can create and write to", cfg.Record, err)}}
+	}
+	logs.Info("recording the feed", slog.String("dir", cfg.Record), slog.Int64("max_bytes", cfg.RecordMax))
+	return actors.NewRecorder(actors.RecorderConfig{Writer: w, MaxBytes: cfg.RecordMax, Log: logs.With("actor", "recorder")}), nil
+}
+
+// recordSegmentBytes is the size of the journal's segments for -record-max
+// limit: an eighth of it, so that retention deletes a small part of the
+// journal at a time, between 1 MiB and the journal's default of 32 MiB.
+func recordSegmentBytes(limit int64) int64 {
+	if limit <= 0 {
+		return journal.DefaultSegmentBytes
+	}
+	return min(journal.DefaultSegmentBytes, max(1<<20, limit/8))
+}
+
+// newPipelineFrom builds the parser, the hub and the sinks behind src (and
+// the hub alone when src is nil: the caller feeds it).
+func newPipelineFrom(src frameSource, cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error) {
 	p := &pipeline{
-		conn:    conn,
-		parser:  parser,
 		hub:     actors.NewHub(nil, logs.With("actor", "hub")),
 		printer: actors.NewPrinter(out.trades, out.records, out.stdout.Flush),
 		log:     logs,
@@ -113,10 +188,9 @@ func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error)
 		budget:  cfg.ShutdownTimeout,
 		started: time.Now(),
 	}
-	if cfg.Source != "" {
-		p.conn, p.parser = nil, nil
-		p.source = newNATSSource(cfg, logs, func() bool { return hubBusy(p.hub) })
-		p.hub = actors.NewHub(p.source.Out(), logs.With("actor", "hub"))
+	if src != nil {
+		p.source = src
+		p.parser = actors.NewParser(src.Out(), logs.With("actor", "parser"))
 	}
 	// Adding a sink is one line here.
 	p.sinks = append(p.sinks, namedSink{"printer", p.printer, sinkQueue})
@@ -256,15 +330,29 @@ func (p *pipeline) run(ctx context.Context, hurry <-chan struct{}) error {
 	for _, run := range p.alerts {
 		g.Go(func() error { return run(sinkCtx) })
 	}
-	if p.source != nil {
+	if p.natsSource != nil {
 		// The NATS source stands for the connection and the parser.
 		g.Go(func() error { return p.hub.Run(gctx) })
-		g.Go(func() error { return p.source.Run(connCtx) })
+		g.Go(func() error { return p.natsSource.Run(connCtx) })
 	} else {
+		// The recorder stops once the source has returned: no tap is
+		// called after, so it drains everything the connection read.
+		recCtx, stopRecorder := context.WithCancel(gctx)
+		defer stopRecorder()
+		if p.recorder != nil {
+			g.Go(func() error { return p.recorder.Run(recCtx) })
+			g.Go(func() error { return p.compactor.Run(connCtx) })
+		}
 		// The parser fans out on its own goroutine: one hand-off fewer
 		// between the socket and the sinks (see Parser.RunInto).
 		g.Go(func() error { return p.parser.RunInto(gctx, p.hub) })
-		g.Go(func() error { return p.conn.Run(connCtx) })
+		g.Go(func() error {
+			// A source that ends (a replay at the end of its journal)
+			// stops the actors beside it too, as a shutdown does.
+			defer stopConn()
+			defer stopRecorder()
+			return p.source.Run(connCtx)
+		})
 	}
 	for _, run := range p.extra {
 		g.Go(func() error { return run(connCtx) })

@@ -521,7 +521,18 @@ func buildSniperOnce() {
 // read line by line.
 func startSniper(ctx context.Context, t *testing.T, srv *fakeroll.Server, args ...string) (*exec.Cmd, *bufio.Scanner, *lines) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, buildSniper(t), append(fastArgs(srv.URL()), args...)...)
+	cmd, stdout, stderr := startBinary(ctx, t, append(fastArgs(srv.URL()), args...)...)
+	if err := srv.WaitSubscribed(ctx, 1); err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, stderr)
+	}
+	return cmd, stdout, stderr
+}
+
+// startBinary starts the built sniper with args in a fresh directory, and
+// returns it with its stdout, read line by line, and its stderr.
+func startBinary(ctx context.Context, t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *lines) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, buildSniper(t), args...)
 	cmd.Dir = t.TempDir() // no .env there
 	cmd.Env = append(os.Environ(), "ROLL_SESSION=")
 	stdout, err := cmd.StdoutPipe()
@@ -534,9 +545,6 @@ func startSniper(ctx context.Context, t *testing.T, srv *fakeroll.Server, args .
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	if err := srv.WaitSubscribed(ctx, 1); err != nil {
-		t.Fatalf("%v; stderr:\n%s", err, stderr)
-	}
 	return cmd, bufio.NewScanner(stdout), stderr
 }
 

@@ -250,8 +250,9 @@ func BenchmarkReadDay(b *testing.B) {
 }
 
 // BenchmarkWriteDay writes the day's records as a recorder does (a Flush at
-// each new second of receive time) at three zstd levels, and reports the
-// compression (the records' bytes over the files') and the cost a record.
+// each new second of receive time) at three zstd levels and stored (raw
+// blocks, as the recorder writes), and reports the compression (the records'
+// bytes over the files') and the cost a record.
 // "frame-a-second" compresses each second as an independent zstd frame,
 // "no-flush" as one stream never flushed: the alternatives to a stream
 // flushed every second, worst and best.
@@ -267,6 +268,14 @@ func BenchmarkWriteDay(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(d.records)), "ns/record")
 		})
 	}
+	b.Run("stored", func(b *testing.B) {
+		var size int64
+		for b.Loop() {
+			size = writeDay(b, d, journal.Options{Store: true}, true)
+		}
+		b.ReportMetric(float64(d.raw)/float64(size), "x-compression")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(d.records)), "ns/record")
+	})
 	b.Run("frame-a-second", func(b *testing.B) {
 		enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
 		if err != nil {

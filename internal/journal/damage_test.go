@@ -17,9 +17,9 @@ import (
 // the segment's bytes as they are on disk without closing it (as a crash
 // would leave it) and the file's size after each flush: flushed[k] is the
 // size once records 0..k are on disk.
-func flushedSegment(t *testing.T, recs []journal.Record) (file []byte, flushed []int64) {
+func flushedSegment(t *testing.T, recs []journal.Record, opts journal.Options) (file []byte, flushed []int64) {
 	t.Helper()
-	w := newWriter(t, t.TempDir(), journal.Options{})
+	w := newWriter(t, t.TempDir(), opts)
 	for _, r := range recs {
 		if _, err := w.Append(r); err != nil {
 			t.Fatal(err)
@@ -33,8 +33,14 @@ func flushedSegment(t *testing.T, recs []journal.Record) (file []byte, flushed [
 }
 
 func TestTornTailAtEveryByte(t *testing.T) {
+	for _, store := range []bool{false, true} {
+		t.Run(fmt.Sprint("store=", store), func(t *testing.T) { testTornTailAtEveryByte(t, journal.Options{Store: store}) })
+	}
+}
+
+func testTornTailAtEveryByte(t *testing.T, opts journal.Options) {
 	recs := makeRecords(6, 6)
-	file, flushed := flushedSegment(t, recs)
+	file, flushed := flushedSegment(t, recs, opts)
 	t.Logf("segment of %d bytes", len(file))
 	if flushed[len(flushed)-1] != int64(len(file)) {
 		t.Fatalf("file is %d bytes, last flush left %d", len(file), flushed[len(flushed)-1])
@@ -87,7 +93,7 @@ func TestTornTailOfAClosedSegment(t *testing.T) {
 	// loses no record.
 	recs := makeRecords(7, 30)
 	file := closedSegment(t, recs, flushEach)
-	open, flushed := flushedSegment(t, recs)
+	open, flushed := flushedSegment(t, recs, journal.Options{})
 	if !bytes.HasPrefix(file, open) || len(file) == len(open) {
 		t.Fatalf("the closed segment (%d bytes) does not extend the open one (%d)", len(file), len(open))
 	}
@@ -104,7 +110,7 @@ func TestTornTailOfAClosedSegment(t *testing.T) {
 func TestGarbageAfterTheLastChunkIsSkipped(t *testing.T) {
 	recs := makeRecords(8, 40)
 	closed := closedSegment(t, recs, nil)
-	open, _ := flushedSegment(t, recs)
+	open, _ := flushedSegment(t, recs, journal.Options{})
 
 	chunk := func(length uint32, payload []byte) []byte {
 		b := binary.LittleEndian.AppendUint32(nil, length)
@@ -186,10 +192,16 @@ func TestCorruptionInTheMiddleLosesTheRestOfTheSegmentOnly(t *testing.T) {
 }
 
 func TestFlushThenCrash(t *testing.T) {
+	for _, store := range []bool{false, true} {
+		t.Run(fmt.Sprint("store=", store), func(t *testing.T) { testFlushThenCrash(t, journal.Options{Store: store}) })
+	}
+}
+
+func testFlushThenCrash(t *testing.T, opts journal.Options) {
 	// Write, flush, and copy the file as it is on disk: what the process
 	// would leave if it died then. Everything flushed is there.
 	recs := makeRecords(10, 200)
-	w := newWriter(t, t.TempDir(), journal.Options{})
+	w := newWriter(t, t.TempDir(), opts)
 	crashed := t.TempDir()
 	for i, r := range recs {
 		if _, err := w.Append(r); err != nil {
@@ -221,16 +233,16 @@ func TestUnknownVersionIsRefusedWithWhatToDo(t *testing.T) {
 	writeJournal(t, dir, journal.Options{}, makeRecords(11, 5), nil)
 	seg := segments(t, dir)[0]
 	file := readFile(t, seg)
-	binary.LittleEndian.PutUint16(file[8:], 2)
+	binary.LittleEndian.PutUint16(file[8:], journal.Version+1)
 	if err := os.WriteFile(seg, file, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := journal.NewReader(dir)
 	var ve *journal.VersionError
-	if !errors.As(err, &ve) || ve.Version != 2 || ve.Path != seg {
-		t.Fatalf("NewReader = %v, want a *VersionError for version 2 of %s", err, seg)
+	if !errors.As(err, &ve) || ve.Version != journal.Version+1 || ve.Path != seg {
+		t.Fatalf("NewReader = %v, want a *VersionError for version %d of %s", err, journal.Version+1, seg)
 	}
-	for _, want := range []string{seg, "version 2", "newer", "rollsniper"} {
+	for _, want := range []string{seg, fmt.Sprintf("version %d", journal.Version+1), "newer", "rollsniper"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

@@ -16,11 +16,11 @@
 // deletes the oldest segments until the journal fits a size, never the one
 // being written.
 //
-// # Format, version 1
+// # Format, version 2
 //
 // FORMAT.md, beside this file, gives every byte. In short, a segment is
 //
-//	header:  magic "\x89RSJ\r\n\x1a\n", version, length, start time, writer, CRC-32C
+//	header:  magic "\x89RSJ\r\n\x1a\n", version, length, start time, writer, flags, CRC-32C
 //	chunks:  [length uint32][CRC-32C uint32][payload]...
 //
 // and the chunks' payloads, joined, are one zstd stream (one zstd frame, ended
@@ -36,6 +36,13 @@
 // feed's frames compresses 13.5 to 1, against 15.8 never flushed and 2.6 as
 // one zstd frame a second (BenchmarkWriteDay).
 //
+// Version 2 adds a flags byte to the header; version 1 files are read as
+// before. Its one flag marks a stored segment (Options.Store): a zstd stream
+// of raw blocks, the records as they are, which costs a copy to write instead
+// of a compression. A recorder stores, so that a burst of the feed costs it
+// little CPU, and Compact rewrites each stored segment compressed once it is
+// closed, renaming the new file over the old.
+//
 // # Damage
 //
 // Each chunk is checked against its CRC before any of it is decompressed, and
@@ -50,7 +57,7 @@
 // never the next segment.
 //
 // A file that does not begin with the magic number is not a journal
-// (*NotJournalError); a version other than Version is a *VersionError, which
+// (*NotJournalError); a version it does not read is a *VersionError, which
 // says to read it with the program that wrote it or a newer one.
 //
 // # Reading fast

@@ -7,8 +7,13 @@ import (
 	"time"
 )
 
-// Version is the format version this package writes and reads.
-const Version = 1
+// Version is the format version this package writes. It reads this one and
+// every earlier one (minVersion to Version).
+const Version = 2
+
+// minVersion is the oldest format version this package reads. Version 1
+// differs from 2 only in its header, which has no flags byte.
+const minVersion = 1
 
 // magic opens every segment. Like PNG's, its first byte is not ASCII and it
 // holds a CR LF, a Ctrl-Z and an LF, so a file mangled by a text-mode copy or
@@ -20,10 +25,15 @@ const (
 	// headerFixed is the header up to the writer string: magic, version,
 	// header length, start time, writer length.
 	headerFixed = 8 + 2 + 2 + 8 + 1
-	// headerMin is the shortest header: an empty writer string, and the CRC.
-	headerMin = headerFixed + 4
+	// headerMin is the shortest header: an empty writer string, the flags
+	// (from version 2) and the CRC.
+	headerMin = headerFixed + 1 + 4
+	// headerMinV1 is the shortest header of version 1, which has no flags.
+	headerMinV1 = headerFixed + 4
 	// maxWriter is the longest writer string the header holds.
 	maxWriter = 255
+	// maxHeader is the longest header a writer writes.
+	maxHeader = headerMin + maxWriter
 	// chunkHeader is a chunk's length and CRC.
 	chunkHeader = 4 + 4
 	// recordHeader is a record's CRC, length, time, session, kind and conn.
@@ -113,10 +123,21 @@ func (r Record) Dropped() (uint64, bool) {
 	return binary.LittleEndian.Uint64(r.Data), true
 }
 
+// Header flags, from version 2.
+const (
+	// flagStored: the writer stored the records uncompressed (in zstd raw
+	// blocks), for Compact to compress once the segment is closed.
+	flagStored = 1 << 0
+)
+
 // Header is what a segment's header says.
 type Header struct {
 	// Version is the format version.
 	Version uint16
+	// Stored says the segment's records are stored uncompressed (in zstd
+	// raw blocks), as a recorder writes them to spend the least CPU while
+	// the feed runs; Compact compresses a closed one. A reader reads both.
+	Stored bool
 	// Start is the segment's time, the one in its file name: the receive
 	// time of its first record to the millisecond, or a little later where
 	// the writer moved it to keep its segments' times distinct and growing
@@ -127,10 +148,14 @@ type Header struct {
 }
 
 // appendHeader appends the header of a segment of time start, written by
-// writer (cut to maxWriter bytes).
-func appendHeader(b []byte, start time.Time, writer string) []byte {
+// writer (cut to maxWriter bytes), stored or compressed.
+func appendHeader(b []byte, start time.Time, writer string, stored bool) []byte {
 	if len(writer) > maxWriter {
 		writer = writer[:maxWriter]
+	}
+	var flags byte
+	if stored {
+		flags |= flagStored
 	}
 	begin := len(b)
 	b = append(b, magic...)
@@ -139,6 +164,7 @@ func appendHeader(b []byte, start time.Time, writer string) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(start.UnixNano()))
 	b = append(b, byte(len(writer)))
 	b = append(b, writer...)
+	b = append(b, flags)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b[begin:], castagnoli))
 }
 
@@ -162,7 +188,7 @@ func parseHeader(b []byte, path string) (Header, int, error) {
 		return Header{}, 0, headerProblem("the header is cut short")
 	}
 	h := Header{Version: binary.LittleEndian.Uint16(b[8:])}
-	if h.Version != Version {
+	if h.Version < minVersion || h.Version > Version {
 		return h, 0, &VersionError{Path: path, Version: h.Version}
 	}
 	if len(b) < headerFixed {
@@ -170,8 +196,12 @@ func parseHeader(b []byte, path string) (Header, int, error) {
 	}
 	size := int(binary.LittleEndian.Uint16(b[10:]))
 	wlen := int(b[20])
+	least := headerMin
+	if h.Version == 1 {
+		least = headerMinV1
+	}
 	switch {
-	case size < headerMin+wlen:
+	case size < least+wlen:
 		return h, 0, headerProblem("the header's length is corrupt")
 	case len(b) < size:
 		return h, 0, headerProblem("the header is cut short")
@@ -180,6 +210,11 @@ func parseHeader(b []byte, path string) (Header, int, error) {
 	}
 	h.Start = time.Unix(0, int64(binary.LittleEndian.Uint64(b[12:]))).UTC()
 	h.Writer = string(b[headerFixed : headerFixed+wlen])
+	if h.Version >= 2 {
+		// Flag bits this version does not know are hints a later writer
+		// may add: ignored.
+		h.Stored = b[headerFixed+wlen]&flagStored != 0
+	}
 	return h, size, nil
 }
 
@@ -201,9 +236,9 @@ type VersionError struct {
 
 func (e *VersionError) Error() string {
 	if e.Version > Version {
-		return fmt.Sprintf("%s is a journal of format version %d, newer than this program reads (version %d): "+
-			"read it with the rollsniper that recorded it or a newer one", e.Path, e.Version, Version)
+		return fmt.Sprintf("%s is a journal of format version %d, newer than this program reads (versions %d to %d): "+
+			"read it with the rollsniper that recorded it or a newer one", e.Path, e.Version, minVersion, Version)
 	}
-	return fmt.Sprintf("%s is a journal of format version %d, which this program does not read (it reads version %d): "+
-		"the file is corrupt or was not written by rollsniper", e.Path, e.Version, Version)
+	return fmt.Sprintf("%s is a journal of format version %d, which this program does not read (it reads versions %d to %d): "+
+		"the file is corrupt or was not written by rollsniper", e.Path, e.Version, minVersion, Version)
 }

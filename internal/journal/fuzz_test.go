@@ -27,9 +27,9 @@ func corpusSegments(t testing.TB) map[string][]byte {
 		{Kind: KindFrame, Conn: 1, Session: 1, Time: at.Add(3 * time.Second), Data: []byte(`{"id":"1","type":"next","payload":{"data":{"createTrades":{"trades":[`)},
 		{Kind: KindSessionEnd, Conn: 1, Session: 1, Time: at.Add(4 * time.Second), Data: []byte("dropped")},
 	}
-	write := func(closeIt bool) []byte {
+	write := func(closeIt, store bool) []byte {
 		dir := t.TempDir()
-		w, err := NewWriter(dir, Options{Writer: "rollsniper fuzz"})
+		w, err := NewWriter(dir, Options{Writer: "rollsniper fuzz", Store: store})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,8 @@ func corpusSegments(t testing.TB) map[string][]byte {
 		}
 		return b
 	}
-	closed, open := write(true), write(false)
+	closed, open := write(true, false), write(false, false)
+	storedClosed, storedOpen := write(true, true), write(false, true)
 	flipped := bytes.Clone(closed)
 	flipped[len(flipped)/2] ^= 0x01
 	version := bytes.Clone(closed)
@@ -77,11 +78,16 @@ func corpusSegments(t testing.TB) map[string][]byte {
 		"huge_chunk":      append(closed[:binary.LittleEndian.Uint16(closed[10:])], 0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4),
 		"two_in_a_row":    append(bytes.Clone(closed), closed...),
 		"chunk_but_empty": append(closed[:binary.LittleEndian.Uint16(closed[10:])], 0, 0, 0, 0, 0, 0, 0, 0),
+		"stored_closed":   storedClosed,
+		"stored_open":     storedOpen,
+		"stored_torn":     storedOpen[:len(storedOpen)-5],
 	}
 }
 
 // TestWriteFuzzCorpus rewrites the checked-in seeds when asked to
-// (-journal.write-corpus), after a change of format.
+// (-journal.write-corpus), after a change of format. The seeds named v1_*
+// were written by the version 1 writer; they stay, so that the fuzzer keeps
+// reading version 1 files.
 func TestWriteFuzzCorpus(t *testing.T) {
 	if !*writeCorpus {
 		t.Skip("run with -journal.write-corpus to rewrite testdata/fuzz/FuzzReadSegment")

@@ -53,21 +53,24 @@ func handSegment(t *testing.T, start time.Time, stream []byte, chunk int) []byte
 	seg := handHeader(start, "by hand")
 	for len(z) > 0 {
 		n := min(chunk, len(z))
-		lenField := binary.LittleEndian.AppendUint32(nil, uint32(n))
-		seg = append(seg, lenField...)
-		seg = binary.LittleEndian.AppendUint32(seg, crc32.Update(crc32.Checksum(lenField, castagnoli), castagnoli, z[:n]))
-		seg = append(seg, z[:n]...)
+		seg = handChunk(seg, z[:n])
 		z = z[n:]
 	}
 	return seg
 }
 
-func TestReadsTheDocumentedLayout(t *testing.T) {
-	recs := makeRecords(20, 300)
+// handStream is recs as a segment's decompressed stream.
+func handStream(recs []journal.Record) []byte {
 	var stream []byte
 	for _, r := range recs {
 		stream = handRecord(stream, r)
 	}
+	return stream
+}
+
+func TestReadsTheDocumentedLayout(t *testing.T) {
+	recs := makeRecords(20, 300)
+	stream := handStream(recs)
 	dir := t.TempDir()
 	// Chunks need not end on a record, nor on a zstd block.
 	for _, chunk := range []int{1 << 20, 1000, 7} {
@@ -84,6 +87,79 @@ func TestReadsTheDocumentedLayout(t *testing.T) {
 			t.Errorf("header %+v", h)
 		}
 		s.Close()
+	}
+}
+
+// handHeaderV2 returns a version 2 header: version 1's with a flags byte
+// before the CRC.
+func handHeaderV2(start time.Time, w string, flags byte) []byte {
+	b := []byte("\x89RSJ\r\n\x1a\n")
+	b = binary.LittleEndian.AppendUint16(b, 2)
+	b = binary.LittleEndian.AppendUint16(b, uint16(26+len(w)))
+	b = binary.LittleEndian.AppendUint64(b, uint64(start.UnixNano()))
+	b = append(b, byte(len(w)))
+	b = append(b, w...)
+	b = append(b, flags)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// handChunk appends payload as one chunk.
+func handChunk(seg, payload []byte) []byte {
+	lenField := binary.LittleEndian.AppendUint32(nil, uint32(len(payload)))
+	seg = append(seg, lenField...)
+	seg = binary.LittleEndian.AppendUint32(seg, crc32.Update(crc32.Checksum(lenField, castagnoli), castagnoli, payload))
+	return append(seg, payload...)
+}
+
+// rawBlock appends a zstd raw block of data (RFC 8878, 3.1.1.2).
+func rawBlock(b, data []byte, last bool) []byte {
+	h := uint32(len(data)) << 3
+	if last {
+		h |= 1
+	}
+	return append(append(b, byte(h), byte(h>>8), byte(h>>16)), data...)
+}
+
+func TestReadsTheDocumentedVersion2Layout(t *testing.T) {
+	recs := makeRecords(23, 300)
+	stream := handStream(recs)
+	dir := t.TempDir()
+	// Stored, as FORMAT.md describes it: a zstd frame of raw blocks, one
+	// chunk of at most two blocks, the last block empty. Flag bits 1 to 7
+	// are unknown to this reader, which ignores them.
+	for _, flags := range []byte{0x01, 0xff} {
+		seg := handHeaderV2(recs[0].Time, "by hand", flags)
+		payload := []byte("\x28\xb5\x2f\xfd\x00\x58")
+		for rest := stream; len(rest) > 0; {
+			n := min(len(rest), 100_000)
+			payload = rawBlock(payload, rest[:n], false)
+			rest = rest[n:]
+			if len(payload) > 150_000 {
+				seg, payload = handChunk(seg, payload), nil
+			}
+		}
+		seg = handChunk(seg, rawBlock(payload, nil, true))
+		path := writeFile(t, dir, "stored.rsj", seg)
+		got, damage := readSegment(t, path)
+		if d := sameRecords(got, recs); d != "" || damage != nil {
+			t.Errorf("flags %#x: %s; damage %v", flags, d, damage)
+		}
+		h, err := journal.ReadHeader(path)
+		if err != nil || h.Version != 2 || !h.Stored || h.Writer != "by hand" || !h.Start.Equal(recs[0].Time) {
+			t.Errorf("flags %#x: header %+v, %v", flags, h, err)
+		}
+	}
+	// Compressed: flags 0.
+	seg := handSegment(t, recs[0].Time, stream, 1000)
+	v1Header := len(handHeader(recs[0].Time, "by hand"))
+	seg = append(handHeaderV2(recs[0].Time, "by hand", 0), seg[v1Header:]...)
+	path := writeFile(t, dir, "compressed.rsj", seg)
+	got, damage := readSegment(t, path)
+	if d := sameRecords(got, recs); d != "" || damage != nil {
+		t.Errorf("compressed: %s; damage %v", d, damage)
+	}
+	if h, err := journal.ReadHeader(path); err != nil || h.Version != 2 || h.Stored {
+		t.Errorf("compressed: header %+v, %v", h, err)
 	}
 }
 
@@ -134,7 +210,7 @@ func TestAChunkFailingItsCheckIsNotRead(t *testing.T) {
 	// it come back, none from it, whatever the decoder would have made of
 	// the changed bytes.
 	recs := makeRecords(22, 40)
-	file, flushed := flushedSegment(t, recs)
+	file, flushed := flushedSegment(t, recs, journal.Options{})
 	dir := t.TempDir()
 	from, to := flushed[19], flushed[20] // the chunk of record 20
 	for at := from; at < to; at++ {

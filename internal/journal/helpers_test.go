@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/journal/journaltest"
 )
 
 // t0 is a time to start records at: a Monday afternoon, in UTC.
@@ -102,20 +103,7 @@ func closedSegment(t testing.TB, recs []journal.Record, each func(w *journal.Wri
 // record's Data, and returns them with the damage the reader met.
 func readAll(t testing.TB, paths ...string) ([]journal.Record, []journal.Damage) {
 	t.Helper()
-	r, err := journal.NewReader(paths...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var out []journal.Record
-	for rec, err := range r.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec.Data = bytes.Clone(rec.Data)
-		out = append(out, rec)
-	}
-	return out, r.Damage()
+	return journaltest.ReadAll(t, paths...)
 }
 
 // readSegment reads every record of the segment file at path, and returns

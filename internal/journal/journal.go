@@ -93,7 +93,7 @@ func ReadHeader(path string) (Header, error) {
 		return Header{}, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
-	var b [headerMin + maxWriter]byte
+	var b [maxHeader]byte
 	n, err := io.ReadFull(f, b[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return Header{}, fmt.Errorf("journal: %w", err)

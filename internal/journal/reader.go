@@ -95,7 +95,7 @@ func (s *SegmentReader) reset(r io.Reader, size int64, path string) error {
 		s.buf = make([]byte, readBuffer)
 	}
 	s.src.reset(r, size, path)
-	headLen := int(min(size, headerMin+maxWriter))
+	headLen := int(min(size, maxHeader))
 	if err := s.src.fill(headLen); err != nil {
 		if s.src.err != nil {
 			return fmt.Errorf("journal: %s: %w", path, s.src.err)

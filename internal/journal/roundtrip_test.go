@@ -23,23 +23,24 @@ func TestRoundTrip(t *testing.T) {
 	}
 	recs[1500].Data = big
 	recs[1501].Data = []byte{}
-	for _, flush := range []bool{false, true} {
+	for _, c := range []struct{ store, flush bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+		store, flush := c.store, c.flush
 		dir := t.TempDir()
 		each := flushEach
 		if !flush {
 			each = nil
 		}
-		writeJournal(t, dir, journal.Options{Writer: "test 1.0"}, recs, each)
+		writeJournal(t, dir, journal.Options{Writer: "test 1.0", Store: store}, recs, each)
 		got, damage := readAll(t, dir)
 		if d := sameRecords(got, recs); d != "" {
-			t.Errorf("flush %t: %s", flush, d)
+			t.Errorf("store %t, flush %t: %s", store, flush, d)
 		}
 		if len(damage) > 0 {
-			t.Errorf("flush %t: damage %v in an intact journal", flush, damage)
+			t.Errorf("store %t, flush %t: damage %v in an intact journal", store, flush, damage)
 		}
 		segs := segments(t, dir)
 		if len(segs) != 1 {
-			t.Fatalf("flush %t: %d segments, want 1", flush, len(segs))
+			t.Fatalf("store %t, flush %t: %d segments, want 1", store, flush, len(segs))
 		}
 		s, err := journal.OpenSegment(segs[0])
 		if err != nil {
@@ -48,8 +49,8 @@ func TestRoundTrip(t *testing.T) {
 		h := s.Header()
 		s.Close()
 		start := time.Date(2026, 11, 30, 14, 57, 2, 123_000_000, time.UTC) // t0 to the millisecond
-		if h.Version != 1 || !h.Start.Equal(start) || h.Writer != "test 1.0" {
-			t.Errorf("header %+v, want version 1, start %v, writer %q", h, start, "test 1.0")
+		if h.Version != journal.Version || !h.Start.Equal(start) || h.Writer != "test 1.0" || h.Stored != store {
+			t.Errorf("header %+v, want version %d, start %v, writer %q, stored %t", h, journal.Version, start, "test 1.0", store)
 		}
 		if want := "rollsniper-20261130T145702.123Z.rsj"; filepath.Base(segs[0]) != want {
 			t.Errorf("flush %t: segment named %s, want %s", flush, filepath.Base(segs[0]), want)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,6 +44,12 @@ type Options struct {
 	SegmentBytes int64
 	// Level is the zstd compression level. Default DefaultLevel.
 	Level zstd.EncoderLevel
+	// Store writes the records uncompressed, in zstd raw blocks, and marks
+	// each segment as stored (Header.Stored): a copy and a CRC a record, no
+	// compression. Compact compresses a stored segment once it is closed.
+	// A recorder stores, so that journaling a burst of the feed costs
+	// little CPU while the feed runs.
+	Store bool
 	// Writer names the program and its version in each segment's header.
 	// Default "rollsniper" and the main module's version.
 	Writer string
@@ -66,7 +73,7 @@ type Options struct {
 type Writer struct {
 	dir  string
 	opts Options
-	enc  *zstd.Encoder
+	enc  encoder // a *zstd.Encoder, or a *storeEncoder with Options.Store
 	out  chunkBuffer
 
 	f        *os.File // the open segment; nil between segments
@@ -77,6 +84,14 @@ type Writer struct {
 	closed   bool
 
 	rec [recordHeader]byte // a record's header, built in place
+}
+
+// encoder is what a Writer compresses (or stores) records with.
+type encoder interface {
+	io.Writer
+	Flush() error
+	Close() error
+	Reset(io.Writer)
 }
 
 // chunkBuffer is where the encoder writes: room for a chunk header, then the
@@ -107,9 +122,23 @@ func NewWriter(dir string, opts Options) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	w := &Writer{dir: dir, opts: opts, out: chunkBuffer{b: make([]byte, chunkHeader, chunkHeader+chunkTarget)}}
-	enc, err := zstd.NewWriter(&w.out,
-		zstd.WithEncoderLevel(opts.Level),
+	w := &Writer{dir: dir, opts: opts, out: chunkBuffer{b: make([]byte, chunkHeader, chunkHeader+chunkTarget+rawBlockMax)}}
+	if opts.Store {
+		w.enc = newStoreEncoder(&w.out)
+		return w, nil
+	}
+	enc, err := newZstdEncoder(&w.out, opts.Level)
+	if err != nil {
+		return nil, err
+	}
+	w.enc = enc
+	return w, nil
+}
+
+// newZstdEncoder returns an encoder of a segment's stream into out.
+func newZstdEncoder(out io.Writer, level zstd.EncoderLevel) (*zstd.Encoder, error) {
+	enc, err := zstd.NewWriter(out,
+		zstd.WithEncoderLevel(level),
 		zstd.WithEncoderConcurrency(1), // encode on the caller's goroutine: start none
 		zstd.WithEncoderCRC(false),     // each record and each chunk has its own CRC
 		zstd.WithWindowSize(windowSize),
@@ -117,8 +146,7 @@ func NewWriter(dir string, opts Options) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	w.enc = enc
-	return w, nil
+	return enc, nil
 }
 
 // defaultWriter is "rollsniper" and the version of the main module.
@@ -158,7 +186,12 @@ func (w *Writer) Append(r Record) (rotated bool, err error) {
 		}
 		rotated = true
 	}
+	return rotated, w.encode(r)
+}
 
+// encode adds r to the open segment's stream, and writes a chunk when enough
+// has gathered.
+func (w *Writer) encode(r Record) error {
 	h := w.rec[:]
 	binary.LittleEndian.PutUint32(h[4:], uint32(len(r.Data)))
 	binary.LittleEndian.PutUint64(h[8:], uint64(r.Time.UnixNano()))
@@ -170,15 +203,20 @@ func (w *Writer) Append(r Record) (rotated bool, err error) {
 	// The encoder copies into its block; it writes only to w.out, which
 	// cannot fail.
 	if _, err := w.enc.Write(h); err != nil {
-		return rotated, w.fail(err)
+		return w.fail(err)
 	}
 	if _, err := w.enc.Write(r.Data); err != nil {
-		return rotated, w.fail(err)
+		return w.fail(err)
 	}
 	if w.out.payload() >= chunkTarget {
-		return rotated, w.writeChunk()
+		if w.opts.Store {
+			// A chunk ends on a block boundary: end the block that the
+			// chunk buffer holds the beginning of.
+			w.enc.Flush()
+		}
+		return w.writeChunk()
 	}
-	return rotated, nil
+	return nil
 }
 
 // dayOf is the start of t's UTC day. (The zero time is a UTC midnight, so
@@ -281,7 +319,7 @@ func (w *Writer) openSegment(t time.Time) error {
 		name = name.Add(time.Millisecond)
 	}
 	w.f, w.path, w.lastName, w.day = f, path, name, dayOf(t)
-	n, err := f.Write(appendHeader(nil, name, w.opts.Writer))
+	n, err := f.Write(appendHeader(nil, name, w.opts.Writer, w.opts.Store))
 	w.size = int64(n)
 	if err != nil {
 		return w.fail(err)

@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/rollsniper/rollsniper/internal/spell"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -265,36 +266,11 @@ func suggest(key string, known []string) string {
 		if squash(k) == squash(key) {
 			return k
 		}
-		if d := editDistance(strings.ToLower(key), k); d < bestDist {
+		if d := spell.Distance(strings.ToLower(key), k, bestDist); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes; it gives
-// up past 3, which is all suggest needs.
-func editDistance(a, b string) int {
-	if len(a) > 40 || len(b) > 40 {
-		return 4
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // spec reads the fields every entry and the defaults share, on top of base.
