@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -26,17 +28,10 @@ func ExampleHub_Attach() {
 	}
 	close(trades)
 
-	// The printer writes JSON lines; the time is left out to keep this output stable.
-	stdout := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey && len(groups) == 0 {
-				return slog.Attr{}
-			}
-			return a
-		},
-	}))
 	hub := actors.NewHub(trades, slog.New(slog.DiscardHandler))
-	printer := actors.NewPrinter(stdout, nil) // nil: stdout is not buffered, nothing to flush
+	// Plain text, as on a terminal under NO_COLOR; record.JSON writes JSON lines.
+	printer := actors.NewPrinter(os.Stdout, record.Text, nil) // nil: stdout is not buffered, nothing to flush
+	printer.SetClock(func() time.Time { return time.Date(2026, 11, 28, 18, 40, 2, 0, time.UTC) })
 	queue := hub.Attach("printer", 64)
 
 	ctx := context.Background()
@@ -48,6 +43,6 @@ func ExampleHub_Attach() {
 	}
 	fmt.Printf("%+v\n", hub.Stats())
 	// Output:
-	// {"level":"INFO","msg":"trade","id":"VHJhZGU6MzI5OTM0NzI","markup":11.98,"price":27.45,"can_join":true,"status":"LISTED","item":"StatTrak™ AK-47 | Redline (Field-Tested)","stattrak":true}
+	// 18:40:02 trade    27.45 11.98% StatTrak™ AK-47 | Redline (Field-Tested)
 	// [{Name:printer Capacity:64 Queued:0 Delivered:1 Dropped:0}]
 }

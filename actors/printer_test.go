@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -15,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lmittmann/tint"
-
 	"github.com/rollsniper/rollsniper/internal/logtest"
 	"github.com/rollsniper/rollsniper/internal/output"
+	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -51,12 +49,20 @@ var printerTrades = []messages.Trade{
 	},
 }
 
-// printerPrint runs a printer writing to h over trades, checks that it returns
-// nil once in closes and counted every trade, and returns what it wrote.
-func printerPrint(t *testing.T, h func(*bytes.Buffer) slog.Handler, trades []messages.Trade) string {
+// printedAt is the time of the printer tests' records: the clock stands.
+var printedAt = time.Date(2026, 11, 28, 18, 40, 2, 113_000_000, time.UTC)
+
+// stoppedClock is the printer tests' clock.
+func stoppedClock() time.Time { return printedAt }
+
+// printerPrint runs a printer writing in format over trades, checks that it
+// returns nil once in closes and counted every trade, and returns what it
+// wrote.
+func printerPrint(t *testing.T, format record.Format, trades []messages.Trade) string {
 	t.Helper()
 	var out bytes.Buffer
-	p := NewPrinter(slog.New(h(&out)), nil)
+	p := NewPrinter(&out, format, nil)
+	p.SetClock(stoppedClock)
 	in := make(chan messages.Trade, len(trades))
 	for _, tr := range trades {
 		in <- tr
@@ -95,19 +101,21 @@ func printerKeys(t *testing.T, line string) []string {
 }
 
 func TestPrinterJSON(t *testing.T) {
-	out := printerPrint(t, func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) }, printerTrades)
+	out := printerPrint(t, record.JSON, printerTrades)
 
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if len(lines) != len(printerTrades) {
 		t.Fatalf("printed %d lines, want %d:\n%s", len(lines), len(printerTrades), out)
 	}
-	wantKeys := []string{"time", "level", "msg", "id", "markup", "price", "can_join", "status", "item", "stattrak"}
+	wantKeys := []string{"time", "level", "msg", "id", "markup", "price", "can_join", "status", "item", "stattrak", "wear", "souvenir"}
 	// Numbers are compared as the text printed: 11.98, not 11.980000000000002.
 	want := []map[string]any{
-		{"level": "INFO", "msg": "trade", "id": "VHJhZGU6MzQ5MjEwMjA", "markup": json.Number("12"), "price": json.Number("617.12"),
-			"can_join": false, "status": "LISTED", "item": "★ Bowie Knife | Gamma Doppler Phase 1 (Factory New)", "stattrak": false},
-		{"level": "INFO", "msg": "trade", "id": "VHJhZGU6MzI5OTM0NzI", "markup": json.Number("11.98"), "price": json.Number("27.45"),
-			"can_join": true, "status": "LISTED", "item": "StatTrak™ AK-47 | Redline (Field-Tested)", "stattrak": true},
+		{"time": "2026-11-28T18:40:02.113Z", "level": "INFO", "msg": "trade", "id": "VHJhZGU6MzQ5MjEwMjA", "markup": json.Number("12"), "price": json.Number("617.12"),
+			"can_join": false, "status": "LISTED", "item": "★ Bowie Knife | Gamma Doppler Phase 1 (Factory New)", "stattrak": false,
+			"wear": "Factory New", "souvenir": false},
+		{"time": "2026-11-28T18:40:02.113Z", "level": "INFO", "msg": "trade", "id": "VHJhZGU6MzI5OTM0NzI", "markup": json.Number("11.98"), "price": json.Number("27.45"),
+			"can_join": true, "status": "LISTED", "item": "StatTrak™ AK-47 | Redline (Field-Tested)", "stattrak": true,
+			"wear": "Field-Tested", "souvenir": false},
 	}
 	for i, line := range lines {
 		if got := printerKeys(t, line); !slices.Equal(got, wantKeys) {
@@ -119,33 +127,27 @@ func TestPrinterJSON(t *testing.T) {
 		if err := dec.Decode(&got); err != nil {
 			t.Fatalf("line %d: %v: %s", i, err, line)
 		}
-		delete(got, "time")
 		if !maps.Equal(got, want[i]) {
 			t.Errorf("line %d = %v, want %v", i, got, want[i])
 		}
 	}
 }
 
+// The printer writes the format it was given (internal/record's golden tests
+// hold every detail of each).
 func TestPrinterText(t *testing.T) {
-	out := printerPrint(t, func(b *bytes.Buffer) slog.Handler { return tint.NewTextHandler(b, &tint.Options{NoColor: true}) }, printerTrades[1:])
-
-	want := []string{
-		" INF trade ",
-		"id=VHJhZGU6MzI5OTM0NzI",
-		"markup=11.98",
-		"price=27.45",
-		"can_join=true",
-		"status=LISTED",
-		`item="StatTrak™ AK-47 | Redline (Field-Tested)"`,
-		"stattrak=true",
-	}
-	for _, w := range want {
-		if !strings.Contains(out, w) {
-			t.Errorf("output lacks %q:\n%s", w, out)
+	for _, c := range []struct {
+		format record.Format
+		want   string
+	}{
+		{record.Text, "18:40:02 trade   617.12    12% ★ Bowie Knife | Gamma Doppler Phase 1 (Factory New) can_join=false\n" +
+			"18:40:02 trade    27.45 11.98% StatTrak™ AK-47 | Redline (Field-Tested)\n"},
+		{record.Color, "\x1b[2m18:40:02\x1b[0m \x1b[2mtrade\x1b[0m   617.12    12% \x1b[1m★ Bowie Knife | Gamma Doppler Phase 1 (Factory New)\x1b[0m \x1b[2mcan_join=\x1b[0m\x1b[33mfalse\x1b[0m\n" +
+			"\x1b[2m18:40:02\x1b[0m \x1b[2mtrade\x1b[0m    27.45 11.98% \x1b[1mStatTrak™ AK-47 | Redline (Field-Tested)\x1b[0m\n"},
+	} {
+		if got := printerPrint(t, c.format, printerTrades); got != c.want {
+			t.Errorf("%v records:\n%q\nwant\n%q", c.format, got, c.want)
 		}
-	}
-	if n := strings.Count(out, "\n"); n != 1 {
-		t.Errorf("printed %d lines, want 1:\n%s", n, out)
 	}
 }
 
@@ -153,7 +155,7 @@ func TestPrinterRunReturnsCtxErrWhenCancelled(t *testing.T) {
 	deadline := printerCtx(t)
 	ctx, cancel := context.WithCancel(deadline)
 	cancel()
-	p := NewPrinter(slog.New(slog.DiscardHandler), nil)
+	p := NewPrinter(io.Discard, record.JSON, nil)
 	if err := printerWait(deadline, t, printerRun(ctx, p, make(chan messages.Trade))); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run() = %v, want context.Canceled", err)
 	}
@@ -162,13 +164,20 @@ func TestPrinterRunReturnsCtxErrWhenCancelled(t *testing.T) {
 	}
 }
 
-// outputLogger is the trade logger the program builds, JSON without the time
-// so that two runs print the same bytes, over stdout's writer (running until
-// the test ends) writing to w.
-func outputLogger(t *testing.T, w io.Writer) (*slog.Logger, *Output) {
+// outputPrinter is a printer as the program builds it, writing JSON (on a
+// stopped clock, so that two runs print the same bytes) to stdout's writer,
+// which runs until the test ends and writes to w, and flushing with flush
+// (nil: the writer's Flush).
+func outputPrinter(t *testing.T, w io.Writer, flush func(*Output) func() error) (*Printer, *Output) {
 	out := NewOutput("stdout", w, 1<<20, false, "trade")
 	startOutput(t, out)
-	return slog.New(slog.NewJSONHandler(out.Stream("trade"), &slog.HandlerOptions{ReplaceAttr: outputNoTime})), out
+	f := out.Flush
+	if flush != nil {
+		f = flush(out)
+	}
+	p := NewPrinter(out.Stream("trade"), record.JSON, f)
+	p.SetClock(stoppedClock)
+	return p, out
 }
 
 // printerDeadline bounds every wait in the printer's tests: a printer that
@@ -220,10 +229,10 @@ func TestPrinterBatchesABurst(t *testing.T) {
 	trades := outputTrades(n)
 
 	plain := new(logtest.Writes)
-	unbuffered := NewPrinter(slog.New(slog.NewJSONHandler(plain, &slog.HandlerOptions{ReplaceAttr: outputNoTime})), nil)
+	unbuffered := NewPrinter(plain, record.JSON, nil)
+	unbuffered.SetClock(stoppedClock)
 	batched := new(logtest.Writes)
-	log, out := outputLogger(t, batched)
-	buffered := NewPrinter(log, out.Flush)
+	buffered, out := outputPrinter(t, batched, nil)
 
 	ctx := printerCtx(t)
 	for _, p := range []*Printer{unbuffered, buffered} {
@@ -262,8 +271,7 @@ func TestPrinterBatchesABurst(t *testing.T) {
 // test waits for the write with no timer and without closing the queue.
 func TestPrinterFlushesALoneTradeAtOnce(t *testing.T) {
 	w := logtest.NewWrites()
-	log, out := outputLogger(t, w)
-	p := NewPrinter(log, out.Flush)
+	p, _ := outputPrinter(t, w, nil)
 	in := make(chan messages.Trade)
 	deadline := printerCtx(t)
 	ctx, cancel := context.WithCancel(deadline)
@@ -306,19 +314,19 @@ func TestPrinterFlushesWhenItStops(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := logtest.NewWrites()
-			log, out := outputLogger(t, w)
 			// The in-queue is unbuffered, so Run flushes once after each
 			// trade; those flushes are made to do nothing, so that only the
 			// one on the way out can ask for a write.
 			const n = 5
 			var calls atomic.Int32
-			flush := func() error {
-				if calls.Add(1) <= n {
-					return nil
+			p, _ := outputPrinter(t, w, func(out *Output) func() error {
+				return func() error {
+					if calls.Add(1) <= n {
+						return nil
+					}
+					return out.Flush()
 				}
-				return out.Flush()
-			}
-			p := NewPrinter(log, flush)
+			})
 			in := make(chan messages.Trade)
 			deadline := printerCtx(t)
 			ctx, cancel := context.WithCancel(deadline)
@@ -357,8 +365,7 @@ func TestPrinterFlushesWhenItStops(t *testing.T) {
 // ends with the error.
 func TestPrinterReturnsFlushError(t *testing.T) {
 	broken := errors.New("broken pipe")
-	log, out := outputLogger(t, failingWrites(broken))
-	p := NewPrinter(log, out.Flush)
+	p, out := outputPrinter(t, failingWrites(broken), nil)
 	in := make(chan messages.Trade) // a send returns once the trade before is printed
 	ctx := printerCtx(t)
 	done := printerRun(ctx, p, in)
@@ -383,11 +390,4 @@ func failingWrites(err error) *logtest.Writes {
 	w := new(logtest.Writes)
 	w.Fail(err)
 	return w
-}
-
-func outputNoTime(groups []string, a slog.Attr) slog.Attr {
-	if a.Key == slog.TimeKey && len(groups) == 0 {
-		return slog.Attr{}
-	}
-	return a
 }

@@ -23,7 +23,9 @@ import (
 // A good file replaces the list atomically and logs "whitelist reloaded"; a
 // broken or missing file keeps the previous list running and logs a warning
 // with every problem, once for each version of the file (a missing file once
-// until it returns).
+// until it returns). The list's own warnings (names the item catalogue could
+// not check) are logged when Run starts, for the list loaded then, and after
+// each reload, for the new one.
 type WhitelistReloader struct {
 	path   string
 	sink   *Whitelist
@@ -90,6 +92,7 @@ func (r *WhitelistReloader) Run(ctx context.Context) error {
 	}
 	hup := r.hup
 	r.sum = r.sink.List().Sum()
+	r.warnings(ctx, r.sink.List())
 	for {
 		select {
 		case <-ctx.Done():
@@ -161,6 +164,16 @@ func (r *WhitelistReloader) apply(ctx context.Context, trigger string, data []by
 	r.sink.Swap(l)
 	r.log.LogAttrs(ctx, slog.LevelInfo, "whitelist reloaded",
 		slog.String("trigger", trigger), slog.String("path", r.path), slog.Int("entries", l.Len()))
+	r.warnings(ctx, l)
+}
+
+// warnings logs what l's file holds that works but is worth a look, each on
+// its own line, as sniper check prints it.
+func (r *WhitelistReloader) warnings(ctx context.Context, l *whitelist.List) {
+	for _, w := range l.Warnings() {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "whitelist warning",
+			slog.String("path", r.path), slog.String("at", w.Path), slog.String("warning", w.Msg))
+	}
 }
 
 // unreadable warns that the file cannot be read, once until it can be again.

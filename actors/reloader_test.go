@@ -295,3 +295,32 @@ func TestWhitelistReloaderClosedHUP(t *testing.T) {
 		}
 	})
 }
+
+// wlWarned is a whitelist that works but holds a name the catalogue cannot
+// check, which is a warning.
+const wlWarned = `{"items": [{"name": "AK-47 | Redline"}, {"name": "Sticker | Crown (Foil)"}]}`
+
+// The list's warnings are logged when Run starts and after each reload of a
+// file that has them, never for a reload that failed.
+func TestReloaderLogsWhitelistWarnings(t *testing.T) {
+	reloadTest(t, wlWarned, func(t *testing.T, e *reloadEnv) {
+		warned := func() []logtest.Record { return e.rec.Matching("whitelist warning") }
+		synctest.Wait()
+		if w := warned(); len(w) != 1 || w[0].String("at") != "items[1].name" || !strings.Contains(w[0].String("warning"), "could not be checked") ||
+			w[0].String("path") != e.path || w[0].Level != slog.LevelWarn {
+			t.Fatalf("at start: %+v, want one warning for items[1].name", w)
+		}
+		e.write(t, wlB) // no warning
+		e.poll()
+		e.write(t, wlBroken) // not loaded: its state says nothing of a list
+		e.poll()
+		if n := len(warned()); n != 1 {
+			t.Fatalf("%d warnings after a clean reload and a failed one, want still 1", n)
+		}
+		e.write(t, wlWarned)
+		e.hup()
+		if n := len(warned()); n != 2 {
+			t.Errorf("%d warnings after reloading the file with one, want 2", n)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -20,11 +21,17 @@ import (
 //
 // The list can be replaced while Run runs (Swap); each trade is decided
 // against one list, never half of an old one and half of a new one.
+//
+// It also keeps when each entry's item last came on the feed, and once a day
+// warns of the entries whose item has not come for UnseenAfter: a name the
+// market spells differently never matches, and nothing else would say so.
 type Whitelist struct {
-	list  atomic.Pointer[whitelist.List]
-	out   *slog.Logger
-	log   *slog.Logger
-	flush func() error
+	list   atomic.Pointer[whitelist.List]
+	out    io.Writer
+	format record.Format
+	log    *slog.Logger
+	flush  func() error
+	buf    []byte // Run's own: the match record being written
 	// alerts are the alert queues, one for each alert sink (Discord, the
 	// NATS publisher), none without one. Run is their only sender and closes
 	// them when it returns. When one is full Run drops the newest match for
@@ -37,6 +44,11 @@ type Whitelist struct {
 	// flushFailing is only touched by Run: whether the last flush failed.
 	flushFailing bool
 	started      atomic.Bool
+
+	// seen is Run's own: when each entry of the list in use last had its
+	// item on the feed, carried across a Swap by entry.
+	seen                     *whitelist.LastSeen
+	unseenAfter, unseenEvery time.Duration
 }
 
 var _ Sink = (*Whitelist)(nil)
@@ -45,8 +57,11 @@ var _ Sink = (*Whitelist)(nil)
 type WhitelistConfig struct {
 	// List is the initial whitelist. Required.
 	List *whitelist.List
-	// Out is where match records go: stdout's trade logger. Nil discards them.
-	Out *slog.Logger
+	// Out is where match records go, one Write each: stdout's match stream.
+	// Nil discards them.
+	Out io.Writer
+	// Format is the match records' format.
+	Format record.Format
 	// Log is where status records go (alert drops, flush failures). Nil
 	// discards them.
 	Log *slog.Logger
@@ -58,7 +73,18 @@ type WhitelistConfig struct {
 	// AlertQueues is how many alert queues there are when Alerts is set,
 	// one for each alert sink: each gets every match (0 means 1).
 	AlertQueues int
+	// UnseenAfter is how long an entry's item may be absent from the feed
+	// before Run warns of it, in a check every UnseenEvery; 0 turns the
+	// check off.
+	UnseenAfter time.Duration
+	// UnseenEvery is how often Run checks; 0 means DefaultUnseenEvery.
+	UnseenEvery time.Duration
 }
+
+// DefaultUnseenEvery is how often a Whitelist looks for entries whose item
+// has not come, unless told otherwise: a warning a day for each such entry
+// is enough to be noticed and too few to be noise.
+const DefaultUnseenEvery = 24 * time.Hour
 
 // alertQueue is one alert sink's queue.
 type alertQueue struct {
@@ -91,9 +117,13 @@ func NewWhitelist(cfg WhitelistConfig) *Whitelist {
 	if cfg.Alerts < 0 || cfg.AlertQueues < 0 {
 		panic("actors: NewWhitelist: WhitelistConfig.Alerts or AlertQueues is negative")
 	}
-	w := &Whitelist{out: cfg.Out, log: cfg.Log, flush: cfg.Flush}
+	w := &Whitelist{out: cfg.Out, format: cfg.Format, log: cfg.Log, flush: cfg.Flush,
+		seen: whitelist.NewLastSeen(cfg.List, time.Now()), unseenAfter: cfg.UnseenAfter, unseenEvery: cfg.UnseenEvery}
+	if w.unseenEvery <= 0 {
+		w.unseenEvery = DefaultUnseenEvery
+	}
 	if w.out == nil {
-		w.out = slog.New(slog.DiscardHandler)
+		w.out = io.Discard
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -147,12 +177,14 @@ func (w *Whitelist) Stats() WhitelistStats {
 	return s
 }
 
-// Run decides every trade from in. A match is logged on Out as an info record
-// "match" with the keys id, markup, price, can_join, status, item, stattrak
-// (as the printer's trade records), then wear, souvenir, entry (the entry as
-// the trader wrote it) and latency_us (microseconds from the frame's receipt
-// to the decision); Flush is called; and the match is offered to the alert
-// queue without blocking. A rejection is only counted (and logged at debug
+// Run decides every trade from in, and with UnseenAfter, every UnseenEvery
+// warns on Log of each entry whose item has not come for UnseenAfter (since
+// it last came, or since the entry began to be watched: the start, or the
+// reload that brought it). A match is written to Out as a "match"
+// record (see internal/record: in JSON, the trade record's keys with entry,
+// the entry as the trader wrote it, and latency_us, microseconds from the
+// frame's receipt to the decision); Flush is called; and the match is offered
+// to the alert queues without blocking. A rejection is only counted (and logged at debug
 // level when Log has it enabled).
 //
 // Run returns nil when in is closed and every trade taken from it is decided,
@@ -167,6 +199,12 @@ func (w *Whitelist) Run(ctx context.Context, in <-chan messages.Trade) error {
 			close(q.ch)
 		}
 	}()
+	var check <-chan time.Time
+	if w.unseenAfter > 0 {
+		t := time.NewTicker(w.unseenEvery)
+		defer t.Stop()
+		check = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -176,9 +214,36 @@ func (w *Whitelist) Run(ctx context.Context, in <-chan messages.Trade) error {
 				return nil
 			}
 			w.decide(ctx, &t)
+		case now := <-check:
+			w.reportUnseen(ctx, now)
 		}
 	}
 }
+
+// lastSeen returns the last-seen times of l's entries, carried over from the
+// list before when l replaced it.
+func (w *Whitelist) lastSeen(l *whitelist.List, now time.Time) *whitelist.LastSeen {
+	if w.seen.List() != l {
+		w.seen = w.seen.Carry(l, now)
+	}
+	return w.seen
+}
+
+// reportUnseen warns of each entry whose item has not come for unseenAfter.
+func (w *Whitelist) reportUnseen(ctx context.Context, now time.Time) {
+	for _, u := range w.lastSeen(w.list.Load(), now).Unseen(now, w.unseenAfter) {
+		attrs := []slog.Attr{slog.String("entry", u.Entry.String()), slog.Duration("unseen_for", u.For.Round(time.Minute))}
+		if u.LastSeen.IsZero() {
+			attrs = append(attrs, slog.Time("watched_since", u.Since))
+		} else {
+			attrs = append(attrs, slog.Time("last_seen", u.LastSeen))
+		}
+		w.log.LogAttrs(ctx, slog.LevelWarn, unseenMessage, attrs...)
+	}
+}
+
+// unseenMessage is the warning of an entry whose item has not come.
+const unseenMessage = "a whitelist entry's item has not been on the feed for a long time: it may be rare, or CSGORoll may spell its name otherwise (compare the item names in the trade records); -unseen-after sets how long"
 
 // decide matches t and acts on the result. The rejection path does not
 // allocate unless debug logging is on.
@@ -186,6 +251,7 @@ func (w *Whitelist) decide(ctx context.Context, t *messages.Trade) {
 	l := w.list.Load()
 	i, reason := l.Match(t)
 	decided := time.Now()
+	w.lastSeen(l, decided).Saw(i, decided)
 	if reason != whitelist.Matched {
 		w.rejected[reason].Add(1)
 		if w.log.Enabled(ctx, slog.LevelDebug) {
@@ -199,7 +265,8 @@ func (w *Whitelist) decide(ctx context.Context, t *messages.Trade) {
 	}
 	w.matched.Add(1)
 	m := messages.Match{Trade: *t, Entry: l.Entry(i).String(), EntryIndex: i, DecidedAt: decided}
-	record.Match(ctx, w.out, &m)
+	w.buf = w.format.AppendMatch(w.buf[:0], decided, &m)
+	_, _ = w.out.Write(w.buf)
 	w.doFlush(ctx)
 	for i := range w.alerts {
 		w.alert(ctx, &w.alerts[i], m)

@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lmittmann/tint"
-
 	"github.com/rollsniper/rollsniper/internal/logtest"
+	"github.com/rollsniper/rollsniper/internal/record"
 	"github.com/rollsniper/rollsniper/internal/whitelist"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -72,12 +71,14 @@ func TestWhitelistMatchRecordJSON(t *testing.T) {
 	flushes := 0
 	w := NewWhitelist(WhitelistConfig{
 		List:  wlList(t, wlFile),
-		Out:   slog.New(slog.NewJSONHandler(&out, nil)),
+		Out:   &out,
 		Flush: func() error { flushes++; return nil },
 	})
 	st := wlTrade("VHJhZGU6MzI5OTM0NzI", 4.5, 27.45)
 	st.MarketName, st.StatTrak = "StatTrak™ AK-47 | Redline (Field-Tested)", true
 	st.ReceivedAt = time.Now().Add(-age)
+	st.AvgPaintWear, st.HasAvgPaintWear = 0.25, true
+	st.CreatedAt = time.Date(2026, 11, 28, 18, 40, 1, 998_000_000, time.UTC)
 	wlRun(t, w,
 		wlTrade("too-dear", 9, 30),        // markup_too_high
 		st,                                // matches entry 1
@@ -89,7 +90,7 @@ func TestWhitelistMatchRecordJSON(t *testing.T) {
 	if len(lines) != 1 {
 		t.Fatalf("printed %d lines, want 1 (only the match):\n%s", len(lines), out.String())
 	}
-	wantKeys := []string{"time", "level", "msg", "id", "markup", "price", "can_join", "status", "item", "stattrak", "wear", "souvenir", "entry", "latency_us"}
+	wantKeys := []string{"time", "level", "msg", "id", "markup", "price", "can_join", "status", "item", "stattrak", "wear", "souvenir", "entry", "latency_us", "float", "created_at"}
 	if got := printerKeys(t, lines[0]); !slices.Equal(got, wantKeys) {
 		t.Errorf("keys = %q, want %q", got, wantKeys)
 	}
@@ -112,6 +113,7 @@ func TestWhitelistMatchRecordJSON(t *testing.T) {
 		"level": "INFO", "msg": "match", "id": "VHJhZGU6MzI5OTM0NzI", "markup": json.Number("4.5"), "price": json.Number("27.45"),
 		"can_join": true, "status": "LISTED", "item": "StatTrak™ AK-47 | Redline (Field-Tested)", "stattrak": true,
 		"wear": "Field-Tested", "souvenir": false, "entry": "#1 AK-47 | Redline, Field-Tested, StatTrak, max markup 5%, any price",
+		"float": json.Number("0.25"), "created_at": "2026-11-28T18:40:01.998Z",
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("match record = %v\nwant %v", got, want)
@@ -134,22 +136,27 @@ func TestWhitelistMatchRecordJSON(t *testing.T) {
 	}
 }
 
+// The sink writes the format it was given (internal/record's golden tests
+// hold every detail of each): a match stands out.
 func TestWhitelistMatchRecordText(t *testing.T) {
-	var out bytes.Buffer
-	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Out: slog.New(tint.NewTextHandler(&out, &tint.Options{NoColor: true}))})
-	wlRun(t, w, wlTrade("VHJhZGU6MzI5OTM0NzI", 7, 27.45), wlTrade("no", 7, 50))
-
-	for _, want := range []string{
-		" INF match ", "id=VHJhZGU6MzI5OTM0NzI", "markup=7", "price=27.45", "can_join=true", "status=LISTED",
-		`item="AK-47 | Redline (Field-Tested)"`, "stattrak=false", "wear=Field-Tested", "souvenir=false",
-		`entry="#0 AK-47 | Redline, Field-Tested, max markup 8%, price 0-40"`, "latency_us=",
+	for _, c := range []struct {
+		format record.Format
+		want   []string
+	}{
+		{record.Text, []string{" MATCH    27.45     7% AK-47 | Redline (Field-Tested) entry=#0 latency=", "µs id=VHJhZGU6MzI5OTM0NzI\n"}},
+		{record.Color, []string{"\x1b[1;30;42mMATCH\x1b[0m    27.45     7% \x1b[1;32mAK-47 | Redline (Field-Tested)\x1b[0m"}},
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
+		var out bytes.Buffer
+		w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Out: &out, Format: c.format})
+		wlRun(t, w, wlTrade("VHJhZGU6MzI5OTM0NzI", 7, 27.45), wlTrade("no", 7, 50))
+		for _, want := range c.want {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v output lacks %q:\n%q", c.format, want, out.String())
+			}
 		}
-	}
-	if n := strings.Count(out.String(), "\n"); n != 1 {
-		t.Errorf("printed %d lines, want 1:\n%s", n, out.String())
+		if n := strings.Count(out.String(), "\n"); n != 1 {
+			t.Errorf("printed %d lines, want 1:\n%s", n, out.String())
+		}
 	}
 }
 
@@ -359,7 +366,7 @@ func TestWhitelistDebugLogsRejections(t *testing.T) {
 
 func BenchmarkWhitelistDecide(b *testing.B) {
 	var buf bytes.Buffer
-	w := NewWhitelist(WhitelistConfig{List: wlList(b, wlFile), Out: slog.New(slog.NewJSONHandler(&buf, nil)), Alerts: 1})
+	w := NewWhitelist(WhitelistConfig{List: wlList(b, wlFile), Out: &buf, Alerts: 1})
 	ctx := b.Context()
 	for _, c := range []struct {
 		name string

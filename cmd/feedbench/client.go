@@ -31,7 +31,7 @@ import (
 // bareLoop is the baseline: one goroutine that reads a frame with
 // coder/websocket, decodes it with the same feedjson.ParseFrame, decides each
 // trade against the same whitelist and prints its line with the same
-// record.Trade; no channels, no actors. Against it, the pipeline's figures
+// record.JSON.AppendTrade; no channels, no actors. Against it, the pipeline's figures
 // are its overhead alone. It runs command ("burst N" or "rate R D") on the
 // feed and returns the cost of its n trades, and each trade's time from the
 // frame's receipt to the decision, which here is taken on the goroutine that
@@ -46,7 +46,7 @@ func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Wr
 	if err := bareHandshake(ctx, ws); err != nil {
 		return runResult{}, fmt.Errorf("bare loop: %w", err)
 	}
-	log := slog.New(slog.NewJSONHandler(w, nil))
+	line := make([]byte, 0, 1024)
 	list := whitelist.Demo()
 	res := runResult{latency: make([]time.Duration, 0, n)}
 	if err := f.send(command, args); err != nil {
@@ -67,7 +67,10 @@ func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Wr
 		for _, t := range trades {
 			list.Match(&t)
 			res.latency = append(res.latency, time.Since(t.ReceivedAt))
-			record.Trade(ctx, log, t)
+			line = record.JSON.AppendTrade(line[:0], time.Now(), &t)
+			if _, err := w.Write(line); err != nil {
+				return runResult{}, fmt.Errorf("bare loop: print: %w", err)
+			}
 		}
 		got += len(trades)
 	}
@@ -185,7 +188,7 @@ func runPipelineRecording(ctx context.Context, f *feed, command, args string, n,
 	hub := actors.NewHub(nil, quiet)
 	var w countingWriter
 	out := actors.NewOutput("stdout", &w, 4<<20, false, "trade")
-	printer := actors.NewPrinter(slog.New(slog.NewJSONHandler(out.Stream("trade"), nil)), out.Flush)
+	printer := actors.NewPrinter(out.Stream("trade"), record.JSON, out.Flush)
 	decision := newDecisionSink(n)
 	sinks := []struct {
 		name string

@@ -107,7 +107,7 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fs.StringVar(&format, "format", format, "the report's `format`: table (for a terminal) or json (for scripts)")
 		},
 		usage: backtestUsage,
-	}, args, os.Getenv, ".", stderr)
+	}, args, os.Getenv, ".", stdout) // -h is asked for: its help goes to stdout
 	if err != nil {
 		return versionOr(err, stdout)
 	}
@@ -142,7 +142,7 @@ func backtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if level == slog.LevelInfo {
 		level = slog.LevelWarn
 	}
-	logs, _ := newLoggers(cfg.LogFormat, level, io.Discard, stderr)
+	logs := slog.New(newHandler(cfg.LogFormat, level, stderr, os.Getenv("NO_COLOR") != ""))
 	run, err := runBacktest(ctx, reader, list, from.t, to.t, logs)
 	if err != nil {
 		return err

@@ -45,13 +45,15 @@ type Config struct {
 
 	ShutdownTimeout time.Duration // how long a stop may take in all
 
-	MetricsAddr    string // host:port for /metrics, /healthz and /readyz; empty: off
-	Whitelist      string // path of the whitelist file; empty: no whitelist sink
-	DiscordWebhook string // Discord webhook URL for match alerts; empty: no alerts
+	MetricsAddr    string        // host:port for /metrics, /healthz and /readyz; empty: off
+	Whitelist      string        // path of the whitelist file; empty: no whitelist sink
+	UnseenAfter    time.Duration // warn of whitelist entries whose item has not come for this long; 0: never
+	DiscordWebhook string        // Discord webhook URL for match alerts; empty: no alerts
 
 	Record    string // directory to journal every frame into; empty: no recording
 	RecordMax int64  // the journal's largest size in bytes; 0: no limit
 
+	Output    string // the records' format: auto, text or json
 	LogFormat string // auto, text or json
 	LogLevel  slog.Level
 	Demo      bool
@@ -150,9 +152,15 @@ func settings(c *Config) []setting {
 		{flag: "whitelist", env: "ROLL_WHITELIST",
 			usage: "JSON whitelist `file` of the items you want; matches print as match records (check it with: sniper check -whitelist FILE)",
 			set:   func(s string) error { c.Whitelist = strings.TrimSpace(s); return nil }},
+		{flag: "unseen-after", env: "ROLL_UNSEEN_AFTER", def: "72h",
+			usage: "once a day, warn of each whitelist entry whose item has not been on the feed for this `duration` (such as 72h or 3d): it may be rare, or CSGORoll may spell its name otherwise; 0 turns the warning off",
+			set:   func(s string) (err error) { c.UnseenAfter, err = parseDays(s); return err }},
 		{flag: "discord-webhook", env: "ROLL_DISCORD_WEBHOOK", secret: true,
 			usage: "Discord webhook `URL` to alert on every whitelist match; needs -whitelist",
 			set:   func(s string) (err error) { c.DiscordWebhook, err = parseWebhook(s); return err }},
+		{flag: "output", env: "ROLL_OUTPUT", def: "auto",
+			usage: "`format` of the trade and match records on stdout: auto (colour text on a terminal, JSON lines otherwise), text or json",
+			set:   func(s string) (err error) { c.Output, err = parseFormat(s, "output"); return err }},
 		{flag: "record", env: "ROLL_RECORD",
 			usage: "journal every frame of the feed into this `directory`, to replay it or backtest a whitelist on it later (sniper replay, sniper backtest)",
 			set:   func(s string) error { c.Record = strings.TrimSpace(s); return nil }},
@@ -160,8 +168,8 @@ func settings(c *Config) []setting {
 			usage: "the journal's largest `size`, such as 500MiB or 10GiB; the oldest segments are deleted to keep under it (0: no limit)",
 			set:   func(s string) (err error) { c.RecordMax, err = parseRecordMax(s); return err }},
 		{flag: "log-format", env: "ROLL_LOG_FORMAT", def: "auto",
-			usage: "log `format`: auto (colour on a terminal), text or json",
-			set:   func(s string) (err error) { c.LogFormat, err = parseLogFormat(s); return err }},
+			usage: "`format` of the status messages on stderr: auto (colour on a terminal), text or json",
+			set:   func(s string) (err error) { c.LogFormat, err = parseFormat(s, "log"); return err }},
 		{flag: "log-level", env: "ROLL_LOG_LEVEL", def: "info",
 			usage: "lowest `level` of status messages to show: debug, info, warn or error; trades always show",
 			set:   func(s string) (err error) { c.LogLevel, err = parseLogLevel(s); return err }},
@@ -309,13 +317,8 @@ func settingError(s setting, text, from string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// printUsage writes the help that -h asks for.
-func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
-	where := dir
-	if where == "" || where == "." {
-		where = "the current directory"
-	}
-	fmt.Fprintf(w, `Usage: sniper [flags]
+// sniperUsage is what sniper -h says before the flags.
+const sniperUsage = `Usage: sniper [flags]
        sniper check -whitelist FILE [flags]   (check the settings and the whitelist, without connecting)
        sniper health [-addr ADDR]             (ask a running sniper's /readyz; exit status 0 when ready)
        sniper replay [-speed 1x|10x|max] DIR  (replay a journal -record wrote through the whitelist and printer)
@@ -323,15 +326,47 @@ func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
        sniper -version
 
 sniper watches CSGORoll's live trade feed, reports every listing, and with a
-whitelist tells you at once about the ones you want.
+whitelist tells you at once about the ones you want. Trades and matches go to
+stdout (-output: colour text on a terminal, JSON lines when piped), what the
+program is doing to stderr (-log-format). NO_COLOR=1 turns colour off.
+`
 
+// checkUsage is what sniper check -h says before the flags.
+const checkUsage = `Usage: sniper check -whitelist FILE [flags]
+
+sniper check reads the settings and the whitelist file as sniper would, and
+stops there, without connecting. When all is well it prints the whitelist's
+entries as sniper reads them (on stdout) and exits 0; otherwise it prints
+every problem, each naming what to fix, and exits 2. Names the item
+catalogue could not check are warnings (on stderr), counted after OK.
+It takes sniper's flags, environment and .env: use it with -env-file to check
+what a service will read.
+`
+
+// printUsage writes the help that sniper -h asks for.
+func printUsage(w io.Writer, flags *flag.FlagSet, dir string) {
+	printSettingsUsage(w, sniperUsage, flags, dir)
+}
+
+// printCheckUsage writes the help that sniper check -h asks for.
+func printCheckUsage(w io.Writer, flags *flag.FlagSet, dir string) {
+	printSettingsUsage(w, checkUsage, flags, dir)
+}
+
+// printSettingsUsage writes header, where settings come from, and every flag.
+func printSettingsUsage(w io.Writer, header string, flags *flag.FlagSet, dir string) {
+	where := dir
+	if where == "" || where == "." {
+		where = "the current directory"
+	}
+	fmt.Fprintf(w, `%s
 Every setting can also come from its environment variable (env NAME below) or
 from a .env file of NAME=value lines in %s (or the file
 -env-file names). A flag wins over the environment, and the environment wins
 over .env.
 
 Flags:
-`, where)
+`, header, where)
 	flags.SetOutput(w)
 	flags.PrintDefaults()
 }
@@ -436,6 +471,28 @@ func durationSetter(p *time.Duration) func(string) error {
 		*p = d
 		return nil
 	}
+}
+
+// parseDays reads a duration above zero, in days too ("3d"), or 0 (or
+// "off") for none.
+func parseDays(s string) (time.Duration, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "0", "off":
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || !(n > 0) || n > 3650 {
+			return 0, errors.New("not a number of days: write a duration such as 3d or 72h, or 0 for none")
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	var d time.Duration
+	if err := durationSetter(&d)(s); err != nil {
+		return 0, errors.New("not a duration: write one such as 3d or 72h, or 0 for none")
+	}
+	return d, nil
 }
 
 // boolSetter returns a setter that stores a true or false into p.
@@ -568,13 +625,14 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// parseLogFormat returns the log format named s, in any case.
-func parseLogFormat(s string) (string, error) {
+// parseFormat returns the format (of what, in the error) named s, in any
+// case.
+func parseFormat(s, what string) (string, error) {
 	switch f := strings.ToLower(strings.TrimSpace(s)); f {
 	case "auto", "text", "json":
 		return f, nil
 	}
-	return "", errors.New("unknown log format: use auto, text or json")
+	return "", errors.New("unknown " + what + " format: use auto, text or json")
 }
 
 // parseLogLevel returns the level named s, in any case.
@@ -613,7 +671,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("shutdown-timeout", c.ShutdownTimeout),
 		slog.String("metrics-addr", c.MetricsAddr),
 		slog.String("whitelist", c.Whitelist),
+		slog.Duration("unseen-after", c.UnseenAfter),
 		slog.String("discord-webhook", setOrUnset(c.DiscordWebhook)),
+		slog.String("output", c.Output),
 		slog.String("record", c.Record),
 		slog.Int64("record-max", c.RecordMax),
 		slog.String("log-format", c.LogFormat),

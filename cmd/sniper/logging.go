@@ -8,17 +8,21 @@ import (
 	"github.com/lmittmann/tint"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/record"
 )
 
 // outputs are the program's two output files, each written by an
-// actors.Output of its own, and the loggers that write records to them: the
-// operational log (stderr), and the trade and match records (stdout), each
-// stream counted apart when it has to be dropped. Nothing that logs or prints
-// ever waits on the files: when one stalls, its records are dropped and
-// counted, and the connection, the whitelist and the alerts carry on.
+// actors.Output of its own: the trade and match records on stdout, each
+// stream counted apart when it has to be dropped, in the records' format
+// (-output), and the operational log on stderr, in the log's (-log-format).
+// Nothing that logs or prints ever waits on the files: when one stalls, its
+// records are dropped and counted, and the connection, the whitelist and the
+// alerts carry on.
 type outputs struct {
-	stdout, stderr        *actors.Output
-	logs, trades, matches *slog.Logger
+	stdout, stderr  *actors.Output
+	logs            *slog.Logger
+	trades, matches io.Writer     // stdout's streams: one Write a record
+	records         record.Format // the trade and match records' format
 }
 
 // How much each output holds while its file does not keep up: about 5,000
@@ -29,42 +33,48 @@ const (
 	stderrLimit = 512 << 10
 )
 
-// newOutputs builds the outputs that write to stdout and stderr, in format,
-// the operational log from level up. Nothing runs until their Run is called.
-func newOutputs(format string, level slog.Level, stdout, stderr io.Writer) *outputs {
+// newOutputs builds the outputs that write to stdout and stderr: the records
+// in cfg.Output's format, the operational log in cfg.LogFormat from
+// cfg.LogLevel up, neither in colour when noColor (NO_COLOR is set). Nothing
+// runs until their Run is called.
+func newOutputs(cfg Config, noColor bool, stdout, stderr io.Writer) *outputs {
 	o := &outputs{
-		stdout: actors.NewOutput("stdout", stdout, stdoutLimit, false, "trade", "match"),
-		stderr: actors.NewOutput("stderr", stderr, stderrLimit, true, "log"),
+		stdout:  actors.NewOutput("stdout", stdout, stdoutLimit, false, "trade", "match"),
+		stderr:  actors.NewOutput("stderr", stderr, stderrLimit, true, "log"),
+		records: recordFormat(cfg.Output, stdout, noColor),
 	}
-	o.logs, o.trades = newLoggers(format, level, o.stdout.Stream("trade"), o.stderr.Stream("log"))
-	o.matches = slog.New(newHandler(format, min(level, slog.LevelInfo), o.stdout.Stream("match")))
+	o.trades, o.matches = o.stdout.Stream("trade"), o.stdout.Stream("match")
+	o.logs = slog.New(newHandler(cfg.LogFormat, cfg.LogLevel, o.stderr.Stream("log"), noColor))
 	o.stdout.SetLog(o.logs, true)
 	o.stderr.SetLog(o.logs, false)
 	return o
 }
 
-// newLoggers builds the operational logger, which writes to stderr, and the trade
-// logger, which writes to stdout, in format (auto, text or json).
-//
-// auto and text both write tint's text, in colour only when the writer is a
-// terminal; json writes one JSON object a line. level filters the operational
-// logger; the trade logger shows Info and above whatever level says (and Debug
-// when level does), so that quieting the status messages never hides trades.
-func newLoggers(format string, level slog.Level, stdout, stderr io.Writer) (logs, trades *slog.Logger) {
-	logs = slog.New(newHandler(format, level, stderr))
-	trades = slog.New(newHandler(format, min(level, slog.LevelInfo), stdout))
-	return logs, trades
+// recordFormat is the records' format that -output asks for on w: auto is
+// colour text on a terminal and JSON lines otherwise (a pipe, a file), text
+// is text, in colour on a terminal, and json is JSON. noColor (NO_COLOR)
+// takes the colour out of text.
+func recordFormat(output string, w io.Writer, noColor bool) record.Format {
+	switch {
+	case output == "json", output == "auto" && !isTerminal(w):
+		return record.JSON
+	case noColor || !isTerminal(w):
+		return record.Text
+	}
+	return record.Color
 }
 
-// newHandler returns the handler for format that writes to w from level up.
-func newHandler(format string, level slog.Level, w io.Writer) slog.Handler {
+// newHandler returns the log handler for format that writes to w from level
+// up. auto and text both write tint's text, in colour only when w is a
+// terminal and noColor is false; json writes one JSON object a line.
+func newHandler(format string, level slog.Level, w io.Writer, noColor bool) slog.Handler {
 	if format == "json" {
 		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: durationText})
 	}
 	return tint.NewTextHandler(w, &tint.Options{
 		Level:      level,
 		TimeFormat: "15:04:05.000",
-		NoColor:    !isTerminal(w),
+		NoColor:    noColor || !isTerminal(w),
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -68,9 +69,9 @@ func exitCode(err error) int {
 // check validates the settings and the whitelist without connecting: sniper
 // check -whitelist FILE. It prints a summary of a good whitelist to stdout and
 // its warnings (names it could not check) to stderr, and returns a
-// *ConfigError listing every problem otherwise.
+// *ConfigError listing every problem otherwise. -h writes its help to stdout.
 func check(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
+	cfg, _, err := parseCommand(command{name: "sniper check", usage: printCheckUsage}, args, os.Getenv, ".", stdout)
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 	if len(args) > 0 && args[0] == "backtest" {
 		return backtestCmd(ctx, args[1:], stdout, stderr)
 	}
-	cfg, err := parseConfig(args, os.Getenv, ".", stderr)
+	cfg, err := parseConfig(args, os.Getenv, ".", stdout) // -h is asked for: its help goes to stdout
 	if err != nil {
 		return versionOr(err, stdout)
 	}
@@ -163,7 +164,7 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 // before withOutputs returns, within what is left of the pipeline's stop
 // budget (or hurryFlush after a second signal, when stdout's is written too).
 func withOutputs(ctx context.Context, cfg Config, stdout, stderr io.Writer, body func(*outputs) (*pipeline, error)) (err error) {
-	out := newOutputs(cfg.LogFormat, cfg.LogLevel, stdout, stderr)
+	out := newOutputs(cfg, os.Getenv("NO_COLOR") != "", stdout, stderr)
 	errCtx, stopErr := context.WithCancel(context.WithoutCancel(ctx))
 	errDone := make(chan error, 1)
 	go func() { errDone <- out.stderr.Run(errCtx) }()
@@ -246,7 +247,7 @@ func runLive(ctx context.Context, hurry <-chan struct{}, cfg Config, out *output
 	}
 	err = p.run(ctx, hurry)
 	if err == nil {
-		logs.InfoContext(ctx, "stopped", "trades", p.tradesIn())
+		logs.LogAttrs(ctx, slog.LevelInfo, "stopped", p.summary(time.Now()).attrs()...)
 	}
 	return p, err
 }

@@ -182,7 +182,7 @@ func recordSegmentBytes(limit int64) int64 {
 func newPipelineFrom(src frameSource, cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error) {
 	p := &pipeline{
 		hub:     actors.NewHub(nil, logs.With("actor", "hub")),
-		printer: actors.NewPrinter(out.trades, out.stdout.Flush),
+		printer: actors.NewPrinter(out.trades, out.records, out.stdout.Flush),
 		log:     logs,
 		out:     out,
 		budget:  cfg.ShutdownTimeout,
@@ -249,14 +249,17 @@ func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs *slog.Log
 	p.whitelist = actors.NewWhitelist(actors.WhitelistConfig{
 		List:   list,
 		Out:    out.matches,
+		Format: out.records,
 		Log:    logs.With("actor", "whitelist"),
 		Flush:  out.stdout.Flush,
 		Alerts: alerts,
 
 		AlertQueues: queues,
+		UnseenAfter: cfg.UnseenAfter,
 	})
 	p.sinks = append(p.sinks, namedSink{"whitelist", p.whitelist, whitelistQueue})
-	logs.Info("whitelist loaded", slog.String("file", cmp.Or(cfg.Whitelist, "built-in demo")), slog.Int("entries", list.Len()))
+	logs.Info("whitelist loaded", slog.String("file", cmp.Or(cfg.Whitelist, "built-in demo")), slog.Int("entries", list.Len()),
+		slog.Int("warnings", len(list.Warnings())))
 
 	if cfg.Whitelist != "" {
 		p.hup = make(chan struct{}, 1)

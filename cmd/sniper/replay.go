@@ -56,7 +56,7 @@ func replay(ctx context.Context, hurry <-chan struct{}, args []string, stdout, s
 			fs.BoolVar(&alerts, "alerts", false, "post the replay's whitelist matches to -discord-webhook (off by default: they are old news)")
 		},
 		usage: replayUsage,
-	}, args, os.Getenv, ".", stderr)
+	}, args, os.Getenv, ".", stdout) // -h is asked for: its help goes to stdout
 	if err != nil {
 		return versionOr(err, stdout)
 	}
@@ -126,7 +126,7 @@ settings are not used.
 
 Flags:
 `)
-	printFlags(w, flags, "speed", "alerts", "whitelist", "discord-webhook", "log-format", "log-level", "env-file")
+	printFlags(w, flags, "speed", "alerts", "whitelist", "discord-webhook", "output", "log-format", "log-level", "env-file")
 }
 
 // printFlags writes the help of the flags named, in the order of flags, for

@@ -282,21 +282,21 @@ func TestReplayArgumentsToFix(t *testing.T) {
 
 func TestSubcommandHelpShowsTheFlagsItUses(t *testing.T) {
 	for cmd, want := range map[string][]string{
-		"replay":   {"Usage: sniper replay", "-speed speed", "-alerts", "-whitelist file", "-log-format"},
+		"replay":   {"Usage: sniper replay", "-speed speed", "-alerts", "-whitelist file", "-output format", "-log-format"},
 		"backtest": {"Usage: sniper backtest", "-from time", "-to time", "-format format", "-whitelist file"},
 	} {
-		var stderr strings.Builder
-		err := run(testCtx(t), []string{cmd, "-h"}, io.Discard, &stderr)
+		var help strings.Builder
+		err := run(testCtx(t), []string{cmd, "-h"}, &help, io.Discard)
 		if exitCode(err) != 0 {
 			t.Errorf("sniper %s -h = %v, want exit status 0", cmd, err)
 		}
 		for _, w := range want {
-			if !strings.Contains(stderr.String(), w) {
-				t.Errorf("sniper %s -h does not show %q:\n%s", cmd, w, stderr.String())
+			if !strings.Contains(help.String(), w) {
+				t.Errorf("sniper %s -h does not show %q:\n%s", cmd, w, help.String())
 			}
 		}
-		if strings.Contains(stderr.String(), "-url") || strings.Contains(stderr.String(), "-session") {
-			t.Errorf("sniper %s -h shows the connection's settings, which it does not use:\n%s", cmd, stderr.String())
+		if strings.Contains(help.String(), "-url") || strings.Contains(help.String(), "-session") {
+			t.Errorf("sniper %s -h shows the connection's settings, which it does not use:\n%s", cmd, help.String())
 		}
 	}
 }

@@ -296,7 +296,7 @@ func startPipelineTo(t *testing.T, stdout io.Writer, args func(*fakeroll.Server)
 		t.Fatal(err)
 	}
 	rec, logs := logtest.New()
-	p, err := newPipeline(cfg, logs, newOutputs("json", slog.LevelInfo, stdout, io.Discard))
+	p, err := newPipeline(cfg, logs, newOutputs(cfg, false, stdout, io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}

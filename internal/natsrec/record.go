@@ -2,11 +2,9 @@ package natsrec
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/record"
@@ -24,86 +22,67 @@ const (
 )
 
 // Encoder writes records. A record is the stdout JSON line of the trade or
-// match (record.TradeAttrs, record.MatchAttrs, through slog's JSON handler,
-// so the two cannot drift), with "time" the moment the publisher read the
-// trade off the socket and these keys added:
+// match, written by the same code (internal/record's AppendJSONHead,
+// AppendTradeFields, AppendMatchFields), so the two cannot drift, with
+// "time" the moment the publisher read the trade off the socket, "v" (the
+// schema version, 1) right after "msg", and these keys after the line's:
 //
-//	v            the schema version, 1, right after "msg"
-//	wear         the wear tier ("" for none), and souvenir (true or false)
 //	brand, skin  the weapon or item type and the finish
 //	items        how many items the trade holds
-//	float        the paint wear, 0 to 1, when the feed sent one
-//	pattern      the pattern percentage, when the feed sent one
-//	stickers     [{"name": ..., "wear": ...}], when the item has any
 //	phase        the Doppler phase, when the name carries one
-//	created_at   when CSGORoll created the listing, when known
 //
 // and, for a match, entry_index (the whitelist entry's position, from 0)
-// and decided_at. Times are in UTC. An Encoder is not safe for concurrent
-// use: one actor owns it.
+// and decided_at. The line's own keys include wear, souvenir, and float,
+// pattern, stickers and created_at when the trade has them. Times are in
+// UTC. An Encoder is not safe for concurrent use: one actor owns it.
 type Encoder struct {
-	buf bytes.Buffer
-	h   slog.Handler
+	buf []byte
 }
 
 // NewEncoder returns an Encoder.
 func NewEncoder() *Encoder {
-	e := &Encoder{}
-	e.h = slog.NewJSONHandler(&e.buf, nil)
-	return e
+	return &Encoder{buf: make([]byte, 0, 1024)}
 }
 
 // Trade returns t's record, in a new slice the caller keeps.
 func (e *Encoder) Trade(t *messages.Trade) []byte {
-	base := record.TradeAttrs(t)
-	return e.encode(t, KindTrade, base[:], slog.String("wear", string(t.Wear)), slog.Bool("souvenir", t.Souvenir))
+	b := e.head(t, KindTrade)
+	b = record.AppendTradeFields(b, t)
+	return e.finish(b, t)
 }
 
 // Match returns m's record, in a new slice the caller keeps.
 func (e *Encoder) Match(m *messages.Match) []byte {
-	base := record.MatchAttrs(m)
-	return e.encode(&m.Trade, KindMatch, base[:],
-		slog.Int("entry_index", m.EntryIndex),
-		slog.Time("decided_at", m.DecidedAt.UTC()))
+	b := e.head(&m.Trade, KindMatch)
+	b = record.AppendMatchFields(b, m)
+	b = e.more(b, &m.Trade)
+	b = record.AppendJSONInt(b, "entry_index", int64(m.EntryIndex))
+	b = record.AppendJSONTime(b, "decided_at", m.DecidedAt.UTC())
+	e.buf = append(b, '}')
+	return bytes.Clone(e.buf)
 }
 
-// encode writes one record: v, the stdout line's attributes, the trade's
-// other fields, then more.
-func (e *Encoder) encode(t *messages.Trade, kind string, base []slog.Attr, more ...slog.Attr) []byte {
-	r := slog.NewRecord(t.ReceivedAt.UTC(), slog.LevelInfo, kind, 0)
-	r.AddAttrs(slog.Int("v", Version))
-	r.AddAttrs(base...)
-	r.AddAttrs(slog.String("brand", t.Brand), slog.String("skin", t.SkinName), slog.Int("items", t.Items))
-	if t.HasAvgPaintWear {
-		r.AddAttrs(slog.Float64("float", t.AvgPaintWear))
-	}
-	if t.HasPatternPercentage {
-		r.AddAttrs(slog.Float64("pattern", t.PatternPercentage))
-	}
-	if n := t.Stickers.Len(); n > 0 {
-		stickers := make([]wireSticker, n)
-		for i := range n {
-			s := t.Stickers.At(i)
-			stickers[i].Name = s.Name
-			if s.HasWear {
-				stickers[i].Wear = &s.Wear
-			}
-		}
-		r.AddAttrs(slog.Any("stickers", stickers))
-	}
+// head begins a record: time, level, msg, v.
+func (e *Encoder) head(t *messages.Trade, kind string) []byte {
+	b := record.AppendJSONHead(e.buf[:0], t.ReceivedAt.UTC(), kind)
+	return record.AppendJSONInt(b, "v", Version)
+}
+
+// more appends the keys a record has beyond the stdout line's.
+func (e *Encoder) more(b []byte, t *messages.Trade) []byte {
+	b = record.AppendJSONString(b, "brand", t.Brand)
+	b = record.AppendJSONString(b, "skin", t.SkinName)
+	b = record.AppendJSONInt(b, "items", int64(t.Items))
 	if p := t.Phase(); p != messages.PhaseNone {
-		r.AddAttrs(slog.String("phase", p.String()))
+		b = record.AppendJSONString(b, "phase", p.String())
 	}
-	if !t.CreatedAt.IsZero() {
-		r.AddAttrs(slog.Time("created_at", t.CreatedAt.UTC()))
-	}
-	r.AddAttrs(more...)
-	e.buf.Reset()
-	// The JSON handler fails only on a value json.Marshal refuses (a NaN
-	// float), which a decoded trade never holds; it then writes what it
-	// could, which a consumer refuses.
-	_ = e.h.Handle(context.Background(), r)
-	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
+	return b
+}
+
+// finish ends a trade's record and returns a copy of it.
+func (e *Encoder) finish(b []byte, t *messages.Trade) []byte {
+	e.buf = append(e.more(b, t), '}')
+	return bytes.Clone(e.buf)
 }
 
 // wireSticker is a sticker in a record.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -133,14 +132,6 @@ func b2i(b bool) int {
 	return 0
 }
 
-// stdoutLine is the record internal/record prints on stdout, as JSON.
-func stdoutLine(t *testing.T, write func(*slog.Logger)) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	write(slog.New(slog.NewJSONHandler(&buf, nil)))
-	return bytes.TrimSpace(buf.Bytes())
-}
-
 // TestSameRecordAsStdout checks that a NATS record holds every key of the
 // stdout line, in the same order and with the same value ("time" aside: the
 // line's is when it was printed, the record's when the trade was received),
@@ -152,8 +143,8 @@ func TestSameRecordAsStdout(t *testing.T) {
 		for _, c := range []struct {
 			line, rec []byte
 		}{
-			{stdoutLine(t, func(l *slog.Logger) { record.Trade(t.Context(), l, tr) }), enc.Trade(&tr)},
-			{stdoutLine(t, func(l *slog.Logger) { record.Match(t.Context(), l, &m) }), enc.Match(&m)},
+			{record.JSON.AppendTrade(nil, time.Now(), &tr), enc.Trade(&tr)},
+			{record.JSON.AppendMatch(nil, time.Now(), &m), enc.Match(&m)},
 		} {
 			lineKeys, lineVals := orderedKeys(t, c.line)
 			recKeys, recVals := orderedKeys(t, c.rec)

@@ -1,50 +1,52 @@
 package record
 
 import (
-	"context"
-	"log/slog"
 	"time"
 
 	"github.com/rollsniper/rollsniper/messages"
 )
 
-// TradeAttrs are the keys every record about a trade begins with, in order.
-// Markup and price are the float64 the parser read, so they print as the feed
-// sent them (11.98, not 11.980000000000002).
-func TradeAttrs(t *messages.Trade) [7]slog.Attr {
-	return [...]slog.Attr{
-		slog.String("id", t.ID),
-		slog.Float64("markup", t.MarkupPercent),
-		slog.Float64("price", t.TotalValue),
-		slog.Bool("can_join", t.CanJoin),
-		slog.String("status", t.Status),
-		slog.String("item", t.MarketName),
-		slog.Bool("stattrak", t.StatTrak),
+// Format is how records are written.
+type Format uint8
+
+// The formats.
+const (
+	// JSON writes one JSON object a line, for scripts and jq.
+	JSON Format = iota
+	// Text writes one aligned line a record, for people, without colour:
+	// for a file, or a terminal under NO_COLOR.
+	Text
+	// Color is Text with ANSI colours, for a terminal: a match stands out.
+	Color
+)
+
+// String returns "json", "text" or "color".
+func (f Format) String() string {
+	switch f {
+	case JSON:
+		return "json"
+	case Text:
+		return "text"
 	}
+	return "color"
 }
 
-// Trade writes t to log as an info record "trade" of TradeAttrs.
-func Trade(ctx context.Context, log *slog.Logger, t messages.Trade) {
-	attrs := TradeAttrs(&t)
-	log.LogAttrs(ctx, slog.LevelInfo, "trade", attrs[:]...)
-}
-
-// MatchAttrs are the keys of a match record: TradeAttrs, then wear,
-// souvenir, entry (the whitelist entry as the trader wrote it) and latency_us
-// (microseconds from the frame's receipt to the decision).
-func MatchAttrs(m *messages.Match) [11]slog.Attr {
-	t := TradeAttrs(&m.Trade)
-	return [...]slog.Attr{
-		t[0], t[1], t[2], t[3], t[4], t[5], t[6],
-		slog.String("wear", string(m.Trade.Wear)),
-		slog.Bool("souvenir", m.Trade.Souvenir),
-		slog.String("entry", m.Entry),
-		slog.Float64("latency_us", float64(m.Latency())/float64(time.Microsecond)),
+// AppendTrade appends t's "trade" record, printed at now, and a newline.
+func (f Format) AppendTrade(dst []byte, now time.Time, t *messages.Trade) []byte {
+	if f == JSON {
+		dst = AppendJSONHead(dst, now, "trade")
+		dst = AppendTradeFields(dst, t)
+		return append(dst, '}', '\n')
 	}
+	return appendText(dst, now, f == Color, t, nil)
 }
 
-// Match writes m to log as an info record "match" of MatchAttrs.
-func Match(ctx context.Context, log *slog.Logger, m *messages.Match) {
-	attrs := MatchAttrs(m)
-	log.LogAttrs(ctx, slog.LevelInfo, "match", attrs[:]...)
+// AppendMatch appends m's "match" record, printed at now, and a newline.
+func (f Format) AppendMatch(dst []byte, now time.Time, m *messages.Match) []byte {
+	if f == JSON {
+		dst = AppendJSONHead(dst, now, "match")
+		dst = AppendMatchFields(dst, m)
+		return append(dst, '}', '\n')
+	}
+	return appendText(dst, now, f == Color, &m.Trade, m)
 }
