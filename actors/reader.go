@@ -124,7 +124,7 @@ func (r *sessionReader) run(ctx context.Context) error {
 			continue
 		}
 		// data is the reused buffer: the parser gets its own copy.
-		if !r.handOff(messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session}) {
+		if !r.handOff(messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session, Conn: r.conn.number}) {
 			return errAbandoned
 		}
 		// Hand the processor to the parser now rather than when the next read
