@@ -8,7 +8,9 @@ import (
 
 	"github.com/lmittmann/tint"
 
+	"github.com/rollsniper/rollsniper/internal/dedup"
 	"github.com/rollsniper/rollsniper/internal/feedjson"
+	"github.com/rollsniper/rollsniper/internal/latency"
 	"github.com/rollsniper/rollsniper/internal/loglimit"
 	"github.com/rollsniper/rollsniper/messages"
 )
@@ -32,6 +34,12 @@ const (
 
 // Parser turns frames into trades with ParseFrame. It is one long-lived actor:
 // it keeps running, and counting, across the connection's sessions.
+//
+// Fed by several lines of one feed (NewParserLines), it is also their
+// arbiter: it hands on each trade once, from whichever line brought it
+// first, and drops the later copies, which it recognises by their trade ids
+// (feedjson.TradeIDs) in a bounded window of recent ids (dedup.Window)
+// before it decodes anything, so that a copy costs a scan, not a decode.
 type Parser struct {
 	in  <-chan messages.Frame
 	out chan messages.Trade
@@ -40,10 +48,42 @@ type Parser struct {
 	frames  atomic.Uint64
 	trades  atomic.Uint64
 	skipped [len(feedjson.ErrorKinds)]atomic.Uint64
+	lines   []lineCounters // one per line of the feed, in order
+
+	// window remembers the ids of recent trades; nil with one line, where
+	// nothing is arbitrated. It, ids and fresh are Run's own.
+	window *dedup.Window
+	ids    [][]byte // a frame's trade ids (slices of its data)
+	fresh  []bool   // for each of ids: a first copy, not yet handed on
 
 	// warns limits the warnings; only Run's goroutine touches it.
 	warns loglimit.Limiter
 	now   func() time.Time // the clock of the limiter; tests set it
+}
+
+// lineCounters are one line's counts: what it brought first, its copies of
+// what another line (or itself) brought before, and how much earlier than
+// the others it was when it won.
+type lineCounters struct {
+	first      atomic.Uint64
+	duplicates atomic.Uint64
+	lead       latency.Histogram
+}
+
+// LineStats is one line's share of the feed, as the parser arbitrated it.
+type LineStats struct {
+	// Conn is the line's number, from 1.
+	Conn int
+	// First counts the trades this line delivered first: the ones the parser
+	// handed on from it. With one line, every trade.
+	First uint64
+	// Duplicates counts the copies dropped: trades a line had delivered
+	// before.
+	Duplicates uint64
+	// Lead is how much earlier this line's copy arrived than another line's
+	// copy of the same trade, once for each such copy: which route is
+	// faster.
+	Lead latency.Snapshot
 }
 
 // ParserStats are the parser's counters since it was made.
@@ -56,6 +96,8 @@ type ParserStats struct {
 	// trade for ParseInvalidTrade. ParseServerErrors counts next payloads that
 	// carried errors; the data that came with them was still used.
 	Skipped map[feedjson.ErrorKind]uint64
+	// Lines is each line's share, in line order: one entry for one line.
+	Lines []LineStats
 }
 
 // NewParser returns a parser reading frames from in. It starts nothing.
@@ -63,9 +105,30 @@ func NewParser(in <-chan messages.Frame, log *slog.Logger) *Parser {
 	return newParser(in, log, parserOutSize)
 }
 
+// NewParserLines returns a parser reading the frames of lines lines of one
+// feed from in (Lines.Out), each frame marked with its line (Frame.Conn),
+// that hands on each trade once: from whichever line brought it first, in
+// the order the lines brought them. A copy is recognised in a window of the
+// last dedup.DefaultCapacity trade ids, each kept at most
+// dedup.DefaultMaxAge. With one line it is NewParser. It starts nothing.
+func NewParserLines(in <-chan messages.Frame, lines int, log *slog.Logger) *Parser {
+	p := newParser(in, log, parserOutSize)
+	if lines > 1 {
+		p.arbitrate(lines, dedup.New(dedup.DefaultCapacity, dedup.DefaultMaxAge))
+	}
+	return p
+}
+
 func newParser(in <-chan messages.Frame, log *slog.Logger, size int) *Parser {
 	return &Parser{in: in, out: make(chan messages.Trade, size), log: log, now: time.Now,
+		lines: make([]lineCounters, 1),
 		warns: loglimit.Limiter{Burst: parserWarnBurst, Window: parserWarnWindow}}
+}
+
+// arbitrate makes p the arbiter of lines lines, remembering ids in w.
+func (p *Parser) arbitrate(lines int, w *dedup.Window) {
+	p.lines = make([]lineCounters, lines)
+	p.window = w
 }
 
 // Out is the parser's output. The parser owns it and closes it when Run returns.
@@ -80,6 +143,10 @@ func (p *Parser) Stats() ParserStats {
 	}
 	for i, k := range feedjson.ErrorKinds {
 		s.Skipped[k] = p.skipped[i].Load()
+	}
+	for i := range p.lines {
+		l := &p.lines[i]
+		s.Lines = append(s.Lines, LineStats{Conn: i + 1, First: l.first.Load(), Duplicates: l.duplicates.Load(), Lead: l.lead.Snapshot()})
 	}
 	return s
 }
@@ -131,22 +198,121 @@ func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error 
 			return ctx.Err()
 		}
 		p.frames.Add(1)
+		if p.window != nil {
+			var ok bool
+			if trades, ok = p.arbitrateFrame(ctx, f, trades, emit); !ok {
+				return ctx.Err()
+			}
+			continue
+		}
 		var err error
 		trades, err = feedjson.ParseFrame(trades[:0], f.Data, f.ReceivedAt)
 		if err != nil {
 			p.report(ctx, f, err)
 		}
 		for _, t := range trades {
-			// Counted before it is handed on, so that whoever sees the trade
-			// downstream (a printed line) sees it counted too.
-			p.trades.Add(1)
-			if !emit(t) {
-				p.trades.Add(^uint64(0)) // it was not handed on after all
+			if !p.handOn(t, 0, emit) {
 				return ctx.Err()
 			}
 		}
 		clear(trades) // let the strings go while the slice waits for the next frame
 	}
+}
+
+// handOn hands t, from line (an index from 0), to emit, and reports whether
+// emit took it (false: ctx ended).
+func (p *Parser) handOn(t messages.Trade, line int, emit func(messages.Trade) bool) bool {
+	// Counted before it is handed on, so that whoever sees the trade
+	// downstream (a printed line) sees it counted too.
+	p.trades.Add(1)
+	if !emit(t) {
+		p.trades.Add(^uint64(0)) // it was not handed on after all
+		return false
+	}
+	p.lines[line].first.Add(1)
+	return true
+}
+
+// arbitrateFrame hands on the trades of f that no line brought before, in
+// their order, and counts the copies; it returns trades (its decoding
+// buffer, emptied) and whether emit took every trade (false: ctx ended).
+//
+// Its trade ids are read first (feedjson.TradeIDs) and each recorded in the
+// window: a frame whose every trade was a copy is dropped undecoded. Only a
+// frame with a new trade is decoded, and only its new trades go on. A frame
+// whose ids cannot be read with certainty is decoded, and each of its trades
+// looked up by its ID. Nothing here allocates for a copy.
+func (p *Parser) arbitrateFrame(ctx context.Context, f messages.Frame, trades []messages.Trade, emit func(messages.Trade) bool) ([]messages.Trade, bool) {
+	line := min(max(f.Conn, 1), len(p.lines)) - 1
+	at := f.ReceivedAt
+	if at.IsZero() {
+		at = p.now()
+	}
+	ids, known := feedjson.TradeIDs(p.ids[:0], f.Data)
+	p.ids = ids
+	defer clear(ids) // they point into f.Data: let it go
+	if known {
+		p.fresh = p.fresh[:0]
+		news := false
+		for _, id := range ids {
+			fresh := !p.arrive(id, line, at)
+			p.fresh = append(p.fresh, fresh)
+			news = news || fresh
+		}
+		if !news {
+			return trades, true // a copy of what was handed on: not decoded
+		}
+	}
+	trades, err := feedjson.ParseFrame(trades[:0], f.Data, f.ReceivedAt)
+	if err != nil {
+		p.report(ctx, f, err)
+	}
+	defer clear(trades)
+	for _, t := range trades {
+		if !p.first(t.ID, known, line, at) {
+			continue
+		}
+		if !p.handOn(t, line, emit) {
+			return trades, false
+		}
+	}
+	return trades, true
+}
+
+// first reports whether the trade id, of a frame from line decoded at at, is
+// the first copy, to hand on. With the frame's ids known it is first when
+// its id was new in the window and not handed on yet from this frame (which
+// it then marks); otherwise it is looked up in the window now.
+func (p *Parser) first(id string, known bool, line int, at time.Time) bool {
+	if known {
+		for i, fid := range p.ids {
+			if string(fid) == id {
+				if p.fresh[i] {
+					p.fresh[i] = false
+					return true
+				}
+				return false // a copy, or handed on already
+			}
+		}
+		// Not among the ids: TradeIDs promises it never happens; look it
+		// up rather than trust the promise with a trade.
+	}
+	return !p.arrive([]byte(id), line, at)
+}
+
+// arrive records id from line at at in the window, and reports whether it
+// is a copy: then it is counted, and the lead of the line that brought it
+// first noted.
+func (p *Parser) arrive(id []byte, line int, at time.Time) bool {
+	dup, first := p.window.Arrive(id, line, at)
+	if !dup {
+		return false
+	}
+	p.lines[line].duplicates.Add(1)
+	if first.Conn != line {
+		p.lines[first.Conn].lead.Observe(at.Sub(first.At))
+	}
+	return true
 }
 
 // report logs and counts each problem in err, a ParseFrame error.
@@ -162,6 +328,9 @@ func (p *Parser) report(ctx context.Context, f messages.Frame, err error) {
 			continue
 		}
 		attrs := []slog.Attr{slog.String("kind", string(pe.Kind)), slog.Uint64("session", f.Session), tint.Err(pe)}
+		if p.window != nil {
+			attrs = append(attrs, slog.Int("conn", f.Conn))
+		}
 		if suppressed > 0 {
 			attrs = append(attrs, slog.Uint64("suppressed", suppressed))
 		}
