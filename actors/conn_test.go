@@ -114,16 +114,23 @@ func (h *connHarness) waitSubscribed(t *testing.T, n int) {
 // frame returns the next frame the actor handed on.
 func (h *connHarness) frame(t *testing.T) messages.Frame {
 	t.Helper()
+	return nextFrame(t, h.ctx, h.conn.Out(), h.logs)
+}
+
+// nextFrame returns the next frame on out, failing the test, with what was
+// logged, if none comes before ctx ends or out closes.
+func nextFrame(t *testing.T, ctx context.Context, out <-chan messages.Frame, logs *logtest.Recorder) messages.Frame {
+	t.Helper()
 	select {
-	case f, ok := <-h.conn.Out():
+	case f, ok := <-out:
 		if !ok {
 			t.Fatal("Out closed while a frame was expected")
 		}
 		return f
-	case <-h.ctx.Done():
-		t.Fatalf("no frame arrived; logged:\n%s", h.logs.Dump())
-		return messages.Frame{}
+	case <-ctx.Done():
+		t.Fatalf("no frame arrived; logged:\n%s", logs.Dump())
 	}
+	return messages.Frame{}
 }
 
 // reconnectKey is the attribute every wait before a reconnect is logged with

@@ -75,16 +75,7 @@ func (h *linesHarness) result(t *testing.T) error {
 // frame returns the next frame on Out.
 func (h *linesHarness) frame(t *testing.T) messages.Frame {
 	t.Helper()
-	select {
-	case f, ok := <-h.lines.Out():
-		if !ok {
-			t.Fatal("Out closed while a frame was expected")
-		}
-		return f
-	case <-h.ctx.Done():
-		t.Fatalf("no frame; logged:\n%s", h.logs.Dump())
-	}
-	return messages.Frame{}
+	return nextFrame(t, h.ctx, h.lines.Out(), h.logs)
 }
 
 // waitUp waits until n lines are subscribed.
