@@ -184,8 +184,8 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 			return fmt.Errorf("start demo feed: %w", err)
 		}
 		defer demo.Close()
-		cfg.URL = demo.URL()
-		logs.InfoContext(ctx, "demo: a built-in fake feed stands in for CSGORoll; it drops the connection now and then to show reconnects")
+		cfg.URL = demoURLs(demo.URL(), cfg.Connections)
+		logs.InfoContext(ctx, demoIntro(cfg.Connections))
 	} else if cfg.Session == "" && cfg.Source == "" {
 		logs.WarnContext(ctx, "ROLL_SESSION is not set: public listings may still arrive, but if the feed refuses you, copy the \"session\" cookie from your browser into ROLL_SESSION (or -session)")
 	}
@@ -215,7 +215,7 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 		p.extra = append(p.extra, func(ctx context.Context) error { return forwardReloads(ctx, hups, p.reload) })
 	}
 	if demo != nil {
-		p.extra = append(p.extra, func(ctx context.Context) error { return demoFaults(ctx, demo, logs) })
+		p.extra = append(p.extra, func(ctx context.Context) error { return demoFaults(ctx, demo, cfg.Connections, demoFaultEvery, logs) })
 	}
 	if cfg.MetricsAddr != "" {
 		m, err := listenMetrics(cfg.MetricsAddr, p, logs.With("actor", "metrics"))
@@ -226,7 +226,11 @@ func runUntil(ctx context.Context, hurry <-chan struct{}, args []string, stdout,
 	}
 	err = p.run(ctx, hurry)
 	if err == nil {
-		logs.InfoContext(ctx, "stopped", "trades", p.tradesIn())
+		stopped := []any{"trades", p.tradesIn()}
+		if first := p.deliveredFirst(); len(first) > 1 {
+			stopped = append(stopped, deliveredFirstAttr(first))
+		}
+		logs.InfoContext(ctx, "stopped", stopped...)
 	}
 	return err
 }

@@ -44,13 +44,15 @@ type namedSink struct {
 
 // pipeline is the whole actor graph, as the README draws it:
 //
-//	conn ──frames──▶ parser ──trades──▶ hub ──┬──▶ printer   (stdout)
-//	(the only actor                           ├──▶ whitelist ──matches──▶ discord
-//	 that restarts)                           └──▶ ...more sinks, each with its own queue
+//	conn 1 ─┐frames                 trades
+//	conn 2 ─┴───────▶ parser ───────────▶ hub ──┬──▶ printer   (stdout)
+//	(-connections: the    (keeps the first      ├──▶ whitelist ──matches──▶ discord
+//	 only actors that      copy of each trade)  └──▶ ...more sinks, each with its own queue
+//	 restart)
 //
 // newPipeline builds it and run runs it; nothing else wires actors together.
 type pipeline struct {
-	conn    *actors.Conn
+	lines   *actors.Lines // the connections, one or more
 	parser  *actors.Parser
 	hub     *actors.Hub
 	printer *actors.Printer
@@ -63,7 +65,7 @@ type pipeline struct {
 	// the sinks, once their input is closed and drained.
 	alerts []func(context.Context) error
 
-	// source stands for conn and parser under -source (both nil then): the
+	// source stands for lines and parser under -source (both nil then): the
 	// hub runs on its own, fed by the NATS stream. Nil otherwise.
 	source     *actors.NATSSource
 	natsPub    *actors.NATSPublisher // the -nats sink; nil without -nats
@@ -83,28 +85,14 @@ type pipeline struct {
 // through out. It starts nothing. It fails, with a *ConfigError, only when the
 // whitelist file cannot be read or is invalid.
 func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error) {
-	conn := actors.NewConn(actors.ConnConfig{
-		URL:            cfg.URL,
-		Session:        cfg.Session,
-		Token:          cfg.Token,
-		Origin:         cfg.Origin,
-		UserAgent:      cfg.UserAgent,
-		Subscription:   cfg.Subscription,
-		BackoffInitial: cfg.BackoffInitial,
-		BackoffMax:     cfg.BackoffMax,
-		PingInterval:   cfg.PingInterval,
-		PingTimeout:    cfg.PingTimeout,
-		AckTimeout:     cfg.AckTimeout,
-		ReadLimit:      cfg.ReadLimit,
-		BackoffJitter:  cfg.BackoffJitter,
-		StaleAfter:     cfg.StaleAfter,
-		// The connection's share of the stop: what is left is the parser's
-		// and the sinks' to drain, and the outputs' to flush.
-		ShutdownTimeout: cfg.ShutdownTimeout * 3 / 4,
-	}, logs.With("actor", "conn"))
-	parser := actors.NewParser(conn.Out(), logs.With("actor", "parser"))
+	var conns []actors.ConnConfig
+	for _, url := range cfg.URLs() {
+		conns = append(conns, connConfig(cfg, url))
+	}
+	lines := actors.NewLines(conns, logs.With("actor", "conn"))
+	parser := actors.NewParserLines(lines.Out(), len(conns), logs.With("actor", "parser"))
 	p := &pipeline{
-		conn:    conn,
+		lines:   lines,
 		parser:  parser,
 		hub:     actors.NewHub(nil, logs.With("actor", "hub")),
 		printer: actors.NewPrinter(out.trades, out.stdout.Flush),
@@ -114,7 +102,7 @@ func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error)
 		started: time.Now(),
 	}
 	if cfg.Source != "" {
-		p.conn, p.parser = nil, nil
+		p.lines, p.parser = nil, nil
 		p.source = newNATSSource(cfg, logs, func() bool { return hubBusy(p.hub) })
 		p.hub = actors.NewHub(p.source.Out(), logs.With("actor", "hub"))
 	}
@@ -131,6 +119,29 @@ func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error)
 		p.addNATSPublisher(cfg, logs)
 	}
 	return p, nil
+}
+
+// connConfig is one connection's settings, to url.
+func connConfig(cfg Config, url string) actors.ConnConfig {
+	return actors.ConnConfig{
+		URL:            url,
+		Session:        cfg.Session,
+		Token:          cfg.Token,
+		Origin:         cfg.Origin,
+		UserAgent:      cfg.UserAgent,
+		Subscription:   cfg.Subscription,
+		BackoffInitial: cfg.BackoffInitial,
+		BackoffMax:     cfg.BackoffMax,
+		PingInterval:   cfg.PingInterval,
+		PingTimeout:    cfg.PingTimeout,
+		AckTimeout:     cfg.AckTimeout,
+		ReadLimit:      cfg.ReadLimit,
+		BackoffJitter:  cfg.BackoffJitter,
+		StaleAfter:     cfg.StaleAfter,
+		// The connections' share of the stop: what is left is the parser's
+		// and the sinks' to drain, and the outputs' to flush.
+		ShutdownTimeout: cfg.ShutdownTimeout * 3 / 4,
+	}
 }
 
 // loadWhitelist returns the whitelist cfg names, the demo's when -demo runs
@@ -219,8 +230,8 @@ const sinkGiveUpShare = 7.0 / 8
 var errSecondSignal = errors.New("stopped at once by a second signal")
 
 // run runs every actor until the pipeline has drained. A cancelled ctx stops
-// only the connection actor: it unsubscribes and closes with status 1000, its
-// output closes, and the stop cascades through closed channels so that the
+// only the connections: each unsubscribes and closes with status 1000, their
+// queue closes, and the stop cascades through closed channels so that the
 // parser and every sink finish what was already received, and stdout's writer
 // writes what they printed. An actor's error cancels the rest at once and is
 // returned.
@@ -261,7 +272,7 @@ func (p *pipeline) run(ctx context.Context, hurry <-chan struct{}) error {
 		// The parser fans out on its own goroutine: one hand-off fewer
 		// between the socket and the sinks (see Parser.RunInto).
 		g.Go(func() error { return p.parser.RunInto(gctx, p.hub) })
-		g.Go(func() error { return p.conn.Run(connCtx) })
+		g.Go(func() error { return p.lines.Run(connCtx) })
 	}
 	for _, run := range p.extra {
 		g.Go(func() error { return run(connCtx) })
@@ -297,4 +308,28 @@ func (p *pipeline) run(ctx context.Context, hurry <-chan struct{}) error {
 			return errSecondSignal
 		}
 	}
+}
+
+// deliveredFirst is how many trades each connection delivered first (the
+// ones printed from it), connection 1 first; nil under -source. With one
+// connection it is every trade.
+func (p *pipeline) deliveredFirst() []uint64 {
+	if p.parser == nil {
+		return nil
+	}
+	var first []uint64
+	for _, l := range p.parser.Stats().Lines {
+		first = append(first, l.First)
+	}
+	return first
+}
+
+// deliveredFirstAttr shows first (deliveredFirst) in a log line, as
+// delivered_first.conn1=N delivered_first.conn2=M.
+func deliveredFirstAttr(first []uint64) slog.Attr {
+	var attrs []any
+	for i, n := range first {
+		attrs = append(attrs, slog.Uint64(fmt.Sprintf("conn%d", i+1), n))
+	}
+	return slog.Group("delivered_first", attrs...)
 }

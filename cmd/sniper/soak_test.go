@@ -207,7 +207,7 @@ func TestSoak(t *testing.T) {
 	// Each fault was seen for what it is, and nothing else ended a session.
 	var reconnects float64
 	for _, reason := range gqlws.Reasons() {
-		got := final[`rollsniper_reconnects_total{reason="`+reason+`"}`]
+		got := final[`rollsniper_reconnects_total{conn="1",reason="`+reason+`"}`]
 		reconnects += got
 		if got != float64(wantReasons[reason]) {
 			t.Errorf("reconnects for %s: %v, want %d", reason, got, wantReasons[reason])
