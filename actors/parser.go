@@ -37,9 +37,10 @@ const (
 //
 // Fed by several lines of one feed (NewParserLines), it is also their
 // arbiter: it hands on each trade once, from whichever line brought it
-// first, and drops the later copies, which it recognises by their trade ids
-// (feedjson.TradeIDs) in a bounded window of recent ids (dedup.Window)
-// before it decodes anything, so that a copy costs a scan, not a decode.
+// first, and drops the later copies, which it recognises before it decodes
+// anything (by the frame's bytes, or its trade ids) in bounded windows of
+// recent frames and trade ids (dedup.Window), so that a copy costs a hash or
+// a scan, not a decode.
 type Parser struct {
 	in  <-chan messages.Frame
 	out chan messages.Trade
@@ -50,11 +51,13 @@ type Parser struct {
 	skipped [len(feedjson.ErrorKinds)]atomic.Uint64
 	lines   []lineCounters // one per line of the feed, in order
 
-	// window remembers the ids of recent trades; nil with one line, where
-	// nothing is arbitrated. It, ids and fresh are Run's own.
+	// window remembers the ids of the trades handed on lately, and recent
+	// the frames read lately (by their bytes' hash, each with how many
+	// trades it held); both nil with one line, where nothing is arbitrated.
+	// They and ids are Run's own.
 	window *dedup.Window
+	recent *dedup.Window
 	ids    [][]byte // a frame's trade ids (slices of its data)
-	fresh  []bool   // for each of ids: a first copy, not yet handed on
 
 	// warns limits the warnings; only Run's goroutine touches it.
 	warns loglimit.Limiter
@@ -109,15 +112,22 @@ func NewParser(in <-chan messages.Frame, log *slog.Logger) *Parser {
 // feed from in (Lines.Out), each frame marked with its line (Frame.Conn),
 // that hands on each trade once: from whichever line brought it first, in
 // the order the lines brought them. A copy is recognised in a window of the
-// last dedup.DefaultCapacity trade ids, each kept at most
-// dedup.DefaultMaxAge. With one line it is NewParser. It starts nothing.
+// last dedup.DefaultCapacity trade ids handed on, each kept at most
+// dedup.DefaultMaxAge (and of the last frameWindow frames). With one line it
+// is NewParser. It starts nothing.
 func NewParserLines(in <-chan messages.Frame, lines int, log *slog.Logger) *Parser {
 	p := newParser(in, log, parserOutSize)
 	if lines > 1 {
-		p.arbitrate(lines, dedup.New(dedup.DefaultCapacity, dedup.DefaultMaxAge))
+		p.arbitrate(lines, dedup.New(dedup.DefaultCapacity, dedup.DefaultMaxAge), dedup.New(frameWindow, dedup.DefaultMaxAge))
 	}
 	return p
 }
+
+// frameWindow is how many recent frames the arbiter remembers by their
+// bytes: a quarter as many as trade ids, since a frame holds one to a few
+// trades. A copy of a frame forgotten here is still recognised by its trade
+// ids, at the cost of a scan.
+const frameWindow = dedup.DefaultCapacity / 4
 
 func newParser(in <-chan messages.Frame, log *slog.Logger, size int) *Parser {
 	return &Parser{in: in, out: make(chan messages.Trade, size), log: log, now: time.Now,
@@ -125,10 +135,11 @@ func newParser(in <-chan messages.Frame, log *slog.Logger, size int) *Parser {
 		warns: loglimit.Limiter{Burst: parserWarnBurst, Window: parserWarnWindow}}
 }
 
-// arbitrate makes p the arbiter of lines lines, remembering ids in w.
-func (p *Parser) arbitrate(lines int, w *dedup.Window) {
+// arbitrate makes p the arbiter of lines lines, remembering trade ids in ids
+// and frames in frames.
+func (p *Parser) arbitrate(lines int, ids, frames *dedup.Window) {
 	p.lines = make([]lineCounters, lines)
-	p.window = w
+	p.window, p.recent = ids, frames
 }
 
 // Out is the parser's output. The parser owns it and closes it when Run returns.
@@ -233,86 +244,89 @@ func (p *Parser) handOn(t messages.Trade, line int, emit func(messages.Trade) bo
 	return true
 }
 
-// arbitrateFrame hands on the trades of f that no line brought before, in
+// arbitrateFrame hands on the trades of f that no line handed on before, in
 // their order, and counts the copies; it returns trades (its decoding
 // buffer, emptied) and whether emit took every trade (false: ctx ended).
 //
-// Its trade ids are read first (feedjson.TradeIDs) and each recorded in the
-// window: a frame whose every trade was a copy is dropped undecoded. Only a
-// frame with a new trade is decoded, and only its new trades go on. A frame
-// whose ids cannot be read with certainty is decoded, and each of its trades
-// looked up by its ID. Nothing here allocates for a copy.
+// A copy is recognised before anything is decoded, in one of two ways:
+//   - the frame is, byte for byte, one read before (the lines of one route
+//     send a listing alike): its hash is in the window of recent frames,
+//     which keeps how many trades it held;
+//   - every one of its trade ids (feedjson.TradeIDs, sure of them) was handed
+//     on before: another route's frame, batched or written otherwise. The ids
+//     are read only when the frame's first one (feedjson.FirstTradeID, a
+//     hint) was handed on before, so that a new frame is decoded at once.
+//
+// Any other frame is decoded, and each of its trades handed on unless its id
+// was before. Only a trade handed on is recorded as seen, so a line whose
+// copy of a trade is broken never hides another line's good one. Recognising
+// a copy allocates nothing.
 func (p *Parser) arbitrateFrame(ctx context.Context, f messages.Frame, trades []messages.Trade, emit func(messages.Trade) bool) ([]messages.Trade, bool) {
 	line := min(max(f.Conn, 1), len(p.lines)) - 1
 	at := f.ReceivedAt
 	if at.IsZero() {
 		at = p.now()
 	}
-	ids, known := feedjson.TradeIDs(p.ids[:0], f.Data)
-	p.ids = ids
-	defer clear(ids) // they point into f.Data: let it go
-	if known {
-		p.fresh = p.fresh[:0]
-		news := false
-		for _, id := range ids {
-			fresh := !p.arrive(id, line, at)
-			p.fresh = append(p.fresh, fresh)
-			news = news || fresh
+	// Recorded at once, its trades counted in its tag once known.
+	if seen, first := p.recent.Arrive(f.Data, line, at); seen {
+		for range first.Tag {
+			p.copied(line, first, at)
 		}
-		if !news {
-			return trades, true // a copy of what was handed on: not decoded
+		return trades, true
+	}
+	if hint := feedjson.FirstTradeID(f.Data); hint != nil {
+		if seen, _ := p.window.Seen(hint, at); seen && p.allSeen(f.Data, line, at) {
+			return trades, true
 		}
 	}
 	trades, err := feedjson.ParseFrame(trades[:0], f.Data, f.ReceivedAt)
 	if err != nil {
 		p.report(ctx, f, err)
 	}
-	defer clear(trades)
+	defer clear(trades) // let the strings go while the slice waits for the next frame
 	for _, t := range trades {
-		if !p.first(t.ID, known, line, at) {
+		if dup, first := p.window.Arrive([]byte(t.ID), line, at); dup {
+			p.copied(line, first, at)
 			continue
 		}
 		if !p.handOn(t, line, emit) {
 			return trades, false
 		}
 	}
+	p.recent.TagLast(uint32(len(trades)))
 	return trades, true
 }
 
-// first reports whether the trade id, of a frame from line decoded at at, is
-// the first copy, to hand on. With the frame's ids known it is first when
-// its id was new in the window and not handed on yet from this frame (which
-// it then marks); otherwise it is looked up in the window now.
-func (p *Parser) first(id string, known bool, line int, at time.Time) bool {
-	if known {
-		for i, fid := range p.ids {
-			if string(fid) == id {
-				if p.fresh[i] {
-					p.fresh[i] = false
-					return true
-				}
-				return false // a copy, or handed on already
-			}
-		}
-		// Not among the ids: TradeIDs promises it never happens; look it
-		// up rather than trust the promise with a trade.
-	}
-	return !p.arrive([]byte(id), line, at)
-}
-
-// arrive records id from line at at in the window, and reports whether it
-// is a copy: then it is counted, and the lead of the line that brought it
-// first noted.
-func (p *Parser) arrive(id []byte, line int, at time.Time) bool {
-	dup, first := p.window.Arrive(id, line, at)
-	if !dup {
+// allSeen reports whether data's trade ids, read with certainty, were all
+// handed on before. Then each is counted as a copy from line, at at, and the
+// frame's tag among the recent ones set to their number.
+func (p *Parser) allSeen(data []byte, line int, at time.Time) bool {
+	ids, ok := feedjson.TradeIDs(p.ids[:0], data)
+	p.ids = ids
+	defer clear(ids) // they point into data: let it go
+	if !ok {
 		return false
 	}
+	for _, id := range ids {
+		if seen, _ := p.window.Seen(id, at); !seen {
+			return false
+		}
+	}
+	for _, id := range ids {
+		_, first := p.window.Arrive(id, line, at)
+		p.copied(line, first, at)
+	}
+	p.recent.TagLast(uint32(len(ids)))
+	return true
+}
+
+// copied counts a copy that line brought at at of a trade first handed on as
+// first, and the lead of the line that brought it then.
+func (p *Parser) copied(line int, first dedup.Arrival, at time.Time) {
 	p.lines[line].duplicates.Add(1)
 	if first.Conn != line {
 		p.lines[first.Conn].lead.Observe(at.Sub(first.At))
 	}
-	return true
 }
 
 // report logs and counts each problem in err, a ParseFrame error.

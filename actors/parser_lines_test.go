@@ -97,6 +97,7 @@ func TestParserLinesHandOnTheFirstCopy(t *testing.T) {
 		return messages.Frame{Data: data, ReceivedAt: at.Add(time.Duration(ms) * time.Millisecond), Session: 1, Conn: conn}
 	}
 	brokenCopy := fixtures.Mutate(t, tradesFrame(t, "A", "B"), fixtures.BatchTrades+".1.tradeItems.0.itemVariant", nil)
+	brokenK := fixtures.Mutate(t, tradesFrame(t, "K"), fixtures.BatchTrades+".0.tradeItems.0.itemVariant", nil)
 	frames := []messages.Frame{
 		frame(1, 0, tradesFrame(t, "A", "B")),
 		frame(2, 3, brokenCopy),                     // copies: dropped undecoded, the broken trade unseen
@@ -110,19 +111,21 @@ func TestParserLinesHandOnTheFirstCopy(t *testing.T) {
 		frame(2, 41, tradesFrame(t, "XA")),          // its copy, by its ids
 		frame(2, 50, tradesFrame(t, "H", "H")),      // the same id twice in one frame: once
 		frame(1, 50, []byte(`{"type":"surprise"}`)), // not a trade: reported, as ever
+		frame(1, 60, brokenK),                       // K broken on line 1: reported, and not taken for K
+		frame(2, 61, tradesFrame(t, "K")),           // so line 2's good K goes on
 	}
 	rec, log := logtest.New()
 	in := make(chan messages.Frame)
 	p := NewParserLines(in, 2, log)
 	ids, s := linesCollect(t, p, in, frames)
 
-	if want := []string{"A", "B", "C", "D", "E", "F", "G", "XA", "H"}; !slices.Equal(ids, want) {
+	if want := []string{"A", "B", "C", "D", "E", "F", "G", "XA", "H", "K"}; !slices.Equal(ids, want) {
 		t.Errorf("handed on %v, want %v", ids, want)
 	}
-	if s.Frames != uint64(len(frames)) || s.Trades != 9 || s.Skipped[feedjson.InvalidTrade] != 0 || s.Skipped[feedjson.UnknownType] != 1 {
-		t.Errorf("stats %+v: want %d frames, 9 trades, the copy's broken trade never decoded, the surprise reported", s, len(frames))
+	if s.Frames != uint64(len(frames)) || s.Trades != 10 || s.Skipped[feedjson.InvalidTrade] != 1 || s.Skipped[feedjson.UnknownType] != 1 {
+		t.Errorf("stats %+v: want %d frames, 10 trades, the copy's broken trade never decoded (the broken K only), the surprise reported", s, len(frames))
 	}
-	if got := rec.Matching("frame skipped"); len(got) != 1 || got[0].String("conn") != "1" {
+	if got := rec.Matching("frame skipped"); len(got) != 1 || got[0].String("conn") != "1" || len(rec.Matching("trade skipped")) != 1 {
 		t.Errorf("the unknown frame's warning: %v", got)
 	}
 	want := []struct {
@@ -130,7 +133,7 @@ func TestParserLinesHandOnTheFirstCopy(t *testing.T) {
 		leadSum            time.Duration
 	}{
 		{first: 5, dups: 2, leads: 4, leadSum: (3 + 3 + 1 + 1) * time.Millisecond}, // A, B, D, E, XA; copies of C, G; led A, B (3 ms), E, XA (1 ms)
-		{first: 4, dups: 5, leads: 2, leadSum: (2 + 5) * time.Millisecond},         // C, F, G, H; copies of A, B, E, XA and the second H; led C (2 ms), G (5 ms)
+		{first: 5, dups: 5, leads: 2, leadSum: (2 + 5) * time.Millisecond},         // C, F, G, H, K; copies of A, B, E, XA and the second H; led C (2 ms), G (5 ms)
 	}
 	if len(s.Lines) != 2 {
 		t.Fatalf("stats of %d lines, want 2", len(s.Lines))
@@ -208,7 +211,7 @@ func TestParserLinesNeverHandOnACopy(t *testing.T) {
 	_, log := logtest.New()
 	in := make(chan messages.Frame)
 	p := newParser(in, log, parserOutSize)
-	p.arbitrate(2, dedup.New(capacity, time.Hour))
+	p.arbitrate(2, dedup.New(capacity, time.Hour), dedup.New(capacity/4, time.Hour))
 	ids, s := linesCollect(t, p, in, frames)
 	if !slices.Equal(ids, wantOrder) {
 		i := 0
@@ -233,8 +236,9 @@ func TestParserLinesNeverHandOnACopy(t *testing.T) {
 	}
 }
 
-// The second copy of a frame costs a scan of its ids and a lookup, and
-// allocates nothing.
+// A copy costs a hash of the frame (the same bytes), or a scan of its ids
+// and their lookups (the same trades, batched otherwise), and allocates
+// nothing either way.
 func TestParserLinesCopyDoesNotAllocate(t *testing.T) {
 	_, log := logtest.New()
 	p := NewParserLines(nil, 2, log)
@@ -242,12 +246,22 @@ func TestParserLinesCopyDoesNotAllocate(t *testing.T) {
 	emit := func(messages.Trade) bool { return true }
 	at := fixtures.Received
 	trades, _ := p.arbitrateFrame(context.Background(), messages.Frame{Data: data, ReceivedAt: at, Conn: 1}, nil, emit)
-	copyOf := messages.Frame{Data: data, ReceivedAt: at.Add(time.Millisecond), Conn: 2}
-	if n := testing.AllocsPerRun(1000, func() { trades, _ = p.arbitrateFrame(context.Background(), copyOf, trades, emit) }); n != 0 {
-		t.Errorf("a copy costs %v allocations, want 0", n)
-	}
-	if s := p.Stats(); s.Trades != 3 || s.Lines[1].Duplicates != 3*1001 {
-		t.Errorf("stats %+v: want 3 trades handed on and every copy counted", s)
+	for _, c := range []struct {
+		name   string
+		data   []byte
+		trades int
+	}{
+		{"the same bytes", data, 3},
+		{"batched otherwise", tradesFrame(t, "VHJhZGU6Mw", "VHJhZGU6MQ"), 2},
+	} {
+		before := p.Stats().Lines[1].Duplicates
+		copyOf := messages.Frame{Data: c.data, ReceivedAt: at.Add(time.Millisecond), Conn: 2}
+		if n := testing.AllocsPerRun(1000, func() { trades, _ = p.arbitrateFrame(context.Background(), copyOf, trades, emit) }); n != 0 {
+			t.Errorf("%s: a copy costs %v allocations, want 0", c.name, n)
+		}
+		if s := p.Stats(); s.Trades != 3 || s.Skipped[feedjson.InvalidTrade] != 0 || s.Lines[1].Duplicates-before != uint64(1001*c.trades) {
+			t.Errorf("%s: stats %+v: want 3 trades handed on and every copy counted", c.name, s)
+		}
 	}
 }
 
