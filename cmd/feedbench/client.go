@@ -48,7 +48,7 @@ func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Wr
 	log := slog.New(slog.NewJSONHandler(w, nil))
 	list := whitelist.Demo()
 	res := runResult{latency: make([]time.Duration, 0, n)}
-	if err := f.send(command, args); err != nil {
+	if err := f.send(command, args, 1); err != nil {
 		return runResult{}, err
 	}
 	if err := f.started(); err != nil {
@@ -135,9 +135,10 @@ func (s *decisionSink) Run(ctx context.Context, in <-chan messages.Trade) error 
 // runResult is what one run of a client measured.
 type runResult struct {
 	cost    cost
-	latency []time.Duration   // frame to decision, one a trade decided
-	dropped map[string]uint64 // trades the hub dropped, by sink (the pipeline's)
-	writes  int64             // writes to the output
+	latency []time.Duration    // frame to decision, one a trade decided
+	dropped map[string]uint64  // trades the hub dropped, by sink (the pipeline's)
+	writes  int64              // writes to the output
+	parsed  actors.ParserStats // the pipeline's parser, at the end
 }
 
 // natsSink is a NATS publisher to attach to one pipeline run, and what it
@@ -149,15 +150,27 @@ type natsSink struct {
 	stored   time.Duration // from the burst's start to the last trade stored
 }
 
-// runPipeline runs the real pipeline (conn → parser → hub → printer, the
-// whitelist's decision, and the NATS publisher when ns is not nil) against
-// the feed while it runs command ("burst N" or "rate R D") for n trades, and
-// returns once all of them are handled, and with ns, stored. Each sink's
+// pipelineOpts are what a pipeline run adds to the usual one.
+type pipelineOpts struct {
+	nats  *natsSink // the NATS publisher to attach; nil for none
+	conns int       // connections to the feed, as sniper -connections; 0 means 1
+}
+
+// runPipeline runs the real pipeline (the connections → parser → hub →
+// printer, the whitelist's decision, and the NATS publisher when opts.nats
+// is not nil) against the feed while it runs command ("burst N" or "rate R
+// D") for n trades, and returns once all of them are handled, every copy
+// the other connections brought is read, and with NATS, stored. Each sink's
 // queue holds queue trades.
-func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int, ns *natsSink) (runResult, error) {
+func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int, opts pipelineOpts) (runResult, error) {
 	quiet := slog.New(slog.DiscardHandler)
-	conn := actors.NewConn(actors.ConnConfig{URL: f.url}, quiet)
-	parser := actors.NewParser(conn.Out(), quiet)
+	ns := opts.nats
+	conns := make([]actors.ConnConfig, max(opts.conns, 1))
+	for i := range conns {
+		conns[i] = actors.ConnConfig{URL: f.url}
+	}
+	lines := actors.NewLines(conns, quiet)
+	parser := actors.NewParserLines(lines.Out(), len(conns), quiet)
 	hub := actors.NewHub(nil, quiet)
 	var w countingWriter
 	out := actors.NewOutput("stdout", &w, 4<<20, false, "trade")
@@ -194,10 +207,10 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	g.Go(func() error { return out.Run(outCtx) })
 	g.Go(func() error { sinksDone.Wait(); stopOut(); return nil })
 	g.Go(func() error { return parser.RunInto(gctx, hub) })
-	g.Go(func() error { return conn.Run(connCtx) })
+	g.Go(func() error { return lines.Run(connCtx) })
 
 	stop := func() error { stopConn(); return g.Wait() } // the rest drains through closed channels
-	err := f.send(command, args)
+	err := f.send(command, args, len(conns))
 	if err == nil {
 		err = f.started()
 	}
@@ -214,6 +227,13 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	// would outnumber the trades.
 	select {
 	case <-decision.done:
+		if len(conns) > 1 {
+			// The copies cost too: the run ends when the last is read.
+			if err := waitCopies(ctx, parser, len(conns)*n); err != nil {
+				_ = stop()
+				return runResult{}, err
+			}
+		}
 		to = takeSample()
 	case <-gctx.Done():
 		err := stop()
@@ -234,7 +254,7 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		return runResult{}, err
 	}
 	res := runResult{cost: costOf(from, to, n, feedCPU), latency: decision.latency, writes: w.writes.Load(),
-		dropped: map[string]uint64{}}
+		dropped: map[string]uint64{}, parsed: parser.Stats()}
 	for _, s := range hub.Stats() {
 		if s.Dropped > 0 {
 			res.dropped[s.Name] = s.Dropped
@@ -247,6 +267,31 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		return res, fmt.Errorf("pipeline: printed %d of %d trades", got, n)
 	}
 	return res, nil
+}
+
+// waitCopies waits until the parser has read n trades from its lines, first
+// copies and later ones together, a minute at most. A poll every
+// millisecond costs little beside a burst.
+func waitCopies(ctx context.Context, parser *actors.Parser, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	read := func() uint64 {
+		var sum uint64
+		for _, l := range parser.Stats().Lines {
+			sum += l.First + l.Duplicates
+		}
+		return sum
+	}
+	for read() < uint64(n) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pipeline: %d of the %d copies read: %w", read(), n, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // waitStored waits until the publisher has had n trades acknowledged, a
