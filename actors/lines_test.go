@@ -35,16 +35,10 @@ func fastLine(url string) ConnConfig {
 func linesRun(t *testing.T, cfgs ...ConnConfig) *linesHarness {
 	t.Helper()
 	rec, log := logtest.New()
-	h := &linesHarness{lines: NewLines(cfgs, log), logs: rec, done: make(chan error, 1)}
-	var runCtx context.Context
-	runCtx, h.cancel = context.WithCancel(context.Background())
-	var cancelWait context.CancelFunc
-	h.ctx, cancelWait = context.WithTimeout(context.Background(), 20*time.Second)
-	go func() { h.done <- h.lines.Run(runCtx) }()
-	t.Cleanup(func() {
+	h := &linesHarness{lines: NewLines(cfgs, log), logs: rec}
+	h.ctx, h.cancel, h.done = runActor(t, h.lines.Run, func() {
 		h.cancel()
 		h.result(t)
-		cancelWait()
 	})
 	return h
 }
