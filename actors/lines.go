@@ -100,6 +100,9 @@ func (l *Lines) subscribedBut(except *Conn) int {
 // Run returns its *gqlws.FatalError.
 func (l *Lines) Run(ctx context.Context) error {
 	defer close(l.out)
+	if len(l.conns) == 1 {
+		return l.conns[0].Run(ctx) // one connection needs no goroutine of its own
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, c := range l.conns {
 		g.Go(func() error { return c.Run(gctx) })
