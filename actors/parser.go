@@ -249,9 +249,9 @@ func (p *Parser) handOn(t messages.Trade, line int, emit func(messages.Trade) bo
 // buffer, emptied) and whether emit took every trade (false: ctx ended).
 //
 // A copy is recognised before anything is decoded, in one of two ways:
-//   - the frame is, byte for byte, one read before (the lines of one route
-//     send a listing alike): its hash is in the window of recent frames,
-//     which keeps how many trades it held;
+//   - the frame is, byte for byte, one read before that held trades (the
+//     lines of one route send a listing alike): its hash is in the window of
+//     recent frames, which keeps how many trades it held;
 //   - every one of its trade ids (feedjson.TradeIDs, sure of them) was handed
 //     on before: another route's frame, batched or written otherwise. The ids
 //     are read only when the frame's first one (feedjson.FirstTradeID, a
@@ -259,24 +259,36 @@ func (p *Parser) handOn(t messages.Trade, line int, emit func(messages.Trade) bo
 //
 // Any other frame is decoded, and each of its trades handed on unless its id
 // was before. Only a trade handed on is recorded as seen, so a line whose
-// copy of a trade is broken never hides another line's good one. Recognising
-// a copy allocates nothing.
+// copy of a trade is broken never hides another line's good one; and a frame
+// that held no trade (a malformed one, an error) is read again each time it
+// comes, so its problems are reported as with one line. Recognising a copy
+// allocates nothing.
 func (p *Parser) arbitrateFrame(ctx context.Context, f messages.Frame, trades []messages.Trade, emit func(messages.Trade) bool) ([]messages.Trade, bool) {
 	line := min(max(f.Conn, 1), len(p.lines)) - 1
 	at := f.ReceivedAt
 	if at.IsZero() {
 		at = p.now()
 	}
-	// Recorded at once, its trades counted in its tag once known.
-	if seen, first := p.recent.Arrive(f.Data, line, at); seen {
+	// A new frame is recorded at once, and tagged with its trades once they
+	// are known (TagLast: nothing else is recorded in p.recent meanwhile).
+	seen, first := p.recent.Arrive(f.Data, line, at)
+	if seen && first.Tag > 0 {
 		for range first.Tag {
 			p.copied(line, first, at)
 		}
 		return trades, true
 	}
+	tag := func(n int) {
+		if !seen {
+			p.recent.TagLast(uint32(n))
+		}
+	}
 	if hint := feedjson.FirstTradeID(f.Data); hint != nil {
-		if seen, _ := p.window.Seen(hint, at); seen && p.allSeen(f.Data, line, at) {
-			return trades, true
+		if known, _ := p.window.Seen(hint, at); known {
+			if n, ok := p.allSeen(f.Data, line, at); ok {
+				tag(n)
+				return trades, true
+			}
 		}
 	}
 	trades, err := feedjson.ParseFrame(trades[:0], f.Data, f.ReceivedAt)
@@ -293,31 +305,30 @@ func (p *Parser) arbitrateFrame(ctx context.Context, f messages.Frame, trades []
 			return trades, false
 		}
 	}
-	p.recent.TagLast(uint32(len(trades)))
+	tag(len(trades))
 	return trades, true
 }
 
 // allSeen reports whether data's trade ids, read with certainty, were all
-// handed on before. Then each is counted as a copy from line, at at, and the
-// frame's tag among the recent ones set to their number.
-func (p *Parser) allSeen(data []byte, line int, at time.Time) bool {
+// handed on before, and how many there are. Then each is counted as a copy
+// from line, at at.
+func (p *Parser) allSeen(data []byte, line int, at time.Time) (int, bool) {
 	ids, ok := feedjson.TradeIDs(p.ids[:0], data)
 	p.ids = ids
 	defer clear(ids) // they point into data: let it go
 	if !ok {
-		return false
+		return 0, false
 	}
 	for _, id := range ids {
 		if seen, _ := p.window.Seen(id, at); !seen {
-			return false
+			return 0, false
 		}
 	}
 	for _, id := range ids {
 		_, first := p.window.Arrive(id, line, at)
 		p.copied(line, first, at)
 	}
-	p.recent.TagLast(uint32(len(ids)))
-	return true
+	return len(ids), true
 }
 
 // copied counts a copy that line brought at at of a trade first handed on as

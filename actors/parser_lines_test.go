@@ -111,6 +111,7 @@ func TestParserLinesHandOnTheFirstCopy(t *testing.T) {
 		frame(2, 41, tradesFrame(t, "XA")),          // its copy, by its ids
 		frame(2, 50, tradesFrame(t, "H", "H")),      // the same id twice in one frame: once
 		frame(1, 50, []byte(`{"type":"surprise"}`)), // not a trade: reported, as ever
+		frame(2, 51, []byte(`{"type":"surprise"}`)), // and again from line 2: no trade, so no copy
 		frame(1, 60, brokenK),                       // K broken on line 1: reported, and not taken for K
 		frame(2, 61, tradesFrame(t, "K")),           // so line 2's good K goes on
 	}
@@ -122,10 +123,10 @@ func TestParserLinesHandOnTheFirstCopy(t *testing.T) {
 	if want := []string{"A", "B", "C", "D", "E", "F", "G", "XA", "H", "K"}; !slices.Equal(ids, want) {
 		t.Errorf("handed on %v, want %v", ids, want)
 	}
-	if s.Frames != uint64(len(frames)) || s.Trades != 10 || s.Skipped[feedjson.InvalidTrade] != 1 || s.Skipped[feedjson.UnknownType] != 1 {
-		t.Errorf("stats %+v: want %d frames, 10 trades, the copy's broken trade never decoded (the broken K only), the surprise reported", s, len(frames))
+	if s.Frames != uint64(len(frames)) || s.Trades != 10 || s.Skipped[feedjson.InvalidTrade] != 1 || s.Skipped[feedjson.UnknownType] != 2 {
+		t.Errorf("stats %+v: want %d frames, 10 trades, the copy's broken trade never decoded (the broken K only), each surprise reported", s, len(frames))
 	}
-	if got := rec.Matching("frame skipped"); len(got) != 1 || got[0].String("conn") != "1" || len(rec.Matching("trade skipped")) != 1 {
+	if got := rec.Matching("frame skipped"); len(got) != 2 || got[0].String("conn") != "1" || got[1].String("conn") != "2" || len(rec.Matching("trade skipped")) != 1 {
 		t.Errorf("the unknown frame's warning: %v", got)
 	}
 	want := []struct {
