@@ -212,3 +212,68 @@ func TestOneLineLogsAsOneConnection(t *testing.T) {
 		t.Error("one line logged the feed-wide line")
 	}
 }
+
+// A line that fails while another carries the feed logs at info, however
+// often; once the other is down too, its fifth failure in a row with the
+// feed down is an error, whatever its attempt number.
+func TestLinesEscalateOnlyWhileTheFeedIsDown(t *testing.T) {
+	refusing := rolltest.Start(t, fakeroll.Options{})
+	refusing.RefuseNext(1_000_000, 503, nil)
+	up := rolltest.Start(t, fakeroll.Options{})
+	h := linesRun(t, fastLine(refusing.URL()), fastLine(up.URL()))
+	waitsOf := func(recs []logtest.Record, conn string) []logtest.Record {
+		var out []logtest.Record
+		for _, r := range recs {
+			if r.String(reconnectKey) != "" && r.String("conn") == conn {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	if err := up.WaitSubscribed(h.ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Twelve failures of line 1 while line 2 is up: the fifth among them.
+	h.logs.WaitFor(h.ctx, t, "twelve covered waits", func(recs []logtest.Record) bool {
+		n := 0
+		for _, r := range waitsOf(recs, "1") {
+			if strings.Contains(r.Message, "another connection") {
+				n++
+			}
+		}
+		return n >= 12
+	})
+	up.RefuseNext(1_000_000, 503, nil)
+	up.DropAll()
+	recs := h.logs.WaitFor(h.ctx, t, "line 2 down, and five waits of line 1 after", func(recs []logtest.Record) bool {
+		for i, r := range recs {
+			if r.String(reconnectKey) != "" && r.String("conn") == "2" {
+				return len(waitsOf(recs[i:], "1")) >= 6
+			}
+		}
+		return false
+	})
+	var down []slog.Level
+	after := false // line 2 has gone
+	for i, r := range recs {
+		if r.String(reconnectKey) == "" {
+			continue
+		}
+		if r.String("conn") == "2" {
+			after = true
+			continue
+		}
+		covered := strings.Contains(r.Message, "another connection")
+		if covered && r.Level != slog.LevelInfo {
+			t.Errorf("wait %d of line 1 (attempt %s) while line 2 was up at %v, want info", i, r.String("attempt"), r.Level)
+		}
+		if after && !covered {
+			down = append(down, r.Level)
+		}
+	}
+	// With the feed down: warn, warn, warn, warn, then error.
+	want := []slog.Level{slog.LevelWarn, slog.LevelWarn, slog.LevelWarn, slog.LevelWarn, slog.LevelError}
+	if len(down) < 5 || !slices.Equal(down[:5], want) {
+		t.Errorf("line 1's waits with the feed down: %v, want the fifth in a row at error", down)
+	}
+}
