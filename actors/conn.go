@@ -90,11 +90,24 @@ const DefaultShutdownTimeout = 2 * time.Second
 
 // Conn is the connection actor: it keeps one session with the feed open at a
 // time, hands every trade frame to Out, and opens a new session with backoff
-// whenever one ends for any reason but shutdown or a fatal answer.
+// whenever one ends for any reason but shutdown or a fatal answer. Several of
+// them, each with its own sessions, backoff and reasons, make the lines of
+// one feed (see Lines).
 type Conn struct {
 	cfg ConnConfig
 	log *slog.Logger
 	out chan messages.Frame
+	// ownsOut: Run closes out when it returns. A line of Lines shares out
+	// with the other lines, and Lines closes it.
+	ownsOut bool
+	// number is which line of the feed this is, from 1; frames carry it.
+	number int
+	// covered reports whether another line is subscribed: the feed is still
+	// whole while this one waits. Nil for a connection on its own.
+	covered func() bool
+	// stateChanged is called, on Run's goroutine, after each change of state,
+	// with the new one; nil for a connection on its own.
+	stateChanged func(ConnState)
 
 	// rand is the jitter's random source (see Backoff.Rand); nil in production.
 	rand func(n int64) int64
@@ -117,11 +130,31 @@ type Conn struct {
 	// subscribed since Run started; also Run's own.
 	stopStart      time.Time
 	everSubscribed bool
-	host           string // the feed's host, for messages
+	// downStreak counts the failures in a row while no other line was
+	// subscribed (see gqlws.Wait.DownStreak); Run's own.
+	downStreak int
+	host       string // the feed's host, for messages
 }
 
 // NewConn returns a connection actor for cfg. It starts nothing: call Run.
 func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
+	cfg = connDefaults(cfg)
+	// Bounded; when full the socket reader blocks. The parser behind it never
+	// blocks on sinks (the hub drops for slow sinks), so a full queue only
+	// means a burst larger than the buffer, which the parser clears in
+	// microseconds.
+	return newConn(cfg, log, make(chan messages.Frame, frameQueue(cfg.ReadLimit)), 1)
+}
+
+// newConn returns line number of a feed, for cfg (with its defaults), that
+// hands its frames to out. It owns out only for a connection on its own
+// (NewConn sets that).
+func newConn(cfg ConnConfig, log *slog.Logger, out chan messages.Frame, number int) *Conn {
+	return &Conn{cfg: cfg, log: log, host: gqlws.Host(cfg.URL), out: out, ownsOut: true, number: number}
+}
+
+// connDefaults fills in cfg's unset fields.
+func connDefaults(cfg ConnConfig) ConnConfig {
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = DefaultReadLimit
 	}
@@ -143,21 +176,24 @@ func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
 	if cfg.StaleAfter == 0 {
 		cfg.StaleAfter = DefaultStaleAfter
 	}
-	return &Conn{
-		cfg:  cfg,
-		log:  log,
-		host: gqlws.Host(cfg.URL),
-		// Bounded; when full the socket reader blocks. The parser behind it never
-		// blocks on sinks (the hub drops for slow sinks), so a full queue only
-		// means a burst larger than the buffer, which the parser clears in
-		// microseconds.
-		out: make(chan messages.Frame, frameQueue(cfg.ReadLimit)),
-	}
+	return cfg
 }
 
 // Out carries every frame the parser should see: next messages and anything the
-// connection actor could not classify. Run closes it when it returns.
+// connection actor could not classify. Run closes it when it returns (a line
+// of Lines: Lines does, once every line has returned).
 func (c *Conn) Out() <-chan messages.Frame { return c.out }
+
+// Number is which line of the feed the connection is, from 1.
+func (c *Conn) Number() int { return c.number }
+
+// setState moves the actor to state s and tells whoever watches the lines.
+func (c *Conn) setState(s ConnState) {
+	c.state.Store(int32(s))
+	if c.stateChanged != nil {
+		c.stateChanged(s)
+	}
+}
 
 // Sessions is how many sessions have been started (dial attempts included).
 func (c *Conn) Sessions() uint64 { return c.sessions.Load() }
@@ -257,11 +293,14 @@ func unixNanoTime(ns int64) time.Time {
 // shutdown it unsubscribes, waits for the feed to confirm it has sent
 // everything before that, and closes the socket with status 1000, all within
 // ShutdownTimeout, then returns nil; on a fatal answer it returns a
-// *gqlws.FatalError. Either way it closes Out, after every frame its sessions
-// read has been handed on (or, past the stop's budget, given up and counted).
+// *gqlws.FatalError. Either way it closes Out (a connection on its own),
+// after every frame its sessions read has been handed on (or, past the stop's
+// budget, given up and counted).
 func (c *Conn) Run(ctx context.Context) error {
-	defer close(c.out)
-	defer c.state.Store(int32(StateStopped))
+	if c.ownsOut {
+		defer close(c.out)
+	}
+	defer c.setState(StateStopped)
 	b := backoff.Schedule{Initial: c.cfg.BackoffInitial, Max: c.cfg.BackoffMax, Jitter: c.cfg.BackoffJitter, Rand: c.rand}
 	for {
 		productive, err := c.session(ctx)
@@ -283,14 +322,23 @@ func (c *Conn) Run(ctx context.Context) error {
 		// productive session before it must not make the next one come sooner.
 		if productive && !se.SlowDown {
 			b.Reset()
+			c.downStreak = 0
+		}
+		// Another line carries the feed meanwhile: this wait loses nothing.
+		covered := c.covered != nil && c.covered()
+		if covered {
+			c.downStreak = 0
+		} else {
+			c.downStreak++
 		}
 		delay, why := c.nextDelay(&b, se)
 		c.failures.Store(int64(b.Attempt()))
 		c.backoff.Store(int64(delay))
-		c.state.Store(int32(StateWaiting))
+		c.setState(StateWaiting)
 		// In words first; the label and the library's own text as fields.
 		// What the server said is shown, but never a secret it may echo.
-		w := gqlws.Wait{Err: se, Host: c.host, Delay: delay, Attempt: b.Attempt(), EverConnected: c.everSubscribed}
+		w := gqlws.Wait{Err: se, Host: c.host, Delay: delay, Attempt: b.Attempt(), EverConnected: c.everSubscribed,
+			Covered: covered, DownStreak: c.downStreak}
 		attrs := []slog.Attr{slog.Duration("delay", delay), slog.String("delay_from", why), slog.Int("attempt", b.Attempt()),
 			slog.String("kind", se.Reason), slog.String("reason", c.redact(se.Error()))}
 		if se.Said != "" {

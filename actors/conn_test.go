@@ -67,20 +67,29 @@ func connRunHooked(t *testing.T, srv *fakeroll.Server, mod func(*ConnConfig), ho
 		mod(&cfg)
 	}
 	rec, log := logtest.New()
-	h := &connHarness{srv: srv, conn: NewConn(cfg, log), logs: rec, done: make(chan error, 1)}
+	h := &connHarness{srv: srv, conn: NewConn(cfg, log), logs: rec}
 	if hook != nil {
 		hook(h.conn)
 	}
-	var runCtx context.Context
-	runCtx, h.cancel = context.WithCancel(context.Background())
-	var cancelWait context.CancelFunc
-	h.ctx, cancelWait = context.WithTimeout(context.Background(), 20*time.Second)
-	go func() { h.done <- h.conn.Run(runCtx) }()
+	h.ctx, h.cancel, h.done = runActor(t, h.conn.Run, func() { h.stop(t) })
+	return h
+}
+
+// runActor runs run on a goroutine of its own and returns a context that
+// bounds the test's waits, the cancel of run's context, and where run's
+// result arrives. At the test's end stop is called, then the waits' bound
+// lifted.
+func runActor(t *testing.T, run func(context.Context) error, stop func()) (context.Context, context.CancelFunc, chan error) {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(context.Background())
+	waits, cancelWait := context.WithTimeout(context.Background(), 20*time.Second)
+	done := make(chan error, 1)
+	go func() { done <- run(runCtx) }()
 	t.Cleanup(func() {
-		h.stop(t)
+		stop()
 		cancelWait()
 	})
-	return h
+	return waits, cancel, done
 }
 
 // stop cancels Run and returns its result.
@@ -114,16 +123,23 @@ func (h *connHarness) waitSubscribed(t *testing.T, n int) {
 // frame returns the next frame the actor handed on.
 func (h *connHarness) frame(t *testing.T) messages.Frame {
 	t.Helper()
+	return nextFrame(t, h.ctx, h.conn.Out(), h.logs)
+}
+
+// nextFrame returns the next frame on out, failing the test, with what was
+// logged, if none comes before ctx ends or out closes.
+func nextFrame(t *testing.T, ctx context.Context, out <-chan messages.Frame, logs *logtest.Recorder) messages.Frame {
+	t.Helper()
 	select {
-	case f, ok := <-h.conn.Out():
+	case f, ok := <-out:
 		if !ok {
 			t.Fatal("Out closed while a frame was expected")
 		}
 		return f
-	case <-h.ctx.Done():
-		t.Fatalf("no frame arrived; logged:\n%s", h.logs.Dump())
-		return messages.Frame{}
+	case <-ctx.Done():
+		t.Fatalf("no frame arrived; logged:\n%s", logs.Dump())
 	}
+	return messages.Frame{}
 }
 
 // reconnectKey is the attribute every wait before a reconnect is logged with

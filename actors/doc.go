@@ -4,7 +4,10 @@
 //   - Conn (conn.go, session.go, reader.go): keeps one session with the feed
 //     open at a time and hands every frame to the parser; the only actor that
 //     restarts (its sessions, with backoff, inside its own Run);
-//   - Parser (parser.go): turns frames into trades with feedjson.ParseFrame;
+//   - Lines (lines.go): runs a feed's connections side by side, each a Conn
+//     of its own, all into one frame queue in the order they read;
+//   - Parser (parser.go): turns frames into trades with feedjson.ParseFrame,
+//     and with several lines keeps the first copy of each trade;
 //   - Hub (hub.go): fans trades out to one bounded queue per sink;
 //   - the sinks (sink.go): Printer, Whitelist (the decision) with its
 //     WhitelistReloader, Discord (alerts on the whitelist's matches) and

@@ -124,7 +124,7 @@ func (r *sessionReader) run(ctx context.Context) error {
 			continue
 		}
 		// data is the reused buffer: the parser gets its own copy.
-		f := messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session}
+		f := messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session, Conn: r.conn.number}
 		if tap := r.conn.cfg.Tap; tap != nil {
 			tap.Frame(f) // returns at once: see ConnTap
 		}

@@ -175,7 +175,7 @@ func (r *Replay) Run(ctx context.Context) error {
 				}
 			}
 		}
-		f := messages.Frame{Data: r.copyData(rec.Data), ReceivedAt: rec.Time, Session: rec.Session}
+		f := messages.Frame{Data: r.copyData(rec.Data), ReceivedAt: rec.Time, Session: rec.Session, Conn: int(rec.Conn)}
 		select {
 		case r.out <- f:
 		case <-ctx.Done():

@@ -30,7 +30,7 @@ import (
 // read has been handed to the parser (unless a stop ran out of time).
 func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	n := c.sessions.Add(1)
-	c.state.Store(int32(StateConnecting))
+	c.setState(StateConnecting)
 	log := c.log.With(slog.Uint64("session", n))
 
 	dialCtx, cancelDial := context.WithTimeout(ctx, c.cfg.AckTimeout)
@@ -94,7 +94,7 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 
 	// Subscribed from before the subscribe leaves, so that whoever sees it
 	// arrive sees the state too; a failed send ends the session anyway.
-	c.state.Store(int32(StateSubscribed))
+	c.setState(StateSubscribed)
 	c.everSubscribed = true
 	if tap := c.cfg.Tap; tap != nil {
 		tap.SessionStarted(n, time.Now(), string(c.cfg.Subscription))

@@ -12,4 +12,8 @@ type Frame struct {
 	// Session counts the connection actor's sessions from 1, so a consumer can tell
 	// frames of one connection from those of the next.
 	Session uint64
+	// Conn is which of the feed's connections read it, from 1 (sniper
+	// -connections runs several lines of one feed); 0 in a frame no
+	// connection read, which counts as the first.
+	Conn int
 }

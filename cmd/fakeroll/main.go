@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		addr      = fs.String("addr", "127.0.0.1:8080", "`host:port` to listen on")
-		rate      = fs.Float64("rate", 1, "generated trades per second for each subscribed connection; 0 sends none. With -generate: the mean over a day, 1.1 if not given")
+		rate      = fs.Float64("rate", 1, "generated trades per second, the same for every subscribed connection (one market); 0 sends none. With -generate: the mean over a day, 1.1 if not given")
 		batch     = fs.Int("batch", 1, "at most this many trades in one message of the createTrades shape")
 		dropEvery = fs.Duration("drop-every", 0, "drop every connection abruptly after about this long (0: never)")
 		session   = fs.String("require-session", "", "reject connection_init (close 4403) unless the session cookie is this `value`")

@@ -49,7 +49,7 @@ func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Wr
 	line := make([]byte, 0, 1024)
 	list := whitelist.Demo()
 	res := runResult{latency: make([]time.Duration, 0, n)}
-	if err := f.send(command, args); err != nil {
+	if err := f.send(command, args, 1); err != nil {
 		return runResult{}, err
 	}
 	if err := f.started(); err != nil {
@@ -139,12 +139,13 @@ func (s *decisionSink) Run(ctx context.Context, in <-chan messages.Trade) error 
 // runResult is what one run of a client measured.
 type runResult struct {
 	cost    cost
-	latency []time.Duration   // frame to decision, one a trade decided
-	dropped map[string]uint64 // trades the hub dropped, by sink (the pipeline's)
-	writes  int64             // writes to the output
-	// frames is how many frames the parser read (the pipeline's); recorded
-	// and recordDropped what the recorder did with them, when it ran.
-	frames, recorded, recordDropped uint64
+	latency []time.Duration    // frame to decision, one a trade decided
+	dropped map[string]uint64  // trades the hub dropped, by sink (the pipeline's)
+	writes  int64              // writes to the output
+	parsed  actors.ParserStats // the pipeline's parser, at the end
+	// recorded and recordDropped are what the recorder did with the frames
+	// (parsed.Frames), when it ran.
+	recorded, recordDropped uint64
 }
 
 // natsSink is a NATS publisher to attach to one pipeline run, and what it
@@ -156,35 +157,44 @@ type natsSink struct {
 	stored   time.Duration // from the burst's start to the last trade stored
 }
 
-// runPipeline runs the real pipeline (conn → parser → hub → printer, the
-// whitelist's decision, and the NATS publisher when ns is not nil) against
-// the feed while it runs command ("burst N" or "rate R D") for n trades, and
-// returns once all of them are handled, and with ns, stored. Each sink's
-// queue holds queue trades.
-func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int, ns *natsSink) (runResult, error) {
-	return runPipelineRecording(ctx, f, command, args, n, queue, ns, "", journal.Options{})
+// pipelineOpts are what a pipeline run adds to the plain pipeline.
+type pipelineOpts struct {
+	nats  *natsSink // the NATS publisher to attach; nil for none
+	conns int       // connections to the feed, as sniper -connections; 0 means 1
+	// record, when set, is the directory to record the frames into, as
+	// sniper -record does (the recorder and its compactor), with the
+	// journal options journal.
+	record  string
+	journal journal.Options
 }
 
-// runPipelineRecording is runPipeline, recording the frames into a journal in
-// recordDir as sniper -record does (the recorder and its compactor), with
-// the journal options opts, when recordDir is set; the run then ends once the
-// recorder has also written every frame, so that its whole work for the
-// burst is measured.
-func runPipelineRecording(ctx context.Context, f *feed, command, args string, n, queue int, ns *natsSink, recordDir string, opts journal.Options) (runResult, error) {
+// runPipeline runs the real pipeline (connections → parser → hub → printer,
+// the whitelist's decision, and what opts adds) against the feed while it
+// runs command ("burst N" or "rate R D") for n trades, and returns once all
+// of them are handled: decided, every copy read with several connections,
+// stored with NATS, recorded (or dropped) with a recorder, so that the whole
+// work of each is measured. Each sink's queue holds queue trades.
+func runPipeline(ctx context.Context, f *feed, command, args string, n, queue int, opts pipelineOpts) (runResult, error) {
 	quiet := slog.New(slog.DiscardHandler)
+	ns := opts.nats
 	var rec *actors.Recorder
 	var comp *actors.Compactor
-	if recordDir != "" {
-		opts.Writer = "feedbench"
-		w, err := journal.NewWriter(recordDir, opts)
+	if opts.record != "" {
+		jo := opts.journal
+		jo.Writer = "feedbench"
+		w, err := journal.NewWriter(opts.record, jo)
 		if err != nil {
 			return runResult{}, err
 		}
 		rec = actors.NewRecorder(actors.RecorderConfig{Writer: w, Log: quiet})
 		comp = actors.NewCompactor(actors.CompactorConfig{In: rec.Closed(), Busy: rec.Busy, Log: quiet})
 	}
-	conn := actors.NewConn(actors.ConnConfig{URL: f.url, Tap: rec.Tap(1)}, quiet)
-	parser := actors.NewParser(conn.Out(), quiet)
+	conns := make([]actors.ConnConfig, max(opts.conns, 1))
+	for i := range conns {
+		conns[i] = actors.ConnConfig{URL: f.url, Tap: rec.Tap(uint8(i + 1))}
+	}
+	lines := actors.NewLines(conns, quiet)
+	parser := actors.NewParserLines(lines.Out(), len(conns), quiet)
 	hub := actors.NewHub(nil, quiet)
 	var w countingWriter
 	out := actors.NewOutput("stdout", &w, 4<<20, false, "trade")
@@ -228,12 +238,12 @@ func runPipelineRecording(ctx context.Context, f *feed, command, args string, n,
 		g.Go(func() error { return comp.Run(connCtx) })
 	}
 	g.Go(func() error {
-		defer stopRec() // as sniper's pipeline: the recorder drains once the connection has stopped
-		return conn.Run(connCtx)
+		defer stopRec() // as sniper's pipeline: the recorder drains once the connections have stopped
+		return lines.Run(connCtx)
 	})
 
 	stop := func() error { stopConn(); return g.Wait() } // the rest drains through closed channels
-	err := f.send(command, args)
+	err := f.send(command, args, len(conns))
 	if err == nil {
 		err = f.started()
 	}
@@ -250,6 +260,13 @@ func runPipelineRecording(ctx context.Context, f *feed, command, args string, n,
 	// would outnumber the trades.
 	select {
 	case <-decision.done:
+		if len(conns) > 1 {
+			// The copies cost too: the run ends when the last is read.
+			if err := waitCopies(ctx, parser, len(conns)*n); err != nil {
+				_ = stop()
+				return runResult{}, err
+			}
+		}
 		if rec != nil {
 			// The recorder's work for the burst is the recording's cost:
 			// wait until it has written (or dropped) every frame. A
@@ -280,7 +297,7 @@ func runPipelineRecording(ctx context.Context, f *feed, command, args string, n,
 		return runResult{}, err
 	}
 	res := runResult{cost: costOf(from, to, n, feedCPU), latency: decision.latency, writes: w.writes.Load(),
-		dropped: map[string]uint64{}, frames: parser.Stats().Frames}
+		dropped: map[string]uint64{}, parsed: parser.Stats()}
 	if rec != nil {
 		s := rec.Stats()
 		res.recorded, res.recordDropped = s.Recorded, s.Dropped
@@ -310,6 +327,30 @@ func waitStored(ctx context.Context, pub *actors.NATSPublisher, n int) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("NATS: %d of %d trades stored: %w", pub.Stats().Acked, n, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+// waitCopies waits until the parser has read n trades from its lines, first
+// copies and later ones together, a minute at most. A poll every
+// millisecond costs little beside a burst.
+func waitCopies(ctx context.Context, parser *actors.Parser, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	read := func() uint64 {
+		var sum uint64
+		for _, l := range parser.Stats().Lines {
+			sum += l.First + l.Duplicates
+		}
+		return sum
+	}
+	for read() < uint64(n) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pipeline: %d of the %d copies read: %w", read(), n, ctx.Err())
 		case <-tick.C:
 		}
 	}

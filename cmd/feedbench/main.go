@@ -26,11 +26,21 @@
 // this process, and prints both throughputs, their ratio, and how fast the
 // trades were stored.
 //
+// With -connections N (2 to 4) it measures instead the burst through the
+// pipeline with one connection and with N to the same feed, which sends
+// every trade to each (sniper -connections), and prints the CPU a unique
+// trade costs both ways and their ratio.
+//
 // Usage:
 //
 //	feedbench [-quick] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
+//	feedbench -connections N [-quick] [-trades N] [-runs N] [-strict]
 //	feedbench -nats [-quick] [-trades N] [-runs N] [-strict]
 //	feedbench -record [-quick] [-trades N] [-runs N] [-strict]
+//
+// With -connections N it measures instead the burst read by one connection
+// and by N to the same feed process, which sends every trade on each, and
+// the CPU a unique trade costs with N against one.
 //
 // With -record it measures instead what recording (sniper -record) adds: the
 // burst read by the pipeline without and with the recorder, alternately, and
@@ -53,6 +63,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/journal"
 )
 
@@ -101,16 +112,17 @@ var errTargetMissed = errors.New("a target was missed")
 
 // config is feedbench's flags.
 type config struct {
-	trades     int
-	runs       int
-	rates      []int
-	rateTime   time.Duration
-	rateTrades int
-	queue      int
-	nats       bool
-	cpuprofile string
-	strict     bool
-	record     bool
+	trades      int
+	runs        int
+	rates       []int
+	rateTime    time.Duration
+	rateTrades  int
+	queue       int
+	nats        bool
+	connections int // -connections: 0 for the usual runs
+	cpuprofile  string
+	strict      bool
+	record      bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -125,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.rateTrades, "rate-trades", defaultRateTrades, "the fewest trades each client reads at a rate: a slow rate's run lasts longer than -rate-time")
 	fs.IntVar(&cfg.queue, "queue", 0, "each sink's queue in the bursts; 0 holds the whole burst, so that no sink drops and both clients print every trade (the program's is 1024)")
 	fs.BoolVar(&cfg.nats, "nats", false, "measure the pipeline's burst with and without the NATS publisher, against a JetStream server embedded in this process, instead of the usual runs")
+	fs.IntVar(&cfg.connections, "connections", 0, "measure the burst through the pipeline with one connection and with this many (2 to 4) to the same feed, instead of the usual runs")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a target is missed")
 	fs.BoolVar(&cfg.record, "record", false, "instead, measure what recording (sniper -record) adds to the pipeline in the burst, and what compressing the journal costs")
@@ -146,6 +159,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.trades <= 0 || cfg.runs <= 0 || cfg.rateTime <= 0 || cfg.rateTrades <= 0 || cfg.queue < 0 {
 		return config{}, errors.New("-trades, -runs, -rate-time and -rate-trades must be positive, -queue not negative")
+	}
+	if cfg.connections != 0 && (cfg.connections < 2 || cfg.connections > actors.MaxLines) {
+		return config{}, fmt.Errorf("-connections %d: want 2 to %d (one connection is what every run measures)", cfg.connections, actors.MaxLines)
 	}
 	if cfg.queue == 0 {
 		cfg.queue = cfg.trades
@@ -174,6 +190,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	missed := false
 	switch {
+	case cfg.connections > 1:
+		err = linesBurst(ctx, f, cfg, stdout, &missed)
 	case cfg.nats:
 		err = natsBurst(ctx, f, cfg, stdout, &missed)
 	case cfg.record:
@@ -206,7 +224,7 @@ func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 			return err
 		}
 		bare = append(bare, res.cost)
-		res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil)
+		res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, pipelineOpts{})
 		if err != nil {
 			return err
 		}
@@ -259,7 +277,7 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 				return err
 			}
 			bareRuns = append(bareRuns, res)
-			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, nil); err != nil {
+			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, pipelineOpts{}); err != nil {
 				return err
 			}
 			pipeRuns = append(pipeRuns, res)
@@ -321,8 +339,8 @@ func durations(ds []time.Duration) string {
 	return strings.Join(s, " ")
 }
 
-// profile runs one more pipeline burst under the CPU profiler, recording
-// with -record.
+// profile runs one more pipeline burst under the CPU profiler, with
+// -connections when set, recording with -record.
 func profile(ctx context.Context, f *feed, cfg config) error {
 	pf, err := os.Create(cfg.cpuprofile)
 	if err != nil {
@@ -332,14 +350,15 @@ func profile(ctx context.Context, f *feed, cfg config) error {
 	if err := pprof.StartCPUProfile(pf); err != nil {
 		return err
 	}
-	dir := ""
+	opts := pipelineOpts{conns: cfg.connections}
 	if cfg.record {
-		if dir, err = os.MkdirTemp("", "feedbench-journal"); err != nil {
+		if opts.record, err = os.MkdirTemp("", "feedbench-journal"); err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
+		defer os.RemoveAll(opts.record)
+		opts.journal = journal.Options{Store: true}
 	}
-	_, err = runPipelineRecording(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil, dir, journal.Options{Store: true})
+	_, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, opts)
 	pprof.StopCPUProfile()
 	return err
 }

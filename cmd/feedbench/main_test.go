@@ -75,6 +75,27 @@ func TestRecordModePrintsEveryFigure(t *testing.T) {
 	}
 }
 
+// -connections measures the burst with one connection and with two to the
+// same feed process, which sends every trade to both: each figure and the
+// ratio of CPU a unique trade are printed.
+func TestRunConnectionsPrintsBothFigures(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a hang, not a timing
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"-trades", "2000", "-runs", "2", "-connections", "2"}, &out); err != nil {
+		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
+	}
+	for _, re := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^1 connection +\d+ +[\d.]+ +[\d.]+ +\d+$`),
+		regexp.MustCompile(`(?m)^2 connections +\d+ +[\d.]+ +[\d.]+ +\d+$`),
+		regexp.MustCompile(`(?m)^2 connections / 1: CPU per unique trade [\d.]+× \(target ≤ 1\.50×: (met|MISSED)\), allocs [-+][\d.]+ a trade, throughput [\d.]+×$`),
+	} {
+		if !re.MatchString(out.String()) {
+			t.Errorf("output lacks %v:\n%s", re, out.String())
+		}
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		args    []string
@@ -88,6 +109,9 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-rate-trades", "0"}, config{}, "must be positive"},
 		{[]string{"-rates", "fast"}, config{}, "want positive whole numbers"},
 		{[]string{"-runs", "0"}, config{}, "must be positive"},
+		{[]string{"-connections", "1"}, config{}, "want 2 to 4"},
+		{[]string{"-connections", "5"}, config{}, "want 2 to 4"},
+		{[]string{"-connections", "2"}, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: 3 * time.Second, rateTrades: 30, queue: 100_000}, ""},
 	}
 	for _, tt := range tests {
 		got, err := parseFlags(tt.args, io.Discard)

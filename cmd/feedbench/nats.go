@@ -42,7 +42,7 @@ func natsBurst(ctx context.Context, f *feed, cfg config, stdout io.Writer, misse
 	var pipe, withNATS []cost
 	var stored []float64
 	for i := range cfg.runs {
-		res, err := runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil)
+		res, err := runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, pipelineOpts{})
 		if err != nil {
 			return err
 		}
@@ -52,7 +52,7 @@ func natsBurst(ctx context.Context, f *feed, cfg config, stdout io.Writer, misse
 			return err
 		}
 		ns := &natsSink{url: srv.URL(), subjects: subjects}
-		if res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, ns); err != nil {
+		if res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, pipelineOpts{nats: ns}); err != nil {
 			return err
 		}
 		withNATS = append(withNATS, res.cost)

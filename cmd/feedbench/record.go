@@ -58,14 +58,14 @@ func recordBurst(ctx context.Context, f *feed, cfg config, stdout io.Writer, mis
 					return err
 				}
 			}
-			res, err := runPipelineRecording(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, nil, dir, c.opts)
+			res, err := runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, pipelineOpts{record: dir, journal: c.opts})
 			if err != nil {
 				os.RemoveAll(dir)
 				return err
 			}
-			if c.record && res.recorded+res.recordDropped != res.frames {
+			if c.record && res.recorded+res.recordDropped != res.parsed.Frames {
 				os.RemoveAll(dir)
-				return fmt.Errorf("run %d, %s: the recorder wrote %d and dropped %d of %d frames", i+1, c.name, res.recorded, res.recordDropped, res.frames)
+				return fmt.Errorf("run %d, %s: the recorder wrote %d and dropped %d of %d frames", i+1, c.name, res.recorded, res.recordDropped, res.parsed.Frames)
 			}
 			dropped += res.recordDropped
 			c.costs = append(c.costs, res.cost)

@@ -32,8 +32,11 @@ func batchSize(i int) int { return 1 + i%4 }
 // serve is the feed process: it starts a fake feed on loopback, prints its
 // URL, then obeys one command a line from in, answering each on out:
 //
-//	burst SESSIONS N     wait until SESSIONS sessions have subscribed, then
-//	                     publish N trades in batches of one to four, at once
+//	burst SESSIONS N     wait until SESSIONS sessions have subscribed (counting
+//	                     every one since the start, so a client of two
+//	                     connections adds two), then publish N trades in
+//	                     batches of one to four, at once, to every open
+//	                     subscribed session
 //	rate SESSIONS R D    likewise, then one trade a frame at R a second for D
 //
 // Each command is answered twice: "go" once the sessions have subscribed and
@@ -143,10 +146,11 @@ func startFeed(n int) (*feed, error) {
 	return f, nil
 }
 
-// send asks the feed to run command with args once the client's next session
-// has subscribed. It does not wait: done does.
-func (f *feed) send(command, args string) error {
-	f.sessions++
+// send asks the feed to run command with args once the client's next
+// sessions (one for each of its connections) have subscribed. It does not
+// wait: done does.
+func (f *feed) send(command, args string, sessions int) error {
+	f.sessions += sessions
 	_, err := fmt.Fprintf(f.in, "%s %d %s\n", command, f.sessions, args)
 	return err
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/discord"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
 	"github.com/rollsniper/rollsniper/internal/natsrec"
@@ -27,7 +28,7 @@ import (
 // Config is every setting of sniper, parsed and validated. Its String and LogValue
 // show Session and Token only as set or unset, so a Config can be logged.
 type Config struct {
-	URL          string
+	URL          string // one WebSocket URL, or several comma-separated: connection i takes the i-th (see URLs)
 	Session      string // the session cookie's value, without "session="
 	Token        string // API token for connection_init; empty sends no payload
 	Origin       string // empty sends no Origin header
@@ -42,6 +43,9 @@ type Config struct {
 	BackoffJitter  bool          // full jitter on every reconnect delay
 	StaleAfter     time.Duration // reconnect when subscribed but no trade for this long
 	ReadLimit      int64         // largest frame accepted, in bytes
+	// Connections is how many connections (lines) carry the feed, 1 to
+	// actors.MaxLines: each trade is printed once, from the first to bring it.
+	Connections int
 
 	ShutdownTimeout time.Duration // how long a stop may take in all
 
@@ -99,8 +103,8 @@ type setting struct {
 func settings(c *Config) []setting {
 	return []setting{
 		{flag: "url", env: "ROLL_WS_URL", def: "wss://router.csgoroll.com/ws",
-			usage: "WebSocket `URL` of the trade feed",
-			set:   func(s string) (err error) { c.URL, err = parseURL(s, "ws", "wss"); return err }},
+			usage: "WebSocket `URL` of the trade feed; several, comma-separated, spread -connections over routes (connection i takes the i-th, wrapping)",
+			set:   func(s string) (err error) { c.URL, err = parseURLs(s); return err }},
 		{flag: "session", env: "ROLL_SESSION", secret: true,
 			usage: "session `cookie` from your browser, with or without \"session=\" in front",
 			set:   func(s string) error { c.Session = trimSession(s); return nil }},
@@ -143,6 +147,9 @@ func settings(c *Config) []setting {
 		{flag: "read-limit", env: "ROLL_READ_LIMIT", def: "1MiB",
 			usage: "largest frame to accept, a `size` such as 512KiB or 4MiB; a larger one ends the connection, which is then reopened",
 			set:   func(s string) (err error) { c.ReadLimit, err = parseSize(s); return err }},
+		{flag: "connections", env: "ROLL_CONNECTIONS",
+			usage: "how many connections carry the feed, `n` from 1 to 4 (default: one for each -url, and 2 with -demo): each trade is printed once, from whichever brought it first, so a reconnect of one loses nothing; 2 for anyone who cannot afford to miss a listing",
+			set:   func(s string) (err error) { c.Connections, err = parseConnections(s); return err }},
 		{flag: "shutdown-timeout", env: "ROLL_SHUTDOWN_TIMEOUT", def: "2s",
 			usage: "how long a stop (SIGINT, SIGTERM) may take in all, a `duration`: unsubscribing, the trades still in flight, closing, the alerts and the output; past it the program exits with what it could write",
 			set:   durationSetter(&c.ShutdownTimeout)},
@@ -298,6 +305,7 @@ func parseCommand(cmd command, args []string, getenv func(string) string, dir st
 		problems = append(problems, errors.New("-discord-webhook (ROLL_DISCORD_WEBHOOK) is set but -whitelist (ROLL_WHITELIST) is not: alerts are sent for whitelist matches, so name a whitelist file"))
 	}
 	problems = append(problems, natsConfig(&cfg)...)
+	problems = append(problems, connectionsConfig(&cfg)...)
 	if len(problems) > 0 {
 		return Config{}, nil, &ConfigError{Problems: problems}
 	}
@@ -448,6 +456,66 @@ func hasScheme(u *url.URL, schemes []string) bool {
 		}
 	}
 	return false
+}
+
+// parseURLs returns s, one WebSocket URL or several comma-separated, if each
+// is one, without the spaces around them.
+func parseURLs(s string) (string, error) {
+	urls := strings.Split(s, ",")
+	for i, u := range urls {
+		u, err := parseURL(u, "ws", "wss")
+		if err != nil {
+			if len(urls) > 1 {
+				return "", fmt.Errorf("URL %d of %d: %w", i+1, len(urls), err)
+			}
+			return "", err
+		}
+		urls[i] = u
+	}
+	return strings.Join(urls, ","), nil
+}
+
+// URLs returns the feed's URLs, one for each connection (the list wraps).
+func (c Config) URLs() []string {
+	urls := strings.Split(c.URL, ",")
+	out := make([]string, max(c.Connections, 1))
+	for i := range out {
+		out[i] = urls[i%len(urls)]
+	}
+	return out
+}
+
+// parseConnections reads -connections: a whole number from 1 to
+// actors.MaxLines.
+func parseConnections(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > actors.MaxLines {
+		return 0, fmt.Errorf("must be a whole number from 1 to %d: 2 keeps the feed whole while one connection reconnects", actors.MaxLines)
+	}
+	return n, nil
+}
+
+// connectionsConfig settles -connections when it is unset: one for each
+// -url (one URL: 1), or 2 with -demo, which shows a line carrying the feed
+// while the other reconnects. A -url list longer than the connections would
+// leave a route unused: that is a problem to fix, not a guess to make.
+func connectionsConfig(c *Config) []error {
+	urls := strings.Count(c.URL, ",") + 1
+	switch {
+	case c.Demo:
+		if c.Connections == 0 {
+			c.Connections = 2
+		}
+		return nil // the demo feed's own URLs stand for -url
+	case c.Connections == 0 && urls <= actors.MaxLines:
+		c.Connections = urls
+	case c.Connections == 0:
+		c.Connections = 1
+		return []error{fmt.Errorf("-url (ROLL_WS_URL) names %d URLs: at most %d connections can use them, name fewer", urls, actors.MaxLines)}
+	case urls > c.Connections:
+		return []error{fmt.Errorf("-url (ROLL_WS_URL) names %d URLs but -connections (ROLL_CONNECTIONS) is %d: set -connections %d to use them all, or name fewer", urls, c.Connections, urls)}
+	}
+	return nil
 }
 
 // parseOrigin returns s if it is empty (send no Origin) or an http(s) URL.
@@ -668,6 +736,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("backoff-jitter", c.BackoffJitter),
 		slog.Duration("stale-after", c.StaleAfter),
 		slog.Int64("read-limit", c.ReadLimit),
+		slog.Int("connections", c.Connections),
 		slog.Duration("shutdown-timeout", c.ShutdownTimeout),
 		slog.String("metrics-addr", c.MetricsAddr),
 		slog.String("whitelist", c.Whitelist),

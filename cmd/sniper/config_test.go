@@ -42,6 +42,7 @@ func defaultConfig() Config {
 		AckTimeout:      10 * time.Second,
 		StaleAfter:      5 * time.Minute,
 		ReadLimit:       1 << 20,
+		Connections:     1,
 		ShutdownTimeout: 2 * time.Second,
 		UnseenAfter:     72 * time.Hour,
 		Output:          "auto",
@@ -139,8 +140,20 @@ func TestParseConfigSources(t *testing.T) {
 			func(c *Config) { c.LogLevel = slog.LevelWarn }},
 		{"flag -log-level error", sources{args: []string{"-log-level", "error"}},
 			func(c *Config) { c.LogLevel = slog.LevelError }},
-		{"flag -demo alone", sources{args: []string{"-demo"}},
+		{"flag -demo alone: two connections", sources{args: []string{"-demo"}},
+			func(c *Config) { c.Demo, c.Connections = true, 2 }},
+		{"flag -demo with one connection", sources{args: []string{"-demo", "-connections", "1"}},
 			func(c *Config) { c.Demo = true }},
+		{"flag -connections", sources{args: []string{"-connections", "2"}},
+			func(c *Config) { c.Connections = 2 }},
+		{"env ROLL_CONNECTIONS, one URL for both", sources{env: map[string]string{"ROLL_CONNECTIONS": " 4 "}},
+			func(c *Config) { c.Connections = 4 }},
+		{"flag -url list: a connection for each", sources{args: []string{"-url", "wss://router.csgoroll.com/ws, wss://api-trader.csgoroll.com/graphql"}},
+			func(c *Config) {
+				c.URL, c.Connections = "wss://router.csgoroll.com/ws,wss://api-trader.csgoroll.com/graphql", 2
+			}},
+		{"flag -url list shorter than -connections wraps", sources{args: []string{"-url", "ws://a/ws,ws://b/ws", "-connections", "3"}},
+			func(c *Config) { c.URL, c.Connections = "ws://a/ws,ws://b/ws", 3 }},
 		{"flag -backoff-jitter alone", sources{args: []string{"-backoff-jitter"}},
 			func(c *Config) { c.BackoffJitter = true }},
 		{"flag -stale-after", sources{args: []string{"-stale-after", "90s"}},
@@ -182,7 +195,7 @@ func TestParseConfigSources(t *testing.T) {
 				PingTimeout: 5 * time.Second, AckTimeout: 6 * time.Second, Output: "json", LogFormat: "text",
 				LogLevel: slog.LevelError, Demo: true, BackoffJitter: true, StaleAfter: 7 * time.Second,
 				ReadLimit: 2 << 20, MetricsAddr: "127.0.0.1:1", Whitelist: "w", UnseenAfter: 48 * time.Hour, DiscordWebhook: testWebhook,
-				ShutdownTimeout: 8 * time.Second, NATSSubjects: defaultSubjects,
+				ShutdownTimeout: 8 * time.Second, NATSSubjects: defaultSubjects, Connections: 2,
 				Record: "journal", RecordMax: 10 << 30}
 		}},
 		{"-record-max 0 is no limit", sources{args: []string{"-record", "j", "-record-max", "0"}},
@@ -190,7 +203,9 @@ func TestParseConfigSources(t *testing.T) {
 		{"-record-max in MB", sources{args: []string{"-record-max", "500MB"}},
 			func(c *Config) { c.RecordMax = 500_000_000 }},
 		{".env used when nothing else", sources{dotenv: "# my settings\nROLL_SESSION=d1\nexport ROLL_API_TOKEN='d2'\nROLL_BACKOFF_MAX=90s\nROLL_DEMO=true\n"},
-			func(c *Config) { c.Session, c.Token, c.BackoffMax, c.Demo = "d1", "d2", 90*time.Second, true }},
+			func(c *Config) {
+				c.Session, c.Token, c.BackoffMax, c.Demo, c.Connections = "d1", "d2", 90*time.Second, true, 2
+			}},
 		{"env beats .env", sources{env: map[string]string{"ROLL_SESSION": "env"}, dotenv: "ROLL_SESSION=dotenv\nROLL_LOG_LEVEL=warn\n"},
 			func(c *Config) { c.Session, c.LogLevel = "env", slog.LevelWarn }},
 		{"flag beats env and .env", sources{args: []string{"-session", "flag", "-log-level", "debug"},
@@ -235,6 +250,18 @@ func TestParseConfigProblems(t *testing.T) {
 			[]string{`-url (ROLL_WS_URL) "": must start with ws:// or wss://`}},
 		{"url without host", sources{env: map[string]string{"ROLL_WS_URL": "wss:///ws"}},
 			[]string{`-url (ROLL_WS_URL) "wss:///ws" from the environment: has no host name after the wss://`}},
+		{"url list with a bad one", sources{args: []string{"-url", "wss://router.csgoroll.com/ws,,wss://x/ws"}},
+			[]string{`-url (ROLL_WS_URL) "wss://router.csgoroll.com/ws,,wss://x/ws": URL 2 of 3: must start with ws:// or wss://`}},
+		{"url list longer than the connections", sources{args: []string{"-url", "wss://a/ws,wss://b/ws", "-connections", "1"}},
+			[]string{`-url (ROLL_WS_URL) names 2 URLs but -connections (ROLL_CONNECTIONS) is 1: set -connections 2 to use them all, or name fewer`}},
+		{"url list longer than any connections", sources{args: []string{"-url", "ws://a,ws://b,ws://c,ws://d,ws://e"}},
+			[]string{`-url (ROLL_WS_URL) names 5 URLs: at most 4 connections can use them, name fewer`}},
+		{"connections zero", sources{args: []string{"-connections", "0"}},
+			[]string{`-connections (ROLL_CONNECTIONS) "0": must be a whole number from 1 to 4: 2 keeps the feed whole while one connection reconnects`}},
+		{"connections too many", sources{env: map[string]string{"ROLL_CONNECTIONS": "5"}},
+			[]string{`-connections (ROLL_CONNECTIONS) "5" from the environment: must be a whole number from 1 to 4`}},
+		{"connections not a number", sources{args: []string{"-connections", "two"}},
+			[]string{`-connections (ROLL_CONNECTIONS) "two": must be a whole number from 1 to 4`}},
 		{"origin scheme", sources{args: []string{"-origin", "www.csgoroll.com"}},
 			[]string{`-origin (ROLL_ORIGIN) "www.csgoroll.com": must start with http:// or https://`}},
 		{"subscription", sources{args: []string{"-subscription", "trades"}},
@@ -439,6 +466,24 @@ func assertNoSecrets(t *testing.T, out string) {
 	for _, secret := range []string{testSession, testToken, "secretSessionValue", "secretTokenValue", testWebhook, "hookSecretPart", testNATSPassword} {
 		if strings.Contains(out, secret) {
 			t.Errorf("output shows the secret %q:\n%s", secret, out)
+		}
+	}
+}
+
+// Connection i takes the i-th URL, the list wrapping.
+func TestConfigURLsWrap(t *testing.T) {
+	for _, tt := range []struct {
+		url  string
+		n    int
+		want []string
+	}{
+		{"ws://a/ws", 1, []string{"ws://a/ws"}},
+		{"ws://a/ws", 2, []string{"ws://a/ws", "ws://a/ws"}},
+		{"ws://a/ws,ws://b/graphql", 2, []string{"ws://a/ws", "ws://b/graphql"}},
+		{"ws://a/ws,ws://b/graphql", 3, []string{"ws://a/ws", "ws://b/graphql", "ws://a/ws"}},
+	} {
+		if got := (Config{URL: tt.url, Connections: tt.n}).URLs(); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%q for %d connections: %v, want %v", tt.url, tt.n, got, tt.want)
 		}
 	}
 }

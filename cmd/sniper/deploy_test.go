@@ -217,6 +217,7 @@ func TestDeployFilesNameRealMetrics(t *testing.T) {
 			"increase(rollsniper_sink_dropped_total[",
 			"increase(rollsniper_parse_errors_total[",
 			`up{job="rollsniper"} == 0`,
+			"rollsniper_feed_up == 0",
 			`rollsniper_connection_state{state="subscribed"} == 0`,
 		} {
 			found := false

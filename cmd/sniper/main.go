@@ -206,8 +206,8 @@ func runLive(ctx context.Context, hurry <-chan struct{}, cfg Config, out *output
 			return nil, fmt.Errorf("start demo feed: %w", err)
 		}
 		defer demo.Close()
-		cfg.URL = demo.URL()
-		logs.InfoContext(ctx, "demo: a built-in fake feed stands in for CSGORoll; it drops the connection now and then to show reconnects")
+		cfg.URL = demoURLs(demo.URL(), cfg.Connections)
+		logs.InfoContext(ctx, demoIntro(cfg.Connections))
 	} else if cfg.Session == "" && cfg.Source == "" {
 		logs.WarnContext(ctx, "ROLL_SESSION is not set: public listings may still arrive, but if the feed refuses you, copy the \"session\" cookie from your browser into ROLL_SESSION (or -session)")
 	}
@@ -236,7 +236,7 @@ func runLive(ctx context.Context, hurry <-chan struct{}, cfg Config, out *output
 		p.extra = append(p.extra, func(ctx context.Context) error { return forwardReloads(ctx, hups, p.reload) })
 	}
 	if demo != nil {
-		p.extra = append(p.extra, func(ctx context.Context) error { return demoFaults(ctx, demo, logs) })
+		p.extra = append(p.extra, func(ctx context.Context) error { return demoFaults(ctx, demo, cfg.Connections, demoFaultEvery, logs) })
 	}
 	if cfg.MetricsAddr != "" {
 		m, err := listenMetrics(cfg.MetricsAddr, p, logs.With("actor", "metrics"))

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/latency"
 )
 
 // metricsServer serves /metrics (Prometheus), /healthz (the process is alive)
@@ -87,23 +90,42 @@ func (m *metricsServer) Run(ctx context.Context) error {
 }
 
 // notReady says why the pipeline is not ready to report trades, or "" when it
-// is: subscribed, with a frame of any kind within the ping window.
+// is: a connection subscribed, with a frame of any kind within the ping
+// window. With several connections one ready one is enough, and otherwise
+// it says why for each.
 func (p *pipeline) notReady(now time.Time) string {
 	if p.natsSource != nil {
 		return p.sourceNotReady()
 	}
-	s := p.conn.Stats()
+	conns := p.lines.Conns()
+	if len(conns) == 1 {
+		return connNotReady(conns[0].Stats(), now, "the connection", "")
+	}
+	whys := make([]string, len(conns))
+	for i, c := range conns {
+		name := fmt.Sprintf("connection %d", c.Number())
+		whys[i] = connNotReady(c.Stats(), now, name, name+": ")
+		if whys[i] == "" {
+			return ""
+		}
+	}
+	return strings.Join(whys, "; ")
+}
+
+// connNotReady says why the connection s is not ready, or "" when it is:
+// the state as "name is waiting", the rest after prefix.
+func connNotReady(s actors.ConnStats, now time.Time, name, prefix string) string {
 	switch {
 	case s.State != actors.StateSubscribed:
-		why := "the connection is " + s.State.String()
+		why := name + " is " + s.State.String()
 		if s.State == actors.StateWaiting && s.Backoff > 0 {
 			why += fmt.Sprintf(" %v to reconnect after %d failure(s)", s.Backoff, s.ConsecutiveFailures)
 		}
 		return why
 	case s.LastFrame.IsZero():
-		return "subscribed, but no frame has arrived yet"
+		return prefix + "subscribed, but no frame has arrived yet"
 	case now.Sub(s.LastFrame) > s.Window:
-		return fmt.Sprintf("no frame for %v (the ping window is %v)", now.Sub(s.LastFrame).Round(time.Second), s.Window)
+		return prefix + fmt.Sprintf("no frame for %v (the ping window is %v)", now.Sub(s.LastFrame).Round(time.Second), s.Window)
 	}
 	return ""
 }
@@ -111,17 +133,25 @@ func (p *pipeline) notReady(now time.Time) string {
 // The pipeline's metrics. Every name starts with rollsniper_.
 var (
 	descState = prometheus.NewDesc("rollsniper_connection_state",
-		"1 for the connection actor's current state (waiting, connecting, subscribed, stopped), 0 for the others.", []string{"state"}, nil)
+		"1 for each connection's current state (waiting, connecting, subscribed, stopped), 0 for the others; conn numbers the connections from 1.", []string{"conn", "state"}, nil)
+	descFeedUp = prometheus.NewDesc("rollsniper_feed_up",
+		"1 while at least one connection is subscribed: the feed is being received whole.", nil, nil)
 	descSessions = prometheus.NewDesc("rollsniper_sessions_total",
-		"Sessions the connection actor has started, dial attempts included.", nil, nil)
+		"Sessions each connection has started, dial attempts included.", []string{"conn"}, nil)
 	descReconnects = prometheus.NewDesc("rollsniper_reconnects_total",
-		"Sessions that ended and were retried, by reason.", []string{"reason"}, nil)
+		"Sessions that ended and were retried, by connection and reason.", []string{"conn", "reason"}, nil)
 	descBackoff = prometheus.NewDesc("rollsniper_backoff_seconds",
-		"The reconnect delay being waited now, or the last one waited.", nil, nil)
+		"Each connection's reconnect delay being waited now, or the last one waited.", []string{"conn"}, nil)
 	descFailures = prometheus.NewDesc("rollsniper_consecutive_failures",
-		"Sessions that ended since the last one that received a trade.", nil, nil)
+		"Sessions of each connection that ended since the last one that received a trade.", []string{"conn"}, nil)
 	descFrames = prometheus.NewDesc("rollsniper_frames_received_total",
-		"Frames read off the socket, of every kind.", nil, nil)
+		"Frames each connection read off its socket, of every kind.", []string{"conn"}, nil)
+	descFirst = prometheus.NewDesc("rollsniper_trades_first_total",
+		"Trades each connection delivered first: the ones handed on from it (with one connection, every trade).", []string{"conn"}, nil)
+	descDuplicates = prometheus.NewDesc("rollsniper_duplicates_dropped_total",
+		"Copies each connection delivered of trades a connection had delivered before, dropped.", []string{"conn"}, nil)
+	descLead = prometheus.NewDesc("rollsniper_connection_lead_seconds",
+		"How much earlier a connection's copy of a trade arrived than another connection's copy of it, once for each such copy: which route is faster.", []string{"conn"}, nil)
 	descTrades = prometheus.NewDesc("rollsniper_trades_received_total",
 		"Trades the parser decoded and handed on.", nil, nil)
 	descParseErrors = prometheus.NewDesc("rollsniper_parse_errors_total",
@@ -151,9 +181,9 @@ var (
 	descRateLimited = prometheus.NewDesc("rollsniper_discord_rate_limited_total",
 		"Discord 429 answers, each waited out.", nil, nil)
 	descUnconfirmed = prometheus.NewDesc("rollsniper_unconfirmed_stops_total",
-		"Stops in which the feed did not answer the unsubscribe's barrier in time: trades it sent just before may be lost.", nil, nil)
+		"Stops in which the feed did not answer a connection's unsubscribe barrier in time: trades it sent just before may be lost.", []string{"conn"}, nil)
 	descAbandoned = prometheus.NewDesc("rollsniper_frames_abandoned_total",
-		"Frames read but never handed to the parser, because a stop's budget ran out while they waited for room.", nil, nil)
+		"Frames a connection read but never handed to the parser, because a stop's budget ran out while they waited for room.", []string{"conn"}, nil)
 	descPrinted = prometheus.NewDesc("rollsniper_printed_total",
 		"Trades the printer wrote into stdout's buffer.", nil, nil)
 	descOutputDropped = prometheus.NewDesc("rollsniper_output_dropped_total",
@@ -212,7 +242,7 @@ func (c *pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.p.conn != nil {
+	if c.p.lines != nil {
 		c.collectConn(ch)
 	}
 	ch <- counter(descPrinted, float64(c.p.printer.Printed()))
@@ -225,12 +255,7 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.collectNATS(ch)
 
-	lat := c.p.hub.Latency()
-	buckets := make(map[float64]uint64, len(lat.Bounds))
-	for i, le := range lat.Bounds {
-		buckets[le] = lat.Counts[i]
-	}
-	ch <- prometheus.MustNewConstHistogram(descLatency, lat.Count, lat.Sum, buckets)
+	ch <- histogram(descLatency, c.p.hub.Latency())
 	for _, s := range c.p.hub.Stats() {
 		ch <- gauge(descQueueDepth, float64(s.Queued), s.Name)
 		ch <- gauge(descQueueCap, float64(s.Capacity), s.Name)
@@ -274,26 +299,31 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// collectConn reports the connection and the parser, which -source has not.
+// collectConn reports the connections and the parser, which -source has
+// not: each connection under its number (conn="1"), the feed as a whole
+// (rollsniper_feed_up, the last trade on any connection) without one.
 func (c *pipelineCollector) collectConn(ch chan<- prometheus.Metric) {
 	now := time.Now()
-	conn := c.p.conn.Stats()
-	for _, s := range connStates {
-		ch <- gauge(descState, boolFloat(conn.State == s), s.String())
+	last := c.p.started
+	for _, line := range c.p.lines.Conns() {
+		conn, n := line.Stats(), strconv.Itoa(line.Number())
+		for _, s := range connStates {
+			ch <- gauge(descState, boolFloat(conn.State == s), n, s.String())
+		}
+		ch <- counter(descSessions, float64(conn.Sessions), n)
+		for reason, count := range conn.Reconnects {
+			ch <- counter(descReconnects, float64(count), n, reason)
+		}
+		ch <- gauge(descBackoff, conn.Backoff.Seconds(), n)
+		ch <- gauge(descFailures, float64(conn.ConsecutiveFailures), n)
+		ch <- counter(descFrames, float64(conn.Frames), n)
+		ch <- counter(descUnconfirmed, float64(conn.UnconfirmedStops), n)
+		ch <- counter(descAbandoned, float64(conn.AbandonedFrames), n)
+		if conn.LastTrade.After(last) {
+			last = conn.LastTrade
+		}
 	}
-	ch <- counter(descSessions, float64(conn.Sessions))
-	for reason, n := range conn.Reconnects {
-		ch <- counter(descReconnects, float64(n), reason)
-	}
-	ch <- gauge(descBackoff, conn.Backoff.Seconds())
-	ch <- gauge(descFailures, float64(conn.ConsecutiveFailures))
-	ch <- counter(descFrames, float64(conn.Frames))
-	ch <- counter(descUnconfirmed, float64(conn.UnconfirmedStops))
-	ch <- counter(descAbandoned, float64(conn.AbandonedFrames))
-	last := conn.LastTrade
-	if last.IsZero() {
-		last = c.p.started
-	}
+	ch <- gauge(descFeedUp, boolFloat(c.p.lines.Up() > 0))
 	ch <- gauge(descLastTrade, now.Sub(last).Seconds())
 
 	parser := c.p.parser.Stats()
@@ -301,6 +331,21 @@ func (c *pipelineCollector) collectConn(ch chan<- prometheus.Metric) {
 	for kind, n := range parser.Skipped {
 		ch <- counter(descParseErrors, float64(n), string(kind))
 	}
+	for _, l := range parser.Lines {
+		n := strconv.Itoa(l.Conn)
+		ch <- counter(descFirst, float64(l.First), n)
+		ch <- counter(descDuplicates, float64(l.Duplicates), n)
+		ch <- histogram(descLead, l.Lead, n)
+	}
+}
+
+// histogram is a latency snapshot as a Prometheus histogram.
+func histogram(d *prometheus.Desc, s latency.Snapshot, labels ...string) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(s.Bounds))
+	for i, le := range s.Bounds {
+		buckets[le] = s.Counts[i]
+	}
+	return prometheus.MustNewConstHistogram(d, s.Count, s.Sum, buckets, labels...)
 }
 
 func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {

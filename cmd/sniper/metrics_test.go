@@ -115,25 +115,29 @@ func TestMetricsCountThePipeline(t *testing.T) {
 
 	got := scrape(ctx, t, base)
 	want := map[string]float64{
-		`rollsniper_connection_state{state="subscribed"}`:      1,
-		`rollsniper_connection_state{state="waiting"}`:         0,
-		`rollsniper_sessions_total`:                            1,
-		`rollsniper_trades_received_total`:                     5,
-		`rollsniper_parse_errors_total{kind="malformed_json"}`: 1,
-		`rollsniper_parse_errors_total{kind="invalid_trade"}`:  0,
-		`rollsniper_sink_delivered_total{sink="printer"}`:      5,
-		`rollsniper_sink_delivered_total{sink="recorder"}`:     5,
-		`rollsniper_sink_dropped_total{sink="printer"}`:        0,
-		`rollsniper_sink_queue_capacity{sink="printer"}`:       sinkQueue,
-		`rollsniper_consecutive_failures`:                      0,
-		`rollsniper_backoff_seconds`:                           0,
-		`rollsniper_frame_to_sink_seconds_count`:               5,
-		`rollsniper_frames_received_total`:                     got[`rollsniper_frames_received_total`],
-		`rollsniper_reconnects_total{reason="dropped"}`:        0,
-		`rollsniper_frame_to_sink_seconds_bucket{le="+Inf"}`:   5,
-		`rollsniper_last_trade_age_seconds`:                    got[`rollsniper_last_trade_age_seconds`],
-		`go_goroutines`:                                        got[`go_goroutines`],
-		`process_resident_memory_bytes`:                        got[`process_resident_memory_bytes`],
+		`rollsniper_connection_state{conn="1",state="subscribed"}`: 1,
+		`rollsniper_connection_state{conn="1",state="waiting"}`:    0,
+		`rollsniper_feed_up`:                                     1,
+		`rollsniper_trades_first_total{conn="1"}`:                5,
+		`rollsniper_duplicates_dropped_total{conn="1"}`:          0,
+		`rollsniper_connection_lead_seconds_count{conn="1"}`:     0,
+		`rollsniper_sessions_total{conn="1"}`:                    1,
+		`rollsniper_trades_received_total`:                       5,
+		`rollsniper_parse_errors_total{kind="malformed_json"}`:   1,
+		`rollsniper_parse_errors_total{kind="invalid_trade"}`:    0,
+		`rollsniper_sink_delivered_total{sink="printer"}`:        5,
+		`rollsniper_sink_delivered_total{sink="recorder"}`:       5,
+		`rollsniper_sink_dropped_total{sink="printer"}`:          0,
+		`rollsniper_sink_queue_capacity{sink="printer"}`:         sinkQueue,
+		`rollsniper_consecutive_failures{conn="1"}`:              0,
+		`rollsniper_backoff_seconds{conn="1"}`:                   0,
+		`rollsniper_frame_to_sink_seconds_count`:                 5,
+		`rollsniper_frames_received_total{conn="1"}`:             got[`rollsniper_frames_received_total{conn="1"}`],
+		`rollsniper_reconnects_total{conn="1",reason="dropped"}`: 0,
+		`rollsniper_frame_to_sink_seconds_bucket{le="+Inf"}`:     5,
+		`rollsniper_last_trade_age_seconds`:                      got[`rollsniper_last_trade_age_seconds`],
+		`go_goroutines`:                                          got[`go_goroutines`],
+		`process_resident_memory_bytes`:                          got[`process_resident_memory_bytes`],
 	}
 	for name, w := range want {
 		g, ok := got[name]
@@ -143,7 +147,7 @@ func TestMetricsCountThePipeline(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, g, w)
 		}
 	}
-	if n := got[`rollsniper_frames_received_total`]; n < 7 { // ack, 5 trades' frames, the malformed one
+	if n := got[`rollsniper_frames_received_total{conn="1"}`]; n < 7 { // ack, 5 trades' frames, the malformed one
 		t.Errorf("rollsniper_frames_received_total = %v, want at least 7", n)
 	}
 	if age := got[`rollsniper_last_trade_age_seconds`]; age < 0 || age > 60 {
@@ -156,10 +160,10 @@ func TestMetricsCountThePipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = scrape(ctx, t, base)
-	if n := got[`rollsniper_reconnects_total{reason="dropped"}`]; n != 1 {
-		t.Errorf(`rollsniper_reconnects_total{reason="dropped"} = %v, want 1`, n)
+	if n := got[`rollsniper_reconnects_total{conn="1",reason="dropped"}`]; n != 1 {
+		t.Errorf(`rollsniper_reconnects_total{conn="1",reason="dropped"} = %v, want 1`, n)
 	}
-	if n := got[`rollsniper_sessions_total`]; n != 2 {
+	if n := got[`rollsniper_sessions_total{conn="1"}`]; n != 2 {
 		t.Errorf("rollsniper_sessions_total = %v, want 2", n)
 	}
 }
@@ -203,7 +207,7 @@ func TestNotReadyWhenSilentPastTheWindow(t *testing.T) {
 	if why := tp.notReady(now); why != "" {
 		t.Fatalf("subscribed with a fresh frame: not ready: %s", why)
 	}
-	window := tp.conn.Stats().Window
+	window := tp.lines.Conns()[0].Stats().Window
 	later := now.Add(window + time.Minute)
 	if why := tp.notReady(later); !strings.HasPrefix(why, "no frame for ") {
 		t.Errorf("silent past the window: %q, want it to say no frame for so long", why)

@@ -46,17 +46,19 @@ type namedSink struct {
 
 // pipeline is the whole actor graph, as the README draws it:
 //
-//	conn ──frames──▶ parser ──trades──▶ hub ──┬──▶ printer   (stdout)
-//	(the only actor                           ├──▶ whitelist ──matches──▶ discord
-//	 that restarts)                           └──▶ ...more sinks, each with its own queue
-//	  └── tap ──▶ recorder (-record) ──closed segments──▶ compactor
+//	conn 1 ─┐frames                 trades
+//	conn 2 ─┴───────▶ parser ───────────▶ hub ──┬──▶ printer   (stdout)
+//	(-connections: the    (keeps the first      ├──▶ whitelist ──matches──▶ discord
+//	 only actors that      copy of each trade)  └──▶ ...more sinks, each with its own queue
+//	 restart)
+//	   └── tap ──▶ recorder (-record) ──closed segments──▶ compactor
 //
 // or, for sniper replay, the same with a replay of a journal where the conn
 // is. newPipeline (or newReplayPipeline) builds it and run runs it; nothing
 // else wires actors together.
 type pipeline struct {
-	source  frameSource  // the conn, or a replay; nil under -source
-	conn    *actors.Conn // the connection; nil in a replay and under -source
+	source  frameSource   // the connections, or a replay; nil under -source
+	lines   *actors.Lines // the connections, one or more; nil in a replay and under -source
 	parser  *actors.Parser
 	hub     *actors.Hub
 	printer *actors.Printer
@@ -105,7 +107,7 @@ type frameSource interface {
 // be made.
 func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error) {
 	if cfg.Source != "" {
-		p, err := newPipelineFrom(nil, cfg, logs, out)
+		p, err := newPipelineFrom(nil, 0, cfg, logs, out)
 		if err != nil {
 			return nil, err
 		}
@@ -117,31 +119,18 @@ func newPipeline(cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error)
 	if err != nil {
 		return nil, err
 	}
-	conn := actors.NewConn(actors.ConnConfig{
-		URL:            cfg.URL,
-		Session:        cfg.Session,
-		Token:          cfg.Token,
-		Origin:         cfg.Origin,
-		UserAgent:      cfg.UserAgent,
-		Subscription:   cfg.Subscription,
-		BackoffInitial: cfg.BackoffInitial,
-		BackoffMax:     cfg.BackoffMax,
-		PingInterval:   cfg.PingInterval,
-		PingTimeout:    cfg.PingTimeout,
-		AckTimeout:     cfg.AckTimeout,
-		ReadLimit:      cfg.ReadLimit,
-		BackoffJitter:  cfg.BackoffJitter,
-		StaleAfter:     cfg.StaleAfter,
-		// The connection's share of the stop: what is left is the parser's
-		// and the sinks' to drain, and the outputs' to flush.
-		ShutdownTimeout: cfg.ShutdownTimeout * 3 / 4,
-		Tap:             recorder.Tap(1),
-	}, logs.With("actor", "conn"))
-	p, err := newPipelineFrom(conn, cfg, logs, out)
+	var conns []actors.ConnConfig
+	for i, url := range cfg.URLs() {
+		c := connConfig(cfg, url)
+		c.Tap = recorder.Tap(uint8(i + 1)) // nil without -record
+		conns = append(conns, c)
+	}
+	lines := actors.NewLines(conns, logs.With("actor", "conn"))
+	p, err := newPipelineFrom(lines, len(conns), cfg, logs, out)
 	if err != nil {
 		return nil, err
 	}
-	p.conn = conn
+	p.lines = lines
 	if recorder != nil {
 		p.recorder, p.journalDir = recorder, cfg.Record
 		p.compactor = actors.NewCompactor(actors.CompactorConfig{In: recorder.Closed(), Busy: recorder.Busy, Log: logs.With("actor", "compactor")})
@@ -177,9 +166,11 @@ func recordSegmentBytes(limit int64) int64 {
 	return min(journal.DefaultSegmentBytes, max(1<<20, limit/8))
 }
 
-// newPipelineFrom builds the parser, the hub and the sinks behind src (and
-// the hub alone when src is nil: the caller feeds it).
-func newPipelineFrom(src frameSource, cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error) {
+// newPipelineFrom builds the parser, the hub and the sinks behind src, whose
+// frames come from lines lines of one feed (the parser keeps the first copy
+// of each trade when there are several); and the hub alone when src is nil:
+// the caller feeds it.
+func newPipelineFrom(src frameSource, lines int, cfg Config, logs *slog.Logger, out *outputs) (*pipeline, error) {
 	p := &pipeline{
 		hub:     actors.NewHub(nil, logs.With("actor", "hub")),
 		printer: actors.NewPrinter(out.trades, out.records, out.stdout.Flush),
@@ -190,7 +181,7 @@ func newPipelineFrom(src frameSource, cfg Config, logs *slog.Logger, out *output
 	}
 	if src != nil {
 		p.source = src
-		p.parser = actors.NewParser(src.Out(), logs.With("actor", "parser"))
+		p.parser = actors.NewParserLines(src.Out(), lines, logs.With("actor", "parser"))
 	}
 	// Adding a sink is one line here.
 	p.sinks = append(p.sinks, namedSink{"printer", p.printer, sinkQueue})
@@ -205,6 +196,29 @@ func newPipelineFrom(src frameSource, cfg Config, logs *slog.Logger, out *output
 		p.addNATSPublisher(cfg, logs)
 	}
 	return p, nil
+}
+
+// connConfig is one connection's settings, to url.
+func connConfig(cfg Config, url string) actors.ConnConfig {
+	return actors.ConnConfig{
+		URL:            url,
+		Session:        cfg.Session,
+		Token:          cfg.Token,
+		Origin:         cfg.Origin,
+		UserAgent:      cfg.UserAgent,
+		Subscription:   cfg.Subscription,
+		BackoffInitial: cfg.BackoffInitial,
+		BackoffMax:     cfg.BackoffMax,
+		PingInterval:   cfg.PingInterval,
+		PingTimeout:    cfg.PingTimeout,
+		AckTimeout:     cfg.AckTimeout,
+		ReadLimit:      cfg.ReadLimit,
+		BackoffJitter:  cfg.BackoffJitter,
+		StaleAfter:     cfg.StaleAfter,
+		// The connections' share of the stop: what is left is the parser's
+		// and the sinks' to drain, and the outputs' to flush.
+		ShutdownTimeout: cfg.ShutdownTimeout * 3 / 4,
+	}
 }
 
 // loadWhitelist returns the whitelist cfg names, the demo's when -demo runs
@@ -296,8 +310,8 @@ const sinkGiveUpShare = 7.0 / 8
 var errSecondSignal = errors.New("stopped at once by a second signal")
 
 // run runs every actor until the pipeline has drained. A cancelled ctx stops
-// only the connection actor: it unsubscribes and closes with status 1000, its
-// output closes, and the stop cascades through closed channels so that the
+// only the connections: each unsubscribes and closes with status 1000, their
+// queue closes, and the stop cascades through closed channels so that the
 // parser and every sink finish what was already received, and stdout's writer
 // writes what they printed. An actor's error cancels the rest at once and is
 // returned.
@@ -388,4 +402,28 @@ func (p *pipeline) run(ctx context.Context, hurry <-chan struct{}) error {
 			return errSecondSignal
 		}
 	}
+}
+
+// deliveredFirst is how many trades each connection delivered first (the
+// ones printed from it), connection 1 first; nil under -source. With one
+// connection it is every trade.
+func (p *pipeline) deliveredFirst() []uint64 {
+	if p.parser == nil {
+		return nil
+	}
+	var first []uint64
+	for _, l := range p.parser.Stats().Lines {
+		first = append(first, l.First)
+	}
+	return first
+}
+
+// deliveredFirstAttr shows first (deliveredFirst) in a log line, as
+// delivered_first.conn1=N delivered_first.conn2=M.
+func deliveredFirstAttr(first []uint64) slog.Attr {
+	var attrs []any
+	for i, n := range first {
+		attrs = append(attrs, slog.Uint64(fmt.Sprintf("conn%d", i+1), n))
+	}
+	return slog.Group("delivered_first", attrs...)
 }

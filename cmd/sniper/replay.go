@@ -71,7 +71,9 @@ func replay(ctx context.Context, hurry <-chan struct{}, args []string, stdout, s
 			cfg.DiscordWebhook = ""
 		}
 		rep := actors.NewReplay(actors.ReplayConfig{Reader: reader, Speed: float64(speed), Log: logs.With("actor", "replay")})
-		p, err := newPipelineFrom(rep, cfg, logs, out)
+		// A journal of several connections holds each trade once a line: the
+		// parser keeps the first copy, as it did live.
+		p, err := newPipelineFrom(rep, actors.MaxLines, cfg, logs, out)
 		if err != nil {
 			reader.Close()
 			return nil, err

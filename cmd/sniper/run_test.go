@@ -417,7 +417,7 @@ func TestPipelineFixturesAndMalformedFrames(t *testing.T) {
 	if err := tp.stop(); err != nil {
 		t.Fatalf("run = %v, want nil", err)
 	}
-	if n := tp.conn.Sessions(); n != 1 {
+	if n := tp.lines.Conns()[0].Sessions(); n != 1 {
 		t.Errorf("%d sessions, want 1: malformed frames must not cost the connection", n)
 	}
 	if n := len(tp.logs.Having(reconnectKey)); n != 0 {
@@ -474,7 +474,7 @@ func TestPipelineKeepsActorsAcrossReconnects(t *testing.T) {
 			if n := printer.Printed(); n != 7 {
 				t.Errorf("printer printed %d trades across the reconnect, want 7", n)
 			}
-			if n := tp.conn.Sessions(); n != 2 {
+			if n := tp.lines.Conns()[0].Sessions(); n != 2 {
 				t.Errorf("%d sessions, want 2", n)
 			}
 			r := tp.logs.WaitHaving(ctx, t, reconnectKey, 1)[0]

@@ -107,7 +107,9 @@ const soakHeartbeat = 20 * time.Millisecond
 // with SIGINT while trades stream in, which must print every trade sent
 // before the feed read the unsubscribe and exit 0 within 2 s; then a second
 // binary is stopped with the feed black-holed, which must exit 0 within its
-// budget. It prints a one-line summary.
+// budget. It prints a one-line summary. Last, two connections are dropped at
+// random, one at a time, beside one connection dropped with the first (see
+// soakLines), and a second line gives what each printed, side by side.
 func TestSoak(t *testing.T) {
 	if *soakFaults <= 0 {
 		t.Skip("the chaos soak runs with -soak.faults=N (task soak)")
@@ -207,7 +209,7 @@ func TestSoak(t *testing.T) {
 	// Each fault was seen for what it is, and nothing else ended a session.
 	var reconnects float64
 	for _, reason := range gqlws.Reasons() {
-		got := final[`rollsniper_reconnects_total{reason="`+reason+`"}`]
+		got := final[`rollsniper_reconnects_total{conn="1",reason="`+reason+`"}`]
 		reconnects += got
 		if got != float64(wantReasons[reason]) {
 			t.Errorf("reconnects for %s: %v, want %d", reason, got, wantReasons[reason])
@@ -229,6 +231,7 @@ func TestSoak(t *testing.T) {
 	// A stop with the feed black-holed, on the production ping timings: the
 	// barrier gets no answer, and the stop still ends within its budget.
 	blackHoled := soakStopBlackHoled(ctx, t, srv)
+	lines := soakLines(ctx, t, soakLinesDrops(*soakFaults))
 
 	fmt.Printf("soak: %d faults in %v (%s), stdout and stderr unread for %v ×%d (the connection kept, %d trades each printed after), "+
 		"%d sessions, %.0f reconnects, %d/%d trades delivered, parser and sinks never restarted, goroutines back to %v after every session (%v at most, %d transient), "+
@@ -238,6 +241,7 @@ func TestSoak(t *testing.T) {
 		len(srv.Sessions()), reconnects, inOrder(printed, sent), len(sent), baseline, maxGoroutine, transient,
 		first/(1<<20), last/(1<<20), inOrder(printed[min(len(sent), len(printed)):], before), len(before),
 		stopped.Round(time.Millisecond), blackHoled.Round(time.Millisecond))
+	fmt.Printf("soak, two connections: %s\n", lines)
 }
 
 // inOrder counts the ids of want found in got one after another, in order.

@@ -164,8 +164,8 @@ func TestPipelineStalledStdoutDropsAndCountsTrades(t *testing.T) {
 	if got := tp.parser.Stats().Trades; got != n {
 		t.Errorf("the parser passed on %d trades, want %d", got, n)
 	}
-	if tp.conn.Sessions() != 1 {
-		t.Errorf("%d sessions, want 1", tp.conn.Sessions())
+	if tp.lines.Conns()[0].Sessions() != 1 {
+		t.Errorf("%d sessions, want 1", tp.lines.Conns()[0].Sessions())
 	}
 	// The printer never waited on stdout: it printed every trade it was
 	// given (a burst may overflow its queue, which the hub counts), and what

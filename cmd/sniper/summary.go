@@ -22,6 +22,10 @@ type runSummary struct {
 	AlertsSent, AlertsFailed uint64
 
 	RecordsDropped uint64 // trade and match records stdout did not keep up with
+
+	// DeliveredFirst is, with several connections, how many trades each
+	// brought first (connection 1 first); nil with one.
+	DeliveredFirst []uint64
 }
 
 // summary reads the run's counters, now.
@@ -30,10 +34,15 @@ func (p *pipeline) summary(now time.Time) runSummary {
 	if p.whitelist != nil {
 		s.HasWhitelist, s.Matches = true, p.whitelist.Stats().Matched
 	}
-	if p.conn != nil {
+	if p.lines != nil {
 		s.HasConn = true
-		for _, n := range p.conn.Stats().Reconnects {
-			s.Reconnects += n
+		for _, c := range p.lines.Conns() {
+			for _, n := range c.Stats().Reconnects {
+				s.Reconnects += n
+			}
+		}
+		if first := p.deliveredFirst(); len(first) > 1 {
+			s.DeliveredFirst = first
 		}
 	}
 	if p.discord != nil {
@@ -61,6 +70,9 @@ func (s runSummary) attrs() []slog.Attr {
 	}
 	if s.HasAlerts {
 		a = append(a, slog.Uint64("alerts_sent", s.AlertsSent), slog.Uint64("alerts_failed", s.AlertsFailed))
+	}
+	if s.DeliveredFirst != nil {
+		a = append(a, deliveredFirstAttr(s.DeliveredFirst))
 	}
 	if s.RecordsDropped > 0 {
 		a = append(a, slog.Uint64("records_dropped", s.RecordsDropped))

@@ -52,6 +52,28 @@ func TestForgetsByCountAndByAge(t *testing.T) {
 	}
 }
 
+// Seen looks without recording; a tag kept with a first copy comes back
+// with every later one.
+func TestSeenAndTags(t *testing.T) {
+	w := New(8, time.Minute)
+	if seen, _ := w.Seen([]byte("frame"), t0); seen {
+		t.Fatal("an id never recorded was seen")
+	}
+	if dup, _ := w.ArriveTagged([]byte("frame"), 1, t0, 3); dup {
+		t.Fatal("Seen recorded the id: its first copy counted as a duplicate")
+	}
+	seen, first := w.Seen([]byte("frame"), t0.Add(time.Millisecond))
+	if !seen || first.Conn != 1 || first.Tag != 3 || !first.At.Equal(t0) {
+		t.Errorf("Seen = %v %+v, want the first copy: conn 1, tag 3, at %v", seen, first, t0)
+	}
+	if dup, first := w.Arrive([]byte("frame"), 0, t0.Add(time.Second)); !dup || first.Tag != 3 {
+		t.Errorf("a later copy: %v %+v, want the tag kept", dup, first)
+	}
+	if w.Len() != 1 {
+		t.Errorf("Len = %d, want 1", w.Len())
+	}
+}
+
 func TestLongIDs(t *testing.T) {
 	w := New(4, time.Minute)
 	long := strings.Repeat("x", maxID+10)
@@ -72,21 +94,26 @@ type model struct {
 	first    map[string]Arrival
 }
 
-func (m *model) arrive(id string, conn int, now time.Time) (bool, Arrival) {
-	for len(m.order) > 0 && now.Sub(m.first[m.order[0]].At) >= m.maxAge {
-		delete(m.first, m.order[0])
-		m.order = m.order[1:]
-	}
-	if a, ok := m.first[id]; ok {
+func (m *model) arrive(id string, conn int, now time.Time, tag uint32) (bool, Arrival) {
+	if seen, a := m.seen(id, now); seen {
 		return true, a
 	}
 	if len(m.order) == m.capacity {
 		delete(m.first, m.order[0])
 		m.order = m.order[1:]
 	}
-	m.first[id] = Arrival{Conn: conn, At: now}
+	m.first[id] = Arrival{Conn: conn, At: now, Tag: tag}
 	m.order = append(m.order, id)
 	return false, Arrival{}
+}
+
+func (m *model) seen(id string, now time.Time) (bool, Arrival) {
+	for len(m.order) > 0 && now.Sub(m.first[m.order[0]].At) >= m.maxAge {
+		delete(m.first, m.order[0])
+		m.order = m.order[1:]
+	}
+	a, ok := m.first[id]
+	return ok, a
 }
 
 // Two connections deliver an interleaved stream with copies late, missing
@@ -105,10 +132,21 @@ func TestMatchesTheModel(t *testing.T) {
 					now = now.Add(30 * time.Second)
 				}
 				id := fmt.Sprintf("VHJhZGU6%d", rng.IntN(3*capacity+5))
-				conn := rng.IntN(2)
-				gotDup, gotFirst := w.Arrive([]byte(id), conn, now)
-				wantDup, wantFirst := m.arrive(id, conn, now)
-				if gotDup != wantDup || gotFirst.Conn != wantFirst.Conn || !gotFirst.At.Equal(wantFirst.At) {
+				conn, tag := rng.IntN(2), rng.Uint32()
+				var gotDup, wantDup bool
+				var gotFirst, wantFirst Arrival
+				switch rng.IntN(3) {
+				case 0: // a look that records nothing
+					gotDup, gotFirst = w.Seen([]byte(id), now)
+					wantDup, wantFirst = m.seen(id, now)
+				case 1:
+					gotDup, gotFirst = w.ArriveTagged([]byte(id), conn, now, tag)
+					wantDup, wantFirst = m.arrive(id, conn, now, tag)
+				default:
+					gotDup, gotFirst = w.Arrive([]byte(id), conn, now)
+					wantDup, wantFirst = m.arrive(id, conn, now, 0)
+				}
+				if gotDup != wantDup || gotFirst.Conn != wantFirst.Conn || !gotFirst.At.Equal(wantFirst.At) || gotFirst.Tag != wantFirst.Tag {
 					t.Fatalf("step %d, id %s: got %v %+v, want %v %+v", i, id, gotDup, gotFirst, wantDup, wantFirst)
 				}
 				if w.Len() != len(m.order) {
@@ -129,10 +167,11 @@ func TestArriveDoesNotAllocate(t *testing.T) {
 	now := t0
 	if n := testing.AllocsPerRun(10_000, func() {
 		w.Arrive(ids[i%len(ids)], i%2, now)
+		w.Seen(ids[(i+7)%len(ids)], now)
 		i++
 		now = now.Add(time.Millisecond)
 	}); n != 0 {
-		t.Errorf("Arrive allocates %v times, want 0", n)
+		t.Errorf("Arrive and Seen allocate %v times, want 0", n)
 	}
 }
 

@@ -17,7 +17,8 @@ import (
 // which owns the protocol state and is the only one to close the connection
 // with a close frame; a second goroutine, started and awaited by run, reads.
 // Other goroutines reach a conn through its subscriptions (Publish, SendRaw),
-// its gate (Silence), closeReq (CloseAll) and CloseNow (DropAll, Close), which
+// market (the market's ticks), its gate (Silence), closeReq (CloseAll) and
+// CloseNow (DropAll, DropWhere, Close), which
 // the library makes safe to call from anywhere.
 type conn struct {
 	s      *Server
@@ -32,6 +33,9 @@ type conn struct {
 	// closeReq asks run to close with a close frame; run stops reading it when
 	// it returns, so a sender selects on done as well.
 	closeReq chan closeRequest
+	// market carries the market's ticks to run, which writes them; the
+	// market never waits on it (see offer).
+	market chan *batch
 
 	mu   sync.Mutex // guards subs
 	subs []subscription
@@ -81,13 +85,7 @@ func (c *conn) run(ctx context.Context) {
 	opts := c.s.opts
 	initTimer := time.NewTimer(opts.InitTimeout)
 	defer initTimer.Stop()
-	var tick, drop <-chan time.Time
-	var tickTimer *time.Timer
-	if opts.TradeInterval > 0 {
-		tickTimer = time.NewTimer(c.jitter(opts.TradeInterval, 0.5, 1.5))
-		defer tickTimer.Stop()
-		tick = tickTimer.C
-	}
+	var drop <-chan time.Time
 	if opts.DropEvery > 0 {
 		dropTimer := time.NewTimer(c.jitter(opts.DropEvery, 0.75, 1.25))
 		defer dropTimer.Stop()
@@ -115,9 +113,8 @@ func (c *conn) run(ctx context.Context) {
 			if !c.initReceived {
 				c.close(gqlws.CloseConnectionInitTimeout, "Connection initialisation timeout")
 			}
-		case <-tick:
-			c.autoPublish(ctx)
-			tickTimer.Reset(c.jitter(opts.TradeInterval, 0.5, 1.5))
+		case b := <-c.market:
+			c.deliver(ctx, b)
 		case <-heartbeat:
 			// Unprompted, as the protocol allows: a pong that answers no ping.
 			c.send(ctx, []byte(heartbeatFrame))
@@ -264,17 +261,25 @@ func (c *conn) sendAs(ctx context.Context, typ websocket.MessageType, data []byt
 	return true
 }
 
-// autoPublish sends one tick's worth of generated trades.
-func (c *conn) autoPublish(ctx context.Context) {
-	if c.net.silent.Load() || len(c.subscriptions()) == 0 {
-		return
+// offer hands the connection one tick of the market, without waiting: a
+// connection whose client has stopped reading for marketBacklog ticks misses
+// the next ones, as a real server drops what a stalled client cannot take.
+func (c *conn) offer(b *batch) {
+	select {
+	case c.market <- b:
+	default:
+		c.log.Debug("missed a tick of the market: the client is not reading")
 	}
-	c.deliver(ctx, &batch{trades: c.s.newTrades(1 + c.rng.IntN(c.s.opts.BatchMax))})
 }
 
 // jitter returns d scaled by a random factor in [lo, hi).
 func (c *conn) jitter(d time.Duration, lo, hi float64) time.Duration {
-	return time.Duration(float64(d) * (lo + (hi-lo)*c.rng.Float64()))
+	return jitter(c.rng, d, lo, hi)
+}
+
+// jitter returns d scaled by a random factor in [lo, hi) drawn from rng.
+func jitter(rng *rand.Rand, d time.Duration, lo, hi float64) time.Duration {
+	return time.Duration(float64(d) * (lo + (hi-lo)*rng.Float64()))
 }
 
 func (c *conn) subscriptions() []subscription {

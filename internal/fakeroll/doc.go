@@ -1,7 +1,7 @@
 // Package fakeroll is a fake CSGORoll trade feed: a WebSocket server that
 // speaks graphql-transport-ws the way the real feed does, publishes generated
 // or given trades in either listing shape (createTrades or the older
-// createTrade), records everything clients send, and injects the faults the
+// createTrade) to every subscriber alike (one market, as on the real feed), records everything clients send, and injects the faults the
 // real feed is known for (refused upgrades, drops, close codes, half-open
 // connections, withheld acks), echoes a ping's payload in its pong and can
 // send pongs unprompted as a heartbeat. StartPipe serves it over in-memory

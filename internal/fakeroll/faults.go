@@ -39,13 +39,29 @@ func (s *Server) takeRefusal() (refusal, bool) {
 // DropAll closes every open connection's TCP connection abruptly, without a
 // close frame, and returns once each is recorded closed.
 func (s *Server) DropAll() {
-	conns := s.openConns()
+	s.DropWhere(func(Session) bool { return true })
+}
+
+// DropWhere is DropAll for the open connections whose session match
+// reports true (one of the feed's routes, say: by Session.Path), and returns
+// how many it dropped. match sees a snapshot of each session.
+func (s *Server) DropWhere(match func(Session) bool) int {
+	var conns []*conn
+	for _, c := range s.openConns() {
+		s.mu.Lock()
+		sess := c.sess.clone()
+		s.mu.Unlock()
+		if match(sess) {
+			conns = append(conns, c)
+		}
+	}
 	for _, c := range conns {
 		_ = c.ws.CloseNow()
 	}
 	for _, c := range conns {
 		<-c.done
 	}
+	return len(conns)
 }
 
 // CloseAll sends every open connection a close frame with code and reason and

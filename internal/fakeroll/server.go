@@ -20,9 +20,12 @@ import (
 // Options configure a Server. The zero value is a server that sends trades only
 // when told to (Publish, SendRaw).
 type Options struct {
-	// TradeInterval > 0: every subscribed connection gets generated trades at
-	// about this interval (jittered between half and one and a half times it).
-	// 0: trades are sent only by Publish and SendRaw.
+	// TradeInterval > 0: the server's one market lists generated trades at
+	// about this interval (jittered between half and one and a half times it),
+	// and every subscribed connection gets each tick's trades, the same for
+	// all, as on the real feed; a connection that is not subscribed at a tick
+	// misses that tick's trades. 0: trades are sent only by Publish and
+	// SendRaw.
 	TradeInterval time.Duration
 	// BatchMax is how many trades at most one automatic tick sends: one next
 	// with them in the createTrades shape, one next each in the createTrade
@@ -42,7 +45,8 @@ type Options struct {
 	// InitTimeout is how long a connection may go without connection_init
 	// before it is closed with 4408. Default 3 s.
 	InitTimeout time.Duration
-	// Seed seeds the trade generator and the per-connection jitter.
+	// Seed seeds the trade generator, the market's ticks and the
+	// per-connection jitter.
 	Seed uint64
 	// Log receives the server's logs; nil discards them.
 	Log *slog.Logger
@@ -62,6 +66,11 @@ type Server struct {
 
 	// handlers counts the ServeHTTP calls in progress; Close waits for them.
 	handlers sync.WaitGroup
+	// market is the goroutine of the automatic trades (TradeInterval),
+	// started with the first connection; Close stops it (marketStop) and
+	// waits for it.
+	market     sync.WaitGroup
+	marketStop chan struct{}
 
 	mu       sync.Mutex // guards what follows
 	closed   bool
@@ -152,7 +161,11 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	conns := append([]*conn(nil), s.conns...)
+	if s.marketStop != nil {
+		close(s.marketStop)
+	}
 	s.mu.Unlock()
+	s.market.Wait()
 
 	var err error
 	if s.http != nil {
@@ -232,7 +245,11 @@ func (s *Server) register(ws *websocket.Conn, nc *gatedConn, r *http.Request) *c
 		return nil
 	}
 	s.nconns++
-	sess := &Session{Header: r.Header.Clone(), Subprotocol: ws.Subprotocol()}
+	if s.opts.TradeInterval > 0 && s.marketStop == nil {
+		s.marketStop = make(chan struct{})
+		s.market.Go(func() { s.runMarket(s.marketStop) })
+	}
+	sess := &Session{Header: r.Header.Clone(), Subprotocol: ws.Subprotocol(), Path: r.URL.RequestURI()}
 	c := &conn{
 		s:        s,
 		ws:       ws,
@@ -242,6 +259,7 @@ func (s *Server) register(ws *websocket.Conn, nc *gatedConn, r *http.Request) *c
 		rng:      rand.New(rand.NewPCG(s.opts.Seed, s.nconns)),
 		done:     make(chan struct{}),
 		closeReq: make(chan closeRequest, 1),
+		market:   make(chan *batch, marketBacklog),
 		cookie:   cookie,
 	}
 	s.conns = append(s.conns, c)

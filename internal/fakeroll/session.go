@@ -15,6 +15,9 @@ type Session struct {
 	// Header holds the upgrade request's headers (Cookie, User-Agent, Origin,
 	// Sec-WebSocket-Protocol, ...).
 	Header http.Header
+	// Path is the upgrade request's path and query (/ws, /graphql?line=2):
+	// which of the feed's routes the client took.
+	Path string
 	// Subprotocol is the negotiated subprotocol; "" when the client offered
 	// none the server speaks (the server then closed with 4406).
 	Subprotocol string

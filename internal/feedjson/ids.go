@@ -30,6 +30,49 @@ func TradeIDs(dst [][]byte, data []byte) (ids [][]byte, ok bool) {
 	return p.ids, true
 }
 
+// FirstTradeID returns what looks like the first trade's id in a next frame:
+// the first "id" string after the createTrade or createTrades key, found
+// without reading the rest. It is a hint, not a promise: the frame may not be
+// valid, and the string may be some other object's id. It suits a caller
+// that only guesses with it (a new first id means a frame worth decoding),
+// and reads the frame properly whatever it guessed. It returns nil when
+// nothing looks like one, and never allocates.
+func FirstTradeID(data []byte) []byte {
+	i := bytes.Index(data, []byte(`"createTrade`))
+	if i < 0 {
+		return nil
+	}
+	rest := data[i:]
+	j := bytes.Index(rest, []byte(`"id"`))
+	if j < 0 {
+		return nil
+	}
+	rest = rest[j+len(`"id"`):]
+	k := spaces(rest, 0)
+	if k == len(rest) || rest[k] != ':' {
+		return nil
+	}
+	k = spaces(rest, k+1)
+	if k == len(rest) || rest[k] != '"' {
+		return nil
+	}
+	rest = rest[k+1:]
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return nil
+	}
+	return rest[:end:end]
+}
+
+// spaces returns the index of the first byte of b from i that is not JSON
+// white space, or len(b).
+func spaces(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
 // idScan is TradeIDs' pass over a frame. doubt is set by anything that makes
 // the frame's trades less than certain from this pass alone.
 type idScan struct {

@@ -1,6 +1,7 @@
 package feedjson
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -80,6 +81,51 @@ func TestTradeIDsKeysAsParseFrameReadsThem(t *testing.T) {
 	if !ok || !slices.Equal(idStrings(ids), []string{"A", "B"}) {
 		t.Errorf("TradeIDs = %q, %v; want [A B], true", idStrings(ids), ok)
 	}
+}
+
+// The hint finds the first trade's id in every fixture, in either shape and
+// with the spaces a pretty-printed frame has, and nothing where there is none.
+func TestFirstTradeID(t *testing.T) {
+	for _, frame := range fixtures.Frames(t) {
+		got := string(FirstTradeID(frame))
+		if want := decodedIDs(frame); len(want) > 0 && got != want[0] {
+			t.Errorf("FirstTradeID(%.60s) = %q, want %q", frame, got, want[0])
+		}
+	}
+	for _, data := range []string{
+		`{"type":"pong"}`,
+		`{"id":"1","type":"next","payload":{"data":{"createTrades":{"trades":[]}}}}`,
+		`{"id":"1","type":"next","payload":{"data":{"createTrade":{"trade":{"id":42}}}}}`,
+		`{"id":"1","type":"next","payload":{"data":{"createTrade":{"trade":{"id":"A\u0042"}}}}}`,
+		`{"id":"1","type":"next","payload":{"data":{"createTrade":{"trade":{"id":"`,
+		`{"id":"1","type":"next","payload":{"data":{"createTrade":{"trade":{"id" "A"}}}}}`,
+	} {
+		if got := FirstTradeID([]byte(data)); got != nil {
+			t.Errorf("FirstTradeID(%s) = %q, want nil", data, got)
+		}
+	}
+	batch := fixtures.Read(t, fixtures.Batch)
+	if n := testing.AllocsPerRun(100, func() { FirstTradeID(batch) }); n != 0 {
+		t.Errorf("FirstTradeID allocates %v times", n)
+	}
+}
+
+// FuzzFirstTradeID: whatever the bytes, the hint is a slice of them that
+// could be a string's text (no quote, no backslash), or nil.
+func FuzzFirstTradeID(f *testing.F) {
+	for _, frame := range fixtures.Frames(f) {
+		f.Add(frame)
+	}
+	f.Add([]byte(`"createTrade" "id" :   "`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		id := FirstTradeID(data)
+		if id == nil {
+			return
+		}
+		if len(id) == 0 || bytes.ContainsAny(id, `"\`) || !bytes.Contains(data, id) {
+			t.Fatalf("FirstTradeID = %q, not a string's plain text from %q", id, data)
+		}
+	})
 }
 
 func TestTradeIDsAllocatesNothing(t *testing.T) {

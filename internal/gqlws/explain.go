@@ -89,6 +89,13 @@ type Wait struct {
 	// EverConnected: a session has subscribed since the program started, so
 	// this is a reconnect; otherwise the program has never got through.
 	EverConnected bool
+	// Covered: another connection is subscribed (sniper -connections), so
+	// the feed is still whole and this wait loses no listing.
+	Covered bool
+	// DownStreak counts the failures in a row of this connection while no
+	// other was subscribed: how long, in failures, the feed as a whole has
+	// been down for it. Zero means Attempt (one connection: the same count).
+	DownStreak int
 }
 
 // How loudly a wait is logged: at error level from the errorAfter-th failure
@@ -102,13 +109,27 @@ const (
 )
 
 // Level is the wait's log level: warn, or error at the errorAfter-th failure
-// in a row and every errorEvery-th after it.
+// in a row of a feed that is down (DownStreak) and every errorEvery-th after
+// it. A covered wait loses nothing and is info, except where a setting may be
+// wrong: that connection may never come back, so it is a warning at the
+// points an uncovered one would be an error.
 func (w Wait) Level() slog.Level {
 	first := errorAfter
 	if w.Err.Setting != "" {
 		first = settingErrorAfter
 	}
-	if w.Attempt >= first && (w.Attempt-first)%errorEvery == 0 {
+	at := func(n int) bool { return n >= first && (n-first)%errorEvery == 0 }
+	if w.Covered {
+		if w.Err.Setting != "" && at(w.Attempt) {
+			return slog.LevelWarn
+		}
+		return slog.LevelInfo
+	}
+	streak := w.DownStreak
+	if streak == 0 {
+		streak = w.Attempt
+	}
+	if at(streak) {
 		return slog.LevelError
 	}
 	return slog.LevelWarn
@@ -138,6 +159,9 @@ func (w Wait) Message() string {
 		parts = append(parts, "reconnecting in "+w.Delay.String())
 	} else {
 		parts = append(parts, "retrying in "+w.Delay.String()+", forever")
+	}
+	if w.Covered {
+		parts = append(parts, "the feed still arrives on another connection")
 	}
 	return strings.Join(parts, "; ")
 }

@@ -65,6 +65,8 @@ func TestWaitMessage(t *testing.T) {
 			`upgrade refused with HTTP 404 Not Found (the feed said: "<h1>Not Found</h1>"); check -url (ROLL_WS_URL); retrying in 1m0s, forever`},
 		{"the subscription", Wait{Err: rejected, Delay: time.Minute, EverConnected: true},
 			"server rejected the subscription: unknown field; check -subscription (ROLL_SUBSCRIPTION); reconnecting in 1m0s"},
+		{"another connection carries the feed", Wait{Err: Retry(ReasonDropped, errors.New("the connection was dropped without a close frame")), Delay: time.Second, EverConnected: true, Covered: true},
+			"the connection was dropped without a close frame; reconnecting in 1s; the feed still arrives on another connection"},
 	} {
 		if got := tt.w.Message(); got != tt.want {
 			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
@@ -96,6 +98,34 @@ func TestWaitLevel(t *testing.T) {
 		}
 		if fmt.Sprint(got) != fmt.Sprint(tt.errorAt) {
 			t.Errorf("setting %q: error level at attempts %v, want %v", tt.err.Setting, got, tt.errorAt)
+		}
+	}
+}
+
+// With two connections a failure while the other carries the feed loses
+// nothing: info, or a warning where a setting may be wrong (that line may
+// never come back). Error level counts the failures while the feed as a
+// whole was down, not those while it was covered.
+func TestWaitLevelWithAnotherConnection(t *testing.T) {
+	transient := Retry(ReasonDial, errors.New("x"))
+	suspect := &RetryError{Err: errors.New("x"), Reason: ReasonHTTPOther, Setting: SettingURL}
+	for attempt := 1; attempt <= 30; attempt++ {
+		if level := (Wait{Err: transient, Attempt: attempt, Covered: true}).Level(); level != slog.LevelInfo {
+			t.Errorf("covered failure %d at %v, want info", attempt, level)
+		}
+		want := slog.LevelInfo
+		if attempt == 3 || attempt == 13 || attempt == 23 {
+			want = slog.LevelWarn
+		}
+		if level := (Wait{Err: suspect, Attempt: attempt, Covered: true}).Level(); level != want {
+			t.Errorf("covered failure %d of a suspect setting at %v, want %v", attempt, level, want)
+		}
+	}
+	// Eight failures while covered, then the other connection went too: the
+	// feed has been down for three of them, not eleven.
+	for down, want := range map[int]slog.Level{1: slog.LevelWarn, 3: slog.LevelWarn, 5: slog.LevelError, 6: slog.LevelWarn, 15: slog.LevelError} {
+		if level := (Wait{Err: transient, Attempt: 8 + down, DownStreak: down}).Level(); level != want {
+			t.Errorf("attempt %d, the feed down for %d of them: %v, want %v", 8+down, down, level, want)
 		}
 	}
 }
