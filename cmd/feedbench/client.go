@@ -332,6 +332,7 @@ func waitStored(ctx context.Context, pub *actors.NATSPublisher, n int) error {
 	}
 	return nil
 }
+
 // waitCopies waits until the parser has read n trades from its lines, first
 // copies and later ones together, a minute at most. A poll every
 // millisecond costs little beside a burst.
