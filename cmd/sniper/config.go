@@ -48,6 +48,7 @@ type Config struct {
 	Connections int
 
 	ShutdownTimeout time.Duration // how long a stop may take in all
+	Procs           int           // -procs: how many Ps (GOMAXPROCS) to run with; 0: auto (see procsFor)
 
 	MetricsAddr    string        // host:port for /metrics, /healthz and /readyz; empty: off
 	Whitelist      string        // path of the whitelist file; empty: no whitelist sink
@@ -153,6 +154,21 @@ func settings(c *Config) []setting {
 		{flag: "shutdown-timeout", env: "ROLL_SHUTDOWN_TIMEOUT", def: "2s",
 			usage: "how long a stop (SIGINT, SIGTERM) may take in all, a `duration`: unsubscribing, the trades still in flight, closing, the alerts and the output; past it the program exits with what it could write",
 			set:   durationSetter(&c.ShutdownTimeout)},
+		{flag: "procs", env: "ROLL_PROCS", def: "auto",
+			usage: "how many CPUs the Go runtime may run the program on at once (GOMAXPROCS), a `number` or auto: one when only the feed, the whitelist and the alerts run (a frame then goes from goroutine to goroutine without waking another thread), the machine's when -record or NATS work beside them",
+			set: func(s string) error {
+				s = strings.TrimSpace(s)
+				if s == "auto" || s == "" {
+					c.Procs = 0
+					return nil
+				}
+				n, err := strconv.Atoi(s)
+				if err != nil || n < 1 || n > 1024 {
+					return errors.New("want auto or a whole number of CPUs from 1, such as 1 or 2")
+				}
+				c.Procs = n
+				return nil
+			}},
 		{flag: "metrics-addr", env: "ROLL_METRICS_ADDR",
 			usage: "serve Prometheus metrics, /healthz and /readyz on this `address`, such as :9090 (loopback only) or 0.0.0.0:9090; empty serves none",
 			set:   func(s string) (err error) { c.MetricsAddr, err = parseListenAddr(s); return err }},
@@ -738,6 +754,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("read-limit", c.ReadLimit),
 		slog.Int("connections", c.Connections),
 		slog.Duration("shutdown-timeout", c.ShutdownTimeout),
+		slog.String("procs", procsText(c.Procs)),
 		slog.String("metrics-addr", c.MetricsAddr),
 		slog.String("whitelist", c.Whitelist),
 		slog.Duration("unseen-after", c.UnseenAfter),

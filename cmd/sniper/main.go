@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -214,7 +215,10 @@ func runLive(ctx context.Context, hurry <-chan struct{}, cfg Config, out *output
 	for _, w := range settingWarnings(cfg, ".", os.Environ()) {
 		logs.WarnContext(ctx, w)
 	}
-	logs.InfoContext(ctx, "starting", "version", currentVersion().Version, "config", cfg)
+	prev := runtime.GOMAXPROCS(0)
+	procs := applyProcs(cfg)
+	defer runtime.GOMAXPROCS(prev) // for run's tests, which share a process
+	logs.InfoContext(ctx, "starting", "version", currentVersion().Version, "procs", procs, "config", cfg)
 
 	if cfg.NATSEmbedded != "" {
 		// Started before the pipeline and shut down after it, so that the
