@@ -57,6 +57,11 @@ type ConnConfig struct {
 	// Tap, when set, is shown every frame handed to the parser and the
 	// start and end of each session (see ConnTap): the recorder's.
 	Tap ConnTap
+
+	// NoYield leaves out the reader's yield to the parser after each frame
+	// (see reader.go): only for feedbench -no-yield, which shows what the
+	// yield still saves.
+	NoYield bool
 }
 
 // DefaultReadLimit is large enough for the biggest realistic batch of trades.

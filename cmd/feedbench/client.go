@@ -166,6 +166,7 @@ type pipelineOpts struct {
 	// journal options journal.
 	record  string
 	journal journal.Options
+	noYield bool // the readers do not yield after a hand-off (ConnConfig.NoYield)
 }
 
 // runPipeline runs the real pipeline (connections → parser → hub → printer,
@@ -191,7 +192,7 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	}
 	conns := make([]actors.ConnConfig, max(opts.conns, 1))
 	for i := range conns {
-		conns[i] = actors.ConnConfig{URL: f.url, Tap: rec.Tap(uint8(i + 1))}
+		conns[i] = actors.ConnConfig{URL: f.url, Tap: rec.Tap(uint8(i + 1)), NoYield: opts.noYield}
 	}
 	lines := actors.NewLines(conns, quiet)
 	parser := actors.NewParserLines(lines.Out(), len(conns), quiet)

@@ -57,6 +57,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -123,6 +124,10 @@ type config struct {
 	cpuprofile  string
 	strict      bool
 	record      bool
+	// procs is how many Ps the clients run with; compare, when not 0, the
+	// Ps of a second pipeline run beside each, to show what procs saves.
+	procs, compare int
+	noYield        bool // -no-yield: the pipeline's reader does not yield after a hand-off
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -140,11 +145,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.connections, "connections", 0, "measure the burst through the pipeline with one connection and with this many (2 to 4) to the same feed, instead of the usual runs")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a target is missed")
+	machine := runtime.GOMAXPROCS(0)
+	fs.IntVar(&cfg.procs, "procs", 0, "how many Ps (GOMAXPROCS) the clients run with; 0 is what sniper -procs auto picks for the run: 1 for the feed alone and -connections, the machine's with -record or -nats")
+	fs.IntVar(&cfg.compare, "compare-procs", machine, "also run the pipeline with this many Ps beside each run, and show its row, to see what one P saves (0: no; -quick: no)")
+	fs.BoolVar(&cfg.noYield, "no-yield", false, "run the pipeline without its reader's yield to the parser after each frame, to see what that yield saves")
 	fs.BoolVar(&cfg.record, "record", false, "instead, measure what recording (sniper -record) adds to the pipeline in the burst, and what compressing the journal costs")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
 	if *quick {
+		if !flagSet(fs, "compare-procs") {
+			cfg.compare = 0
+		}
 		cfg.trades, cfg.runs, cfg.rateTime = quickTrades, 1, quickRateTime
 		if !flagSet(fs, "rates") {
 			*rates = quickRates
@@ -165,6 +177,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.queue == 0 {
 		cfg.queue = cfg.trades
+	}
+	if cfg.procs < 0 || cfg.compare < 0 {
+		return config{}, errors.New("-procs and -compare-procs must not be negative")
+	}
+	if cfg.procs == 0 {
+		// As sniper's procsFor: one P for the feed's work alone, the
+		// machine's when heavier work runs beside it.
+		cfg.procs = 1
+		if cfg.record || cfg.nats {
+			cfg.procs = machine
+		}
+	}
+	if cfg.compare == cfg.procs || cfg.connections > 1 || cfg.record || cfg.nats {
+		cfg.compare = 0 // the comparison belongs to the usual runs
 	}
 	return cfg, nil
 }
@@ -187,6 +213,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer f.close()
+	// The feed process keeps the machine's Ps: only the clients run with
+	// cfg.procs.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.procs))
 
 	missed := false
 	switch {
@@ -214,8 +243,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // cfg.runs times each, and prints the medians and their ratio.
 func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *bool) error {
 	fmt.Fprintf(stdout, "feedbench: burst of %d trades (createTrades batches of 1-4) over loopback, %d run(s) each, median shown;\n", cfg.trades, cfg.runs)
-	fmt.Fprintf(stdout, "the feed runs in its own process: CPU figures are the client's alone.\n\n")
-	var bare, pipe []cost
+	fmt.Fprintf(stdout, "the feed runs in its own process: CPU figures are the client's alone. The clients run on %s.\n\n", procsName(cfg.procs))
+	var bare, pipe, other []cost
 	var writes []float64
 	for i := range cfg.runs {
 		var w countingWriter
@@ -224,7 +253,7 @@ func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 			return err
 		}
 		bare = append(bare, res.cost)
-		res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, pipelineOpts{})
+		res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, pipelineOpts{noYield: cfg.noYield})
 		if err != nil {
 			return err
 		}
@@ -232,6 +261,16 @@ func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 		writes = append(writes, float64(res.writes)/float64(cfg.trades))
 		for name, d := range res.dropped {
 			fmt.Fprintf(stdout, "note: run %d: the hub dropped %d trades for the %s (queue %d): its CPU figures cover less work\n", i+1, d, name, cfg.queue)
+		}
+		if cfg.compare > 0 {
+			err := withProcs(cfg.compare, func() (err error) {
+				res, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, pipelineOpts{noYield: cfg.noYield})
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			other = append(other, res.cost)
 		}
 	}
 	if cfg.cpuprofile != "" {
@@ -244,9 +283,17 @@ func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 	fmt.Fprintf(stdout, "%-10s %12s %14s %14s %13s %14s %14s %15s\n", "client", "trades/s", "CPU µs/trade", "allocs/trade", "bytes/trade", "writes/trade", "switches/trade", "feed CPU µs/tr")
 	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %14.3f %15.2f\n", "bare loop", b.perSecond, b.cpu, b.allocs, b.bytes, 1.0, b.switches, b.feedCPU)
 	fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14.3f %14.3f %15.2f\n", "pipeline", p.perSecond, p.cpu, p.allocs, p.bytes, writes[len(writes)/2], p.switches, p.feedCPU)
+	if len(other) > 0 {
+		o := median(other)
+		fmt.Fprintf(stdout, "%-10s %12.0f %14.2f %14.2f %13.0f %14s %14.3f %15.2f\n", fmt.Sprintf("on %d P", cfg.compare), o.perSecond, o.cpu, o.allocs, o.bytes, "", o.switches, o.feedCPU)
+	}
 	ratio := p.cpu / b.cpu
 	fmt.Fprintf(stdout, "\npipeline / bare loop: CPU %.2f× (target ≤ %.2f×: %s), allocs %+.2f a trade, throughput %.2f×\n",
 		ratio, targetCPURatio, verdict(ratio <= targetCPURatio, missed), p.allocs-b.allocs, p.perSecond/b.perSecond)
+	if len(other) > 0 {
+		o := median(other)
+		fmt.Fprintf(stdout, "pipeline on %d P / bare loop: CPU %.2f×, throughput %.2f× (for comparison)\n", cfg.compare, o.cpu/b.cpu, o.perSecond/b.perSecond)
+	}
 	return nil
 }
 
@@ -264,12 +311,15 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 	fmt.Fprintf(stdout, "\nsteady rates, one trade a frame, frames arriving one at a time from the feed process; each client reads\n")
 	fmt.Fprintf(stdout, "%v or %d trades a rate, whichever is longer, %d run(s) each: the run with the median CPU (CPU) and the\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
 	fmt.Fprintf(stdout, "run with the median p99 (latency, frame → decision) shown. CPU a trade includes the idle time between trades.\n")
+	if cfg.compare > 0 {
+		fmt.Fprintf(stdout, "The clients run on %s; \"on %d P\" is the pipeline again on %s, for comparison.\n", procsName(cfg.procs), cfg.compare, procsName(cfg.compare))
+	}
 	fmt.Fprintf(stdout, "%9s  %-10s %7s %13s %9s %10s %10s %10s   %s\n", "trades/s", "client", "trades", "CPU µs/trade", "switches", "p50", "p99", "p99.9", "p99 of each run")
 	for _, rate := range cfg.rates {
 		n := max(cfg.rateTrades, int(int64(rate)*int64(cfg.rateTime)/int64(time.Second)))
 		d := time.Duration(int64(n) * int64(time.Second) / int64(rate))
 		args := fmt.Sprintf("%d %v", rate, d)
-		var bareRuns, pipeRuns []runResult
+		var bareRuns, pipeRuns, otherRuns []runResult
 		for range cfg.runs {
 			var w countingWriter
 			res, err := bareLoop(ctx, f, "rate", args, n, &w)
@@ -277,16 +327,33 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 				return err
 			}
 			bareRuns = append(bareRuns, res)
-			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, pipelineOpts{}); err != nil {
+			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, pipelineOpts{noYield: cfg.noYield}); err != nil {
 				return err
 			}
 			pipeRuns = append(pipeRuns, res)
+			if cfg.compare > 0 {
+				err := withProcs(cfg.compare, func() (err error) {
+					res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, pipelineOpts{noYield: cfg.noYield})
+					return err
+				})
+				if err != nil {
+					return err
+				}
+				otherRuns = append(otherRuns, res)
+			}
 		}
 		b, p := summarise(bareRuns), summarise(pipeRuns)
-		for _, c := range []struct {
+		rows := []struct {
 			name string
 			r    rateRun
-		}{{"bare loop", b}, {"pipeline", p}} {
+		}{{"bare loop", b}, {"pipeline", p}}
+		if len(otherRuns) > 0 {
+			rows = append(rows, struct {
+				name string
+				r    rateRun
+			}{fmt.Sprintf("on %d P", cfg.compare), summarise(otherRuns)})
+		}
+		for _, c := range rows {
 			fmt.Fprintf(stdout, "%9d  %-10s %7d %13.2f %9.2f %10v %10v %10v   %s\n", rate, c.name, n, c.r.cost.cpu, c.r.cost.switches,
 				percentile(c.r.latency, 50), percentile(c.r.latency, 99), percentile(c.r.latency, 99.9), durations(c.r.p99s))
 		}
@@ -320,6 +387,20 @@ func summarise(runs []runResult) rateRun {
 	slices.SortFunc(lats, func(a, b []time.Duration) int { return cmp.Compare(percentile(a, 99), percentile(b, 99)) })
 	r.latency = lats[len(lats)/2]
 	return r
+}
+
+// withProcs runs fn with n Ps, then puts back the Ps there were.
+func withProcs(n int, fn func() error) error {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	return fn()
+}
+
+// procsName says how many Ps: "1 P (as sniper runs the feed alone)".
+func procsName(n int) string {
+	if n == 1 {
+		return "1 P (GOMAXPROCS=1, as sniper runs the feed alone)"
+	}
+	return fmt.Sprintf("%d Ps (GOMAXPROCS=%d)", n, n)
 }
 
 // ratioOf is a / b, or 0 when b is zero.

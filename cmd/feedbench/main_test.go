@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a hang, not a timing
 	defer cancel()
 	var out bytes.Buffer
-	args := []string{"-trades", "2000", "-runs", "2", "-rates", "5,1000", "-rate-time", "200ms", "-rate-trades", "3"}
+	args := []string{"-trades", "2000", "-runs", "2", "-rates", "5,1000", "-rate-time", "200ms", "-rate-trades", "3", "-compare-procs", "2"}
 	if err := run(ctx, args, &out); err != nil {
 		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
 	}
@@ -37,6 +38,10 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 		regexp.MustCompile(`(?m)^bare loop +\d+ +[\d.]+ +[\d.]+ +\d+ +1\.000 +[\d.]+ +[\d.]+$`),
 		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +0\.\d+ +[\d.]+ +[\d.]+$`),
 		regexp.MustCompile(`pipeline / bare loop: CPU [\d.]+× \(target ≤ 1\.15×: (met|MISSED)\)`),
+		regexp.MustCompile(`The clients run on 1 P \(GOMAXPROCS=1, as sniper runs the feed alone\)`),
+		regexp.MustCompile(`(?m)^on 2 P +\d+ +[\d.]+ +[\d.]+ +\d+ +[\d.]+ +[\d.]+$`),
+		regexp.MustCompile(`(?m)^pipeline on 2 P / bare loop: CPU [\d.]+×, throughput [\d.]+× \(for comparison\)$`),
+		regexp.MustCompile(`(?m)^ +5 +on 2 P +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
 		// 5 a second for 200 ms is one trade: -rate-trades makes it 3.
 		regexp.MustCompile(`(?m)^ +5 +bare loop +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
 		regexp.MustCompile(`(?m)^ +5 +pipeline +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
@@ -107,6 +112,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-quick", "-rates", "1"}, config{trades: quickTrades, runs: 1, rates: []int{1}, rateTime: quickRateTime, rateTrades: 30, queue: quickTrades}, ""},
 		{[]string{"-rates", "5, 50", "-queue", "1024", "-rate-trades", "7"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: 3 * time.Second, rateTrades: 7, queue: 1024}, ""},
 		{[]string{"-rate-trades", "0"}, config{}, "must be positive"},
+		{[]string{"-procs", "-1"}, config{}, "must not be negative"},
 		{[]string{"-rates", "fast"}, config{}, "want positive whole numbers"},
 		{[]string{"-runs", "0"}, config{}, "must be positive"},
 		{[]string{"-connections", "1"}, config{}, "want 2 to 4"},
@@ -152,5 +158,29 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(nil, 50); got != 0 {
 		t.Errorf("percentile(nil) = %v, want 0", got)
+	}
+}
+
+// The clients run on the Ps sniper -procs auto would pick for the run, and
+// the comparison run only beside the usual runs, on other Ps.
+func TestParseFlagsProcs(t *testing.T) {
+	machine := runtime.GOMAXPROCS(0)
+	for _, tt := range []struct {
+		args           []string
+		procs, compare int
+	}{
+		{[]string{"-compare-procs", "3"}, 1, 3},
+		{[]string{"-compare-procs", "1"}, 1, 0}, // the same Ps: nothing to compare
+		{[]string{"-quick"}, 1, 0},
+		{[]string{"-quick", "-compare-procs", "2"}, 1, 2},
+		{[]string{"-procs", "2", "-compare-procs", "1"}, 2, 1},
+		{[]string{"-record"}, machine, 0},
+		{[]string{"-nats"}, machine, 0},
+		{[]string{"-connections", "2", "-compare-procs", "3"}, 1, 0},
+	} {
+		got, err := parseFlags(tt.args, io.Discard)
+		if err != nil || got.procs != tt.procs || got.compare != tt.compare {
+			t.Errorf("parseFlags(%q): procs %d, compare %d, err %v; want %d, %d", tt.args, got.procs, got.compare, err, tt.procs, tt.compare)
+		}
 	}
 }
