@@ -33,7 +33,7 @@
 //
 // Usage:
 //
-//	feedbench [-quick] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE] [-strict]
+//	feedbench [-quick] [-trades N] [-runs N] [-rates 1,100,1000,10000,20000] [-rate-time 3s] [-rate-trades N] [-queue N] [-cpuprofile FILE [-profile-rate R]] [-strict]
 //	feedbench -connections N [-quick] [-trades N] [-runs N] [-strict]
 //	feedbench -nats [-quick] [-trades N] [-runs N] [-strict]
 //	feedbench -record [-quick] [-trades N] [-runs N] [-strict]
@@ -122,6 +122,7 @@ type config struct {
 	nats        bool
 	connections int // -connections: 0 for the usual runs
 	cpuprofile  string
+	profileRate int // -profile-rate: profile a steady rate's run instead of the burst
 	strict      bool
 	record      bool
 	// procs is how many Ps the clients run with; compare, when not 0, the
@@ -144,6 +145,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.nats, "nats", false, "measure the pipeline's burst with and without the NATS publisher, against a JetStream server embedded in this process, instead of the usual runs")
 	fs.IntVar(&cfg.connections, "connections", 0, "measure the burst through the pipeline with one connection and with this many (2 to 4) to the same feed, instead of the usual runs")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
+	fs.IntVar(&cfg.profileRate, "profile-rate", 0, "with -cpuprofile, profile a run at this steady rate (trades a second, for -rate-time or -rate-trades) instead of the burst")
 	fs.BoolVar(&cfg.strict, "strict", false, "exit with status 3 when a target is missed")
 	machine := runtime.GOMAXPROCS(0)
 	fs.IntVar(&cfg.procs, "procs", 0, "how many Ps (GOMAXPROCS) the clients run with; 0 is what sniper -procs auto picks for the run: 1 for the feed alone and -connections, the machine's with -record or -nats")
@@ -420,8 +422,9 @@ func durations(ds []time.Duration) string {
 	return strings.Join(s, " ")
 }
 
-// profile runs one more pipeline burst under the CPU profiler, with
-// -connections when set, recording with -record.
+// profile runs one more pipeline burst (or a steady rate's run, with
+// -profile-rate) under the CPU profiler, with -connections when set,
+// recording with -record.
 func profile(ctx context.Context, f *feed, cfg config) error {
 	pf, err := os.Create(cfg.cpuprofile)
 	if err != nil {
@@ -439,7 +442,13 @@ func profile(ctx context.Context, f *feed, cfg config) error {
 		defer os.RemoveAll(opts.record)
 		opts.journal = journal.Options{Store: true}
 	}
-	_, err = runPipeline(ctx, f, "burst", fmt.Sprint(cfg.trades), cfg.trades, cfg.queue, opts)
+	opts.noYield = cfg.noYield
+	command, args, n := "burst", fmt.Sprint(cfg.trades), cfg.trades
+	if r := cfg.profileRate; r > 0 {
+		n = max(cfg.rateTrades, int(int64(r)*int64(cfg.rateTime)/int64(time.Second)))
+		command, args = "rate", fmt.Sprintf("%d %v", r, time.Duration(int64(n)*int64(time.Second)/int64(r)))
+	}
+	_, err = runPipeline(ctx, f, command, args, n, cfg.queue, opts)
 	pprof.StopCPUProfile()
 	return err
 }
