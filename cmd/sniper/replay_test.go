@@ -404,3 +404,39 @@ func TestBinaryDemoRecords(t *testing.T) {
 		t.Error(d)
 	}
 }
+
+// Two connections record every frame twice, each under its own number; the
+// replay keeps the first copy of each trade, as the live run did, so it
+// prints the live run's lines.
+func TestRecordTwoConnectionsThenReplayPrintsEachTradeOnce(t *testing.T) {
+	ctx := testCtx(t)
+	srv := rolltest.Start(t, fakeroll.Options{Seed: 7})
+	dir := filepath.Join(t.TempDir(), "journal")
+	stdout, stderr := newLines(), newLines()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(runCtx, append(fastArgs(srv.URL()), "-connections", "2", "-record", dir), stdout, stderr)
+	}()
+	if err := srv.WaitSubscribed(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	ids := publishIDs(srv, n)
+	stdout.waitTrades(ctx, t, n)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run = %v; stderr:\n%s", err, stderr)
+	}
+	if got := onDiskFrames(t, dir); got != 2*n {
+		t.Fatalf("the journal holds %d frames, want %d: each connection's copy", got, 2*n)
+	}
+	live := parsePrinted(t, stdout.String())
+	if len(live.trades) != n {
+		t.Fatalf("the live run printed %d trades, want %d (ids %v)", len(live.trades), n, ids)
+	}
+	out, _ := runReplay(t, "-speed", "max", "-log-format", "json", dir)
+	if d := firstDiff("trade", parsePrinted(t, out).trades, live.trades); d != "" {
+		t.Error(d)
+	}
+}
