@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -38,9 +39,20 @@ func scrapeReleaseBinary(t *testing.T) map[string]float64 {
 	}))
 	t.Cleanup(discord.Close)
 
+	// Every part that serves metrics of its own runs: the demo's feed, the
+	// whitelist, Discord alerts, the recorder, and the NATS publisher with
+	// its embedded server (on a port that was free a moment ago).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	natsURL := "nats://" + ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
 	cmd := exec.CommandContext(ctx, bin, "-demo", "-log-format", "json", "-metrics-addr", "127.0.0.1:0",
-		"-discord-webhook", discord.URL+"/api/webhooks/1/test")
-	cmd.Dir = t.TempDir()
+		"-discord-webhook", discord.URL+"/api/webhooks/1/test",
+		"-record", filepath.Join(dir, "journal"), "-nats-embedded", filepath.Join(dir, "js"), "-nats", natsURL)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "ROLL_SESSION=")
 	stderr := newLines()
 	cmd.Stderr = stderr
