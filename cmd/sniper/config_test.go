@@ -89,11 +89,7 @@ func TestParseConfigDefaults(t *testing.T) {
 }
 
 func TestParseConfigSources(t *testing.T) {
-	tests := []struct {
-		name string
-		src  sources
-		want func(*Config)
-	}{
+	tests := []configCase{
 		{"flag -url", sources{args: []string{"-url", "ws://127.0.0.1:8080/ws"}},
 			func(c *Config) { c.URL = "ws://127.0.0.1:8080/ws" }},
 		{"flag -session", sources{args: []string{"-session", "abc"}},
@@ -223,19 +219,7 @@ func TestParseConfigSources(t *testing.T) {
 		{"session= stripped from .env", sources{dotenv: "ROLL_SESSION=\"session=" + testSession + "\"\n"},
 			func(c *Config) { c.Session = testSession }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := parse(t, tt.src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := defaultConfig()
-			tt.want(&want)
-			if got != want {
-				t.Errorf("got  %#v\nwant %#v", got, want)
-			}
-		})
-	}
+	checkConfigCases(t, tests)
 }
 
 func TestParseConfigProblems(t *testing.T) {
@@ -485,5 +469,32 @@ func TestConfigURLsWrap(t *testing.T) {
 		if got := (Config{URL: tt.url, Connections: tt.n}).URLs(); fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("%q for %d connections: %v, want %v", tt.url, tt.n, got, tt.want)
 		}
+	}
+}
+
+// configCase is settings from their sources, and what they change of the
+// defaults.
+type configCase struct {
+	name string
+	src  sources
+	want func(*Config)
+}
+
+// checkConfigCases parses each case's sources and checks the Config is the
+// defaults with the case's changes.
+func checkConfigCases(t *testing.T, tests []configCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, err := parse(t, tt.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := defaultConfig()
+			tt.want(&want)
+			if got != want {
+				t.Errorf("got  %#v\nwant %#v", got, want)
+			}
+		})
 	}
 }

@@ -37,11 +37,7 @@ func TestParseConfigNATS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name string
-		src  sources
-		want func(*Config)
-	}{
+	tests := []configCase{
 		{"-nats", sources{args: []string{"-nats", "nats://127.0.0.1:4333"}},
 			func(c *Config) { c.NATSURL = "nats://127.0.0.1:4333" }},
 		{"ROLL_NATS_URL, a cluster with a login", sources{env: map[string]string{"ROLL_NATS_URL": "nats://" + testNATSLogin + "@a:4222, tls://b:4222"}},
@@ -57,19 +53,7 @@ func TestParseConfigNATS(t *testing.T) {
 		{"-nats-embedded on -nats's port", sources{args: []string{"-nats-embedded", "js", "-nats", "nats://127.0.0.1:4333"}},
 			func(c *Config) { c.NATSEmbedded, c.NATSURL = "js", "nats://127.0.0.1:4333" }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, _, err := parse(t, tt.src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := defaultConfig()
-			tt.want(&want)
-			if got != want {
-				t.Errorf("got  %#v\nwant %#v", got, want)
-			}
-		})
-	}
+	checkConfigCases(t, tests)
 }
 
 func TestParseConfigNATSProblems(t *testing.T) {

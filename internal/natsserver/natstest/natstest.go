@@ -85,19 +85,11 @@ type Message struct {
 // as a natsrec record (the test fails on one that is not).
 func (s *Server) Messages(ctx context.Context, tb testing.TB, stream string) []Message {
 	tb.Helper()
-	nc, err := s.connect()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := js.Stream(ctx, stream)
+	st, closeConn, err := s.stream(ctx, tb, stream)
 	if err != nil {
 		tb.Fatalf("stream %s: %v", stream, err)
 	}
+	defer closeConn()
 	info, err := st.Info(ctx)
 	if err != nil {
 		tb.Fatal(err)
@@ -121,19 +113,11 @@ func (s *Server) Messages(ctx context.Context, tb testing.TB, stream string) []M
 // exist (yet).
 func (s *Server) StreamLen(ctx context.Context, tb testing.TB, stream string) uint64 {
 	tb.Helper()
-	nc, err := s.connect()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := js.Stream(ctx, stream)
+	st, closeConn, err := s.stream(ctx, tb, stream)
 	if err != nil {
 		return 0
 	}
+	defer closeConn()
 	info, err := st.Info(ctx)
 	if err != nil {
 		return 0
@@ -148,4 +132,24 @@ func (s *Server) connect() (*nats.Conn, error) {
 		opts = append(opts, nats.UserInfo(s.cfg.User, s.cfg.Password))
 	}
 	return nats.Connect(s.URL(), opts...)
+}
+
+// stream connects to the server and looks up the stream named name; the
+// caller closes the connection with closeConn once done with st.
+func (s *Server) stream(ctx context.Context, tb testing.TB, name string) (st jetstream.Stream, closeConn func(), err error) {
+	tb.Helper()
+	nc, err := s.connect()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		tb.Fatal(err)
+	}
+	if st, err = js.Stream(ctx, name); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return st, nc.Close, nil
 }
