@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -37,15 +38,11 @@ import (
 // frame's receipt to the decision, which here is taken on the goroutine that
 // read the frame: the least this machine can do.
 func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Writer) (runResult, error) {
-	ws, _, err := websocket.Dial(ctx, f.url, &websocket.DialOptions{Subprotocols: []string{gqlws.Subprotocol}})
+	ws, err := dialSubscribed(ctx, f.url)
 	if err != nil {
-		return runResult{}, fmt.Errorf("bare loop: dial: %w", err)
-	}
-	defer ws.CloseNow()
-	ws.SetReadLimit(actors.DefaultReadLimit)
-	if err := bareHandshake(ctx, ws); err != nil {
 		return runResult{}, fmt.Errorf("bare loop: %w", err)
 	}
+	defer ws.CloseNow()
 	line := make([]byte, 0, 1024)
 	list := whitelist.Demo()
 	res := runResult{latency: make([]time.Duration, 0, n)}
@@ -81,6 +78,104 @@ func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Wr
 	}
 	res.cost, res.writes = costOf(from, to, n, feedCPU), int64(n)
 	return res, ws.Close(websocket.StatusNormalClosure, "")
+}
+
+// oneHop is the least an actor shape can do: the bare loop cut in two
+// goroutines joined by one channel, as the pipeline's connection and parser
+// are. One reads each frame with coder/websocket (whose Read returns a slice
+// of its own), sends it on a buffered channel and yields to the other, as
+// the pipeline's reader does; the other decodes it, decides each trade and
+// prints its line, exactly as the bare loop does. Against it, the pipeline's
+// latency is what the rest of the actors cost; against the bare loop, it is
+// what one hand-off between goroutines costs on this machine.
+func oneHop(ctx context.Context, f *feed, command, args string, n int, w io.Writer) (runResult, error) {
+	ws, err := dialSubscribed(ctx, f.url)
+	if err != nil {
+		return runResult{}, fmt.Errorf("one hop: %w", err)
+	}
+	defer ws.CloseNow()
+	type frame struct {
+		data []byte
+		at   time.Time
+	}
+	frames := make(chan frame, 1024)
+	decided := make(chan error, 1)
+	res := runResult{latency: make([]time.Duration, 0, n)}
+	go func() {
+		line := make([]byte, 0, 1024)
+		list := whitelist.Demo()
+		var trades []messages.Trade
+		for got := 0; got < n; {
+			fr, ok := <-frames
+			if !ok {
+				return // the reader failed
+			}
+			trades, _ = feedjson.ParseFrame(trades[:0], fr.data, fr.at)
+			for _, t := range trades {
+				list.Match(&t)
+				res.latency = append(res.latency, time.Since(t.ReceivedAt))
+				line = record.JSON.AppendTrade(line[:0], time.Now(), &t)
+				if _, err := w.Write(line); err != nil {
+					decided <- fmt.Errorf("one hop: print: %w", err)
+					return
+				}
+			}
+			got += len(trades)
+		}
+		decided <- nil
+	}()
+	if err := f.send(command, args, 1); err != nil {
+		return runResult{}, err
+	}
+	if err := f.started(); err != nil {
+		return runResult{}, err
+	}
+	from := takeSample()
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			_, data, err := ws.Read(ctx)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			frames <- frame{data, time.Now()}
+			runtime.Gosched()
+		}
+	}()
+	select {
+	case err = <-decided:
+	case err = <-readErr:
+		close(frames) // the reader has returned: the decider returns too
+		err = fmt.Errorf("one hop: read: %w", err)
+	}
+	if err != nil {
+		return runResult{}, err
+	}
+	to := takeSample()
+	feedCPU, err := f.done()
+	if err != nil {
+		return runResult{}, err
+	}
+	res.cost, res.writes = costOf(from, to, n, feedCPU), int64(n)
+	err = ws.Close(websocket.StatusNormalClosure, "")
+	<-readErr // the reader ends with the connection
+	return res, err
+}
+
+// dialSubscribed dials the feed, with the program's read limit, and
+// subscribes as the program does.
+func dialSubscribed(ctx context.Context, url string) (*websocket.Conn, error) {
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{gqlws.Subprotocol}})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	ws.SetReadLimit(actors.DefaultReadLimit)
+	if err := bareHandshake(ctx, ws); err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	return ws, nil
 }
 
 // bareHandshake sends connection_init, waits for the ack and subscribes as the

@@ -22,9 +22,10 @@
 // them. Trades are printed as JSON lines to a writer that only counts them.
 //
 // With -nats it measures instead the burst through the pipeline alone and
-// with the NATS publisher attached, against a JetStream server embedded in
-// this process, and prints both throughputs, their ratio, and how fast the
-// trades were stored.
+// with the NATS publisher attached, against a JetStream server run as a
+// third process, and prints both throughputs, their ratio, how fast the
+// trades were stored, each process's CPU a trade, and how many cores the
+// target would keep busy.
 //
 // With -connections N (2 to 4) it measures instead the burst through the
 // pipeline with one connection and with N to the same feed, which sends
@@ -69,6 +70,13 @@ import (
 )
 
 func main() {
+	if os.Getenv(roleEnv) == "nats" {
+		if err := serveNATS(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "feedbench nats: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if os.Getenv(roleEnv) == "server" {
 		fs := flag.NewFlagSet("feed", flag.ExitOnError)
 		trades := fs.Int("trades", 100_000, "")
@@ -142,7 +150,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.rateTime, "rate-time", defaultRateTimes, "how long each client reads at each rate")
 	fs.IntVar(&cfg.rateTrades, "rate-trades", defaultRateTrades, "the fewest trades each client reads at a rate: a slow rate's run lasts longer than -rate-time")
 	fs.IntVar(&cfg.queue, "queue", 0, "each sink's queue in the bursts; 0 holds the whole burst, so that no sink drops and both clients print every trade (the program's is 1024)")
-	fs.BoolVar(&cfg.nats, "nats", false, "measure the pipeline's burst with and without the NATS publisher, against a JetStream server embedded in this process, instead of the usual runs")
+	fs.BoolVar(&cfg.nats, "nats", false, "measure the pipeline's burst with and without the NATS publisher, against a JetStream server in a process of its own, instead of the usual runs")
 	fs.IntVar(&cfg.connections, "connections", 0, "measure the burst through the pipeline with one connection and with this many (2 to 4) to the same feed, instead of the usual runs")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "run one more pipeline burst under the CPU profiler and write the profile to this file (read it with go tool pprof)")
 	fs.IntVar(&cfg.profileRate, "profile-rate", 0, "with -cpuprofile, profile a run at this steady rate (trades a second, for -rate-time or -rate-trades) instead of the burst")
@@ -321,7 +329,7 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 		n := max(cfg.rateTrades, int(int64(rate)*int64(cfg.rateTime)/int64(time.Second)))
 		d := time.Duration(int64(n) * int64(time.Second) / int64(rate))
 		args := fmt.Sprintf("%d %v", rate, d)
-		var bareRuns, pipeRuns, otherRuns []runResult
+		var bareRuns, hopRuns, pipeRuns, otherRuns []runResult
 		for range cfg.runs {
 			var w countingWriter
 			res, err := bareLoop(ctx, f, "rate", args, n, &w)
@@ -329,6 +337,10 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 				return err
 			}
 			bareRuns = append(bareRuns, res)
+			if res, err = oneHop(ctx, f, "rate", args, n, &w); err != nil {
+				return err
+			}
+			hopRuns = append(hopRuns, res)
 			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, pipelineOpts{noYield: cfg.noYield}); err != nil {
 				return err
 			}
@@ -344,11 +356,11 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 				otherRuns = append(otherRuns, res)
 			}
 		}
-		b, p := summarise(bareRuns), summarise(pipeRuns)
+		b, h, p := summarise(bareRuns), summarise(hopRuns), summarise(pipeRuns)
 		rows := []struct {
 			name string
 			r    rateRun
-		}{{"bare loop", b}, {"pipeline", p}}
+		}{{"bare loop", b}, {"one hop", h}, {"pipeline", p}}
 		if len(otherRuns) > 0 {
 			rows = append(rows, struct {
 				name string
@@ -369,6 +381,9 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 			line += fmt.Sprintf("; pipeline p99 ≤ %v: %s", targetP99, verdict(percentile(p.latency, 99) <= targetP99, missed))
 		}
 		fmt.Fprintln(stdout, line)
+		fmt.Fprintf(stdout, "%9d  %-10s %7s %12.2f× %9s %9.2f× %9.2f× %9.2f×   one hop / bare loop: what one hand-off costs here\n",
+			rate, "one hop", "", h.cost.cpu/b.cost.cpu, "", ratioOf(percentile(h.latency, 50), percentile(b.latency, 50)),
+			ratioOf(percentile(h.latency, 99), percentile(b.latency, 99)), ratioOf(percentile(h.latency, 99.9), percentile(b.latency, 99.9)))
 	}
 	return nil
 }

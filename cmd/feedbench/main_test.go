@@ -16,9 +16,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// The benchmark starts its own binary again as the feed: under go test,
-	// that binary is this test binary.
-	if os.Getenv(roleEnv) == "server" {
+	// The benchmark starts its own binary again as the feed and as the NATS
+	// server: under go test, that binary is this test binary.
+	if role := os.Getenv(roleEnv); role == "server" || role == "nats" {
 		main()
 		os.Exit(0)
 	}
@@ -45,6 +45,8 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 		// 5 a second for 200 ms is one trade: -rate-trades makes it 3.
 		regexp.MustCompile(`(?m)^ +5 +bare loop +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
 		regexp.MustCompile(`(?m)^ +5 +pipeline +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
+		regexp.MustCompile(`(?m)^ +5 +one hop +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),
+		regexp.MustCompile(`(?m)^ +5 +one hop +[\d.]+× +[\d.]+× +[\d.]+× +[\d.]+× +one hop / bare loop: what one hand-off costs here$`),
 		regexp.MustCompile(`(?m)^ +5 +ratio +[\d.]+× +[\d.]+× +[\d.]+× +[\d.]+× +CPU target ≤ 1\.15×: (met|MISSED); p99 target ≤ 1\.5×: (met|MISSED)$`),
 		regexp.MustCompile(`(?m)^ +1000 +bare loop +200 `),
 		regexp.MustCompile(`(?m)^ +1000 +pipeline +200 `),
@@ -94,6 +96,38 @@ func TestRunConnectionsPrintsBothFigures(t *testing.T) {
 		regexp.MustCompile(`(?m)^1 connection +\d+ +[\d.]+ +[\d.]+ +\d+$`),
 		regexp.MustCompile(`(?m)^2 connections +\d+ +[\d.]+ +[\d.]+ +\d+$`),
 		regexp.MustCompile(`(?m)^2 connections / 1: CPU per unique trade [\d.]+× \(target ≤ 1\.50×: (met|MISSED)\), allocs [-+][\d.]+ a trade, throughput [\d.]+×$`),
+	} {
+		if !re.MatchString(out.String()) {
+			t.Errorf("output lacks %v:\n%s", re, out.String())
+		}
+	}
+}
+
+// -nats measures the burst through the pipeline alone and with the NATS
+// publisher, against a JetStream server in a third process: each process's
+// CPU is printed, the server's is its own and there only when trades were
+// published to it, and the cores the target would need.
+func TestNATSModePrintsEveryFigure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a hang, not a timing
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"-nats", "-trades", "2000", "-runs", "1"}, &out); err != nil {
+		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
+	}
+	row := regexp.MustCompile(`(?m)^(pipeline|pipeline\+NATS) +\d+ +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+) +[\d.]+ +\d+$`)
+	rows := row.FindAllStringSubmatch(out.String(), -1)
+	if len(rows) != 2 {
+		t.Fatalf("want the pipeline's row and pipeline+NATS's, got %d rows:\n%s", len(rows), out.String())
+	}
+	// The server stores 2,000 trades (and the matches) only in the second
+	// run: its CPU there is well above what idling costs it in the first.
+	if alone, with := rows[0][3], rows[1][3]; with == "0.00" || alone >= with {
+		t.Errorf("server µs a trade: %s alone, %s with NATS; want the second above the first and above 0:\n%s", alone, with, out.String())
+	}
+	for _, re := range []*regexp.Regexp{
+		regexp.MustCompile(`pipeline\+NATS / pipeline: throughput [\d.]+× \(target ≥ 0\.90×: (met|MISSED)\), client CPU [\d.]+×`),
+		regexp.MustCompile(`(?m)stored in JetStream: \d+ trades/s .*\(target ≥ 50000: (met|MISSED)\); each run's: \d+$`),
+		regexp.MustCompile(`(?m)^at 0\.90× the pipeline's rate \(\d+ trades/s\), the client, the server and the feed together would keep [\d.]+ cores busy; this machine has \d+$`),
 	} {
 		if !re.MatchString(out.String()) {
 			t.Errorf("output lacks %v:\n%s", re, out.String())

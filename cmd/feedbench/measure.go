@@ -55,6 +55,13 @@ type cost struct {
 	allocs    float64 // allocations a trade
 	bytes     float64 // bytes allocated a trade
 	feedCPU   float64 // the feed process's CPU microseconds a trade
+	serverCPU float64 // a NATS server process's CPU microseconds a trade (-nats)
+}
+
+// cores is how many cores the client, the feed and a NATS server kept busy
+// together, on average, while the trades went through.
+func (c cost) cores() float64 {
+	return (c.cpu + c.feedCPU + c.serverCPU) * c.perSecond / 1e6
 }
 
 func costOf(from, to sample, n int, feedCPU time.Duration) cost {

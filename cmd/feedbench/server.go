@@ -119,31 +119,41 @@ type feed struct {
 
 // startFeed starts this binary again as the feed, holding n trades.
 func startFeed(n int) (*feed, error) {
-	self, err := os.Executable()
+	cmd, in, out, err := startRole("server", "-trades", strconv.Itoa(n))
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "-trades", strconv.Itoa(n))
-	cmd.Env = append(os.Environ(), roleEnv+"=server")
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the feed process: %w", err)
-	}
-	f := &feed{cmd: cmd, in: in, out: bufio.NewScanner(stdout)}
+	f := &feed{cmd: cmd, in: in, out: out}
 	if !f.out.Scan() {
 		f.close()
 		return nil, fmt.Errorf("the feed process printed no URL: %v", f.out.Err())
 	}
 	f.url = f.out.Text()
 	return f, nil
+}
+
+// startRole starts this binary again in role (roleEnv) with args, and
+// returns it with its stdin and its stdout, a line at a time.
+func startRole(role string, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Scanner, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), roleEnv+"="+role)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, fmt.Errorf("start the %s process: %w", role, err)
+	}
+	return cmd, in, bufio.NewScanner(stdout), nil
 }
 
 // send asks the feed to run command with args once the client's next
