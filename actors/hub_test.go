@@ -359,6 +359,7 @@ func TestHubFanOutDoesNotAllocate(t *testing.T) {
 	h := NewHub(nil, slog.New(slog.DiscardHandler))
 	h.Attach("room", runs+2) // a trade to fill "full", and AllocsPerRun's warm-up
 	h.Attach("full", 1)
+	h.AttachDecider("decider", 1, rejectAll{}) // the decision's path too, on a rejection
 	trade := hubTrade(1)
 	trade.ReceivedAt = time.Now() // so that the latency is recorded too
 	// Fill "full", so that every measured trade is delivered to one queue and
@@ -372,6 +373,7 @@ func TestHubFanOutDoesNotAllocate(t *testing.T) {
 	want := []SinkStats{
 		{Name: "room", Capacity: runs + 2, Queued: runs + 2, Delivered: runs + 2},
 		{Name: "full", Capacity: 1, Queued: 1, Delivered: 1, Dropped: runs + 1},
+		{Name: "decider", Capacity: 1},
 	}
 	if got := h.Stats(); !slices.Equal(got, want) {
 		t.Errorf("Stats() = %+v, want %+v", got, want)
@@ -458,5 +460,64 @@ func TestHubAttachPanics(t *testing.T) {
 			}()
 			tt.attach(h)
 		})
+	}
+}
+
+// rejectAll is a Decider that matches nothing.
+type rejectAll struct{}
+
+func (rejectAll) Decide(context.Context, *messages.Trade) (messages.Match, bool) {
+	return messages.Match{}, false
+}
+
+// evenMatcher is a Decider that matches trades of an even value and notes,
+// at each decision, how many trades the sink queue beside it held.
+type evenMatcher struct {
+	queue  <-chan messages.Trade
+	queued []int
+}
+
+func (d *evenMatcher) Decide(_ context.Context, t *messages.Trade) (messages.Match, bool) {
+	d.queued = append(d.queued, len(d.queue))
+	if int(t.TotalValue)%2 != 0 {
+		return messages.Match{}, false
+	}
+	return messages.Match{Trade: *t, Entry: "even", DecidedAt: time.Now()}, true
+}
+
+// A decider decides each trade before any queue is offered it, only its
+// matches reach its queue (a full one drops them, counted and logged), and
+// each decision's latency is recorded once.
+func TestHubDecidesFirstAndQueuesMatchesOnly(t *testing.T) {
+	rec, log := logtest.New()
+	h := NewHub(nil, log)
+	d := &evenMatcher{queue: h.Attach("printer", 10)}
+	matches := h.AttachDecider("whitelist", 1, d)
+	for _, tr := range hubTrades(0, 4) {
+		tr.ReceivedAt = time.Now()
+		h.fanOut(t.Context(), tr)
+	}
+	if !slices.Equal(d.queued, []int{0, 1, 2, 3}) {
+		t.Errorf("the printer's queue held %v trades at each decision, want [0 1 2 3]: each decided before it is offered", d.queued)
+	}
+	if m := <-matches; m.Trade.ID != "trade-0" || m.Entry != "even" {
+		t.Errorf("queued match = %+v, want trade-0's", m)
+	}
+	want := []SinkStats{
+		{Name: "printer", Capacity: 10, Queued: 4, Delivered: 4},
+		{Name: "whitelist", Capacity: 1, Delivered: 1, Dropped: 1}, // trade-2's match found the queue full
+	}
+	if got := h.Stats(); !slices.Equal(got, want) {
+		t.Errorf("Stats() = %+v, want %+v", got, want)
+	}
+	if full := rec.Matching("sink queue full, dropping matches"); len(full) != 1 || full[0].String("sink") != "whitelist" {
+		t.Errorf("drop warnings = %+v, want one for the whitelist's matches; logged:\n%s", full, rec.Dump())
+	}
+	if got := h.DecisionLatency().Count; got != 4 {
+		t.Errorf("DecisionLatency().Count = %d, want 4: one a trade", got)
+	}
+	h.closeQueues()
+	if _, ok := <-matches; ok {
+		t.Error("the match queue is open after the hub's queues closed")
 	}
 }

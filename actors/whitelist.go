@@ -14,19 +14,23 @@ import (
 	"github.com/rollsniper/rollsniper/messages"
 )
 
-// Whitelist is the decision sink: it matches every trade against the trader's
-// whitelist, prints a "match" record for each trade that matches, and offers
-// it to the alert sinks. Trades that do not match print nothing; they are
-// counted by the reason they were rejected.
+// Whitelist is the decision sink. It decides every trade against the
+// trader's whitelist as a hub's Decider (Hub.AttachDecider), on the fan-out's
+// goroutine, so that a decision waits for no hand-off between goroutines;
+// Run, on a goroutine of its own, acts on the matches alone: it prints a
+// "match" record for each and offers it to the alert sinks. Trades that do
+// not match print nothing; they are counted by the reason they were rejected.
 //
-// The list can be replaced while Run runs (Swap); each trade is decided
+// The list can be replaced while it runs (Swap); each trade is decided
 // against one list, never half of an old one and half of a new one.
 //
 // It also keeps when each entry's item last came on the feed, and once a day
 // warns of the entries whose item has not come for UnseenAfter: a name the
 // market spells differently never matches, and nothing else would say so.
 type Whitelist struct {
-	list   atomic.Pointer[whitelist.List]
+	// state is the list trades are decided against, and when each of its
+	// entries' items last came: replaced together by Swap.
+	state  atomic.Pointer[decisionState]
 	out    io.Writer
 	format record.Format
 	log    *slog.Logger
@@ -45,13 +49,17 @@ type Whitelist struct {
 	flushFailing bool
 	started      atomic.Bool
 
-	// seen is Run's own: when each entry of the list in use last had its
-	// item on the feed, carried across a Swap by entry.
-	seen                     *whitelist.LastSeen
 	unseenAfter, unseenEvery time.Duration
 }
 
-var _ Sink = (*Whitelist)(nil)
+// decisionState is a list and when each of its entries' items last came on
+// the feed, carried across a Swap by entry.
+type decisionState struct {
+	list *whitelist.List
+	seen *whitelist.LastSeen
+}
+
+var _ Decider = (*Whitelist)(nil)
 
 // WhitelistConfig configures a Whitelist sink.
 type WhitelistConfig struct {
@@ -118,7 +126,7 @@ func NewWhitelist(cfg WhitelistConfig) *Whitelist {
 		panic("actors: NewWhitelist: WhitelistConfig.Alerts or AlertQueues is negative")
 	}
 	w := &Whitelist{out: cfg.Out, format: cfg.Format, log: cfg.Log, flush: cfg.Flush,
-		seen: whitelist.NewLastSeen(cfg.List, time.Now()), unseenAfter: cfg.UnseenAfter, unseenEvery: cfg.UnseenEvery}
+		unseenAfter: cfg.UnseenAfter, unseenEvery: cfg.UnseenEvery}
 	if w.unseenEvery <= 0 {
 		w.unseenEvery = DefaultUnseenEvery
 	}
@@ -134,7 +142,7 @@ func NewWhitelist(cfg WhitelistConfig) *Whitelist {
 			w.alerts[i].ch = make(chan messages.Match, cfg.Alerts)
 		}
 	}
-	w.list.Store(cfg.List)
+	w.state.Store(&decisionState{list: cfg.List, seen: whitelist.NewLastSeen(cfg.List, time.Now())})
 	return w
 }
 
@@ -152,21 +160,24 @@ func (w *Whitelist) AlertQueue(i int) <-chan messages.Match {
 }
 
 // Swap replaces the whitelist atomically: trades decided after it returns use
-// l. It panics if l is nil. It is safe to call while Run runs.
+// l. Its entries keep when their items last came from the entries of the
+// list before that ask for the same item. It panics if l is nil. It is safe
+// to call while trades are decided, from one goroutine at a time (the
+// reloader's).
 func (w *Whitelist) Swap(l *whitelist.List) {
 	if l == nil {
 		panic("actors: Whitelist.Swap(nil)")
 	}
-	w.list.Store(l)
+	w.state.Store(&decisionState{list: l, seen: w.state.Load().seen.Carry(l, time.Now())})
 }
 
 // List returns the current whitelist.
-func (w *Whitelist) List() *whitelist.List { return w.list.Load() }
+func (w *Whitelist) List() *whitelist.List { return w.state.Load().list }
 
 // Stats returns a snapshot of the counters. It is safe to call while Run runs.
 func (w *Whitelist) Stats() WhitelistStats {
 	s := WhitelistStats{
-		Entries:       w.list.Load().Len(),
+		Entries:       w.List().Len(),
 		Matched:       w.matched.Load(),
 		Rejected:      make(map[whitelist.Reason]uint64, whitelist.NumReasons-1),
 		AlertsDropped: w.alertsDropped.Load(),
@@ -177,20 +188,45 @@ func (w *Whitelist) Stats() WhitelistStats {
 	return s
 }
 
-// Run decides every trade from in, and with UnseenAfter, every UnseenEvery
+// Decide decides t against the current list: it counts the outcome, notes
+// that the entry's item came, and, when t matched, returns the match. It is
+// the hub's Decider (Hub.AttachDecider): it runs on the fan-out's goroutine,
+// once for every trade, and must be called from one goroutine at a time. A
+// rejection does not allocate unless debug logging is on.
+func (w *Whitelist) Decide(ctx context.Context, t *messages.Trade) (messages.Match, bool) {
+	st := w.state.Load()
+	i, reason := st.list.Match(t)
+	decided := time.Now()
+	st.seen.Saw(i, decided)
+	if reason != whitelist.Matched {
+		w.rejected[reason].Add(1)
+		if w.log.Enabled(ctx, slog.LevelDebug) {
+			w.log.LogAttrs(ctx, slog.LevelDebug, "trade rejected",
+				slog.String("id", t.ID),
+				slog.String("item", t.MarketName),
+				slog.String("reason", reason.String()),
+				slog.Int("entry", i))
+		}
+		return messages.Match{}, false
+	}
+	w.matched.Add(1)
+	return messages.Match{Trade: *t, Entry: st.list.Entry(i).String(), EntryIndex: i, DecidedAt: decided}, true
+}
+
+// Run acts on every match from in (a hub's queue of this Whitelist's
+// matches, from AttachDecider), and with UnseenAfter, every UnseenEvery
 // warns on Log of each entry whose item has not come for UnseenAfter (since
 // it last came, or since the entry began to be watched: the start, or the
-// reload that brought it). A match is written to Out as a "match"
-// record (see internal/record: in JSON, the trade record's keys with entry,
-// the entry as the trader wrote it, and latency_us, microseconds from the
-// frame's receipt to the decision); Flush is called; and the match is offered
-// to the alert queues without blocking. A rejection is only counted (and logged at debug
-// level when Log has it enabled).
+// reload that brought it). A match is written to Out as a "match" record
+// (see internal/record: in JSON, the trade record's keys with entry, the
+// entry as the trader wrote it, and latency_us, microseconds from the
+// frame's receipt to the decision); Flush is called; and the match is
+// offered to the alert queues without blocking.
 //
-// Run returns nil when in is closed and every trade taken from it is decided,
-// or ctx.Err() when ctx ends first; either way it closes the alert queue. Run
-// must be called once.
-func (w *Whitelist) Run(ctx context.Context, in <-chan messages.Trade) error {
+// Run returns nil when in is closed and every match taken from it is acted
+// on, or ctx.Err() when ctx ends first; either way it closes the alert
+// queues. Run must be called once.
+func (w *Whitelist) Run(ctx context.Context, in <-chan messages.Match) error {
 	if w.started.Swap(true) {
 		panic("actors: Whitelist.Run called twice")
 	}
@@ -209,29 +245,20 @@ func (w *Whitelist) Run(ctx context.Context, in <-chan messages.Trade) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case t, ok := <-in:
+		case m, ok := <-in:
 			if !ok {
 				return nil
 			}
-			w.decide(ctx, &t)
+			w.act(ctx, &m)
 		case now := <-check:
 			w.reportUnseen(ctx, now)
 		}
 	}
 }
 
-// lastSeen returns the last-seen times of l's entries, carried over from the
-// list before when l replaced it.
-func (w *Whitelist) lastSeen(l *whitelist.List, now time.Time) *whitelist.LastSeen {
-	if w.seen.List() != l {
-		w.seen = w.seen.Carry(l, now)
-	}
-	return w.seen
-}
-
 // reportUnseen warns of each entry whose item has not come for unseenAfter.
 func (w *Whitelist) reportUnseen(ctx context.Context, now time.Time) {
-	for _, u := range w.lastSeen(w.list.Load(), now).Unseen(now, w.unseenAfter) {
+	for _, u := range w.state.Load().seen.Unseen(now, w.unseenAfter) {
 		attrs := []slog.Attr{slog.String("entry", u.Entry.String()), slog.Duration("unseen_for", u.For.Round(time.Minute))}
 		if u.LastSeen.IsZero() {
 			attrs = append(attrs, slog.Time("watched_since", u.Since))
@@ -245,31 +272,13 @@ func (w *Whitelist) reportUnseen(ctx context.Context, now time.Time) {
 // unseenMessage is the warning of an entry whose item has not come.
 const unseenMessage = "a whitelist entry's item has not been on the feed for a long time: it may be rare, or CSGORoll may spell its name otherwise (compare the item names in the trade records); -unseen-after sets how long"
 
-// decide matches t and acts on the result. The rejection path does not
-// allocate unless debug logging is on.
-func (w *Whitelist) decide(ctx context.Context, t *messages.Trade) {
-	l := w.list.Load()
-	i, reason := l.Match(t)
-	decided := time.Now()
-	w.lastSeen(l, decided).Saw(i, decided)
-	if reason != whitelist.Matched {
-		w.rejected[reason].Add(1)
-		if w.log.Enabled(ctx, slog.LevelDebug) {
-			w.log.LogAttrs(ctx, slog.LevelDebug, "trade rejected",
-				slog.String("id", t.ID),
-				slog.String("item", t.MarketName),
-				slog.String("reason", reason.String()),
-				slog.Int("entry", i))
-		}
-		return
-	}
-	w.matched.Add(1)
-	m := messages.Match{Trade: *t, Entry: l.Entry(i).String(), EntryIndex: i, DecidedAt: decided}
-	w.buf = w.format.AppendMatch(w.buf[:0], decided, &m)
+// act prints m's record and offers m to the alert queues.
+func (w *Whitelist) act(ctx context.Context, m *messages.Match) {
+	w.buf = w.format.AppendMatch(w.buf[:0], m.DecidedAt, m)
 	_, _ = w.out.Write(w.buf)
 	w.doFlush(ctx)
 	for i := range w.alerts {
-		w.alert(ctx, &w.alerts[i], m)
+		w.alert(ctx, &w.alerts[i], *m)
 	}
 }
 

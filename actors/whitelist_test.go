@@ -52,13 +52,36 @@ func wlTrade(id string, markup, price float64) messages.Trade {
 	}
 }
 
-// wlRun runs w over trades (then a closed in) and checks that Run returns nil.
+// wlRun decides trades with w, in order, as a hub does, then runs w over
+// the matches (then a closed queue) and checks that Run returns nil.
 func wlRun(t *testing.T, w *Whitelist, trades ...messages.Trade) {
 	t.Helper()
-	in := make(chan messages.Trade, len(trades))
+	in := make(chan messages.Match, len(trades))
 	for _, tr := range trades {
-		in <- tr
+		if m, ok := w.Decide(t.Context(), &tr); ok {
+			in <- m
+		}
 	}
+	close(in)
+	if err := w.Run(t.Context(), in); err != nil {
+		t.Fatalf("Run() = %v, want nil once in is closed", err)
+	}
+}
+
+// wlHandle decides tr with w, as a hub does, and acts on a match as Run
+// does, both on the calling goroutine: when it returns, tr is done with.
+func wlHandle(t *testing.T, w *Whitelist, tr messages.Trade) {
+	t.Helper()
+	if m, ok := w.Decide(t.Context(), &tr); ok {
+		w.act(t.Context(), &m)
+	}
+}
+
+// wlClose runs w over a closed queue, which closes its alert queues, and
+// checks that Run returns nil.
+func wlClose(t *testing.T, w *Whitelist) {
+	t.Helper()
+	in := make(chan messages.Match)
 	close(in)
 	if err := w.Run(t.Context(), in); err != nil {
 		t.Fatalf("Run() = %v, want nil once in is closed", err)
@@ -166,15 +189,10 @@ func TestWhitelistMatchRecordText(t *testing.T) {
 func TestWhitelistAlerts(t *testing.T) {
 	rec, log := logtest.New()
 	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Log: log, Alerts: 1})
-	in := make(chan messages.Trade) // unbuffered: a send returns once Run took the trade, so the previous one is decided
-	done := make(chan error, 1)
-	go func() { done <- w.Run(t.Context(), in) }()
-
-	miss := messages.Trade{MarketName: "AWP"}
-	in <- wlTrade("a", 1, 10) // queued
-	in <- wlTrade("b", 1, 10) // dropped: the queue holds a
-	in <- wlTrade("c", 1, 10) // dropped
-	in <- miss                // c is decided
+	wlHandle(t, w, wlTrade("a", 1, 10))               // queued
+	wlHandle(t, w, wlTrade("b", 1, 10))               // dropped: the queue holds a
+	wlHandle(t, w, wlTrade("c", 1, 10))               // dropped
+	wlHandle(t, w, messages.Trade{MarketName: "AWP"}) // no match: no alert
 	if got := w.Stats().AlertsDropped; got != 2 {
 		t.Errorf("AlertsDropped = %d, want 2", got)
 	}
@@ -182,11 +200,8 @@ func TestWhitelistAlerts(t *testing.T) {
 	if m.Trade.ID != "a" || m.EntryIndex != 0 || m.Entry != "#0 AK-47 | Redline, Field-Tested, max markup 8%, price 0-40" || m.Latency() < 0 {
 		t.Errorf("first alert = %+v, want trade a, entry 0", m)
 	}
-	in <- wlTrade("d", 1, 10) // queued, the streak ends
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatalf("Run() = %v, want nil", err)
-	}
+	wlHandle(t, w, wlTrade("d", 1, 10)) // queued, the streak ends
+	wlClose(t, w)
 	var ids []string
 	for m := range w.Alerts() { // Run closed it
 		ids = append(ids, m.Trade.ID)
@@ -214,19 +229,13 @@ func TestWhitelistAlertQueuesEachGetEveryMatch(t *testing.T) {
 		t.Fatal("AlertQueue out of range is not nil")
 	}
 	first, second := w.AlertQueue(0), w.AlertQueue(1)
-	in := make(chan messages.Trade)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(t.Context(), in) }()
-	in <- wlTrade("a", 1, 10)
-	in <- wlTrade("b", 1, 10)
+	wlHandle(t, w, wlTrade("a", 1, 10))
+	wlHandle(t, w, wlTrade("b", 1, 10))
 	if m := <-first; m.Trade.ID != "a" {
 		t.Errorf("first queue's first alert is %s, want a", m.Trade.ID)
 	}
-	in <- wlTrade("c", 1, 10) // the first queue takes it, the second is full
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	wlHandle(t, w, wlTrade("c", 1, 10)) // the first queue takes it, the second is full
+	wlClose(t, w)
 	var got [2][]string
 	for i, q := range []<-chan messages.Match{first, second} {
 		for m := range q {
@@ -256,7 +265,7 @@ func TestWhitelistRunReturnsCtxErrAndClosesAlerts(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Alerts: 4})
-	if err := w.Run(ctx, make(chan messages.Trade)); !errors.Is(err, context.Canceled) {
+	if err := w.Run(ctx, make(chan messages.Match)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run() = %v, want context.Canceled", err)
 	}
 	select {
@@ -304,18 +313,10 @@ func TestWhitelistFlushFailureWarnsOncePerStreak(t *testing.T) {
 			return nil
 		},
 	})
-	in := make(chan messages.Trade)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(t.Context(), in) }()
-	in <- wlTrade("a", 1, 10)
-	in <- wlTrade("b", 1, 10)
-	in <- messages.Trade{} // b is decided
-	fail = false           // Run is blocked on in: no race
-	in <- wlTrade("c", 1, 10)
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	wlHandle(t, w, wlTrade("a", 1, 10))
+	wlHandle(t, w, wlTrade("b", 1, 10))
+	fail = false
+	wlHandle(t, w, wlTrade("c", 1, 10))
 	warns := rec.Matching("cannot flush match records")
 	if len(warns) != 1 || !strings.Contains(warns[0].String("err"), "closed pipe") {
 		t.Errorf("flush warnings = %+v, want one naming the error; logged:\n%s", warns, rec.Dump())
@@ -327,16 +328,9 @@ func TestWhitelistFlushFailureWarnsOncePerStreak(t *testing.T) {
 
 func TestWhitelistSwap(t *testing.T) {
 	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Alerts: 10})
-	in := make(chan messages.Trade)
-	done := make(chan error, 1)
-	go func() { done <- w.Run(t.Context(), in) }()
-	in <- wlTrade("before", 1, 10)
+	wlHandle(t, w, wlTrade("before", 1, 10))
 	w.Swap(wlList(t, `{"items": [{"name": "AWP | Asiimov"}, {"name": "AK-47 | Vulcan"}, {"name": "M4A4 | Howl"}]}`))
-	in <- wlTrade("after", 1, 10)
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	wlHandle(t, w, wlTrade("after", 1, 10))
 	if s := w.Stats(); s.Matched != 1 || s.Rejected[whitelist.NoEntry] != 1 || s.Entries != 3 {
 		t.Errorf("Stats() = %+v, want the trade before Swap matched, the one after not, and 3 entries", s)
 	}
@@ -348,7 +342,7 @@ func TestWhitelistRejectionDoesNotAllocate(t *testing.T) {
 	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Alerts: 1})
 	ctx := t.Context()
 	for _, tr := range []messages.Trade{wlTrade("dear", 50, 10), {MarketName: "AWP | Asiimov (Field-Tested)", Wear: messages.WearFieldTested}} {
-		if got := testing.AllocsPerRun(100, func() { w.decide(ctx, &tr) }); got != 0 {
+		if got := testing.AllocsPerRun(100, func() { w.Decide(ctx, &tr) }); got != 0 {
 			t.Errorf("deciding %q at %v%% allocates %v times, want 0", tr.MarketName, tr.MarkupPercent, got)
 		}
 	}
@@ -378,7 +372,9 @@ func BenchmarkWhitelistDecide(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				w.decide(ctx, &c.t)
+				if m, ok := w.Decide(ctx, &c.t); ok {
+					w.act(ctx, &m)
+				}
 				buf.Reset()
 			}
 		})

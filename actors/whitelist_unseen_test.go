@@ -31,10 +31,9 @@ func TestWhitelistReportsUnseenEntriesDaily(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec, log := logtest.New()
 		w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Log: log, UnseenAfter: 3 * day})
-		in := make(chan messages.Trade)
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
-		go func() { done <- w.Run(ctx, in) }()
+		go func() { done <- w.Run(ctx, make(chan messages.Match)) }()
 		// after waits d, then until the sink has done what the time brought.
 		after := func(d time.Duration) {
 			time.Sleep(d)
@@ -43,9 +42,10 @@ func TestWhitelistReportsUnseenEntriesDaily(t *testing.T) {
 		const stattrak = "#1 AK-47 | Redline, Field-Tested, StatTrak, max markup 5%, any price"
 
 		after(day + time.Hour)
-		in <- wlTrade("too-dear", 50, 10)                                // the plain Redline, rejected for its markup: seen
-		in <- messages.Trade{MarketName: "AWP | Asiimov (Field-Tested)"} // no entry's item
-		after(day)                                                       // day 2
+		// Decided as the hub does, on its own goroutine (here the test's).
+		wlHandle(t, w, wlTrade("too-dear", 50, 10))                                // the plain Redline, rejected for its markup: seen
+		wlHandle(t, w, messages.Trade{MarketName: "AWP | Asiimov (Field-Tested)"}) // no entry's item
+		after(day)                                                                 // day 2
 		if got := unseenEntries(rec); len(got) != 0 {
 			t.Fatalf("warned of %q after 2 days, want nothing yet", got)
 		}
@@ -91,7 +91,7 @@ func TestWhitelistUnseenOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec, log := logtest.New()
 		w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Log: log})
-		in := make(chan messages.Trade)
+		in := make(chan messages.Match)
 		done := make(chan error, 1)
 		go func() { done <- w.Run(t.Context(), in) }()
 		time.Sleep(30 * day)

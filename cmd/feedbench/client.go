@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -202,33 +201,31 @@ func bareHandshake(ctx context.Context, ws *websocket.Conn) error {
 	return send(gqlws.Envelope{ID: "1", Type: gqlws.TypeSubscribe, Payload: payload})
 }
 
-// decisionSink is the whitelist's decision in a sink of its own: it matches
-// each trade against the demo whitelist (whitelist.List.Match, what the
-// whitelist sink does before it prints a match) and notes the time from the
+// decisionRecorder is the whitelist's decision as sniper makes it: the
+// actors.Whitelist over the demo whitelist, attached to the hub as its
+// Decider, on the fan-out's goroutine. It notes each trade's time from the
 // frame's receipt to the decision.
-type decisionSink struct {
-	list    *whitelist.List
-	latency []time.Duration // preallocated; only Run appends
-	matched int             // trades that matched; only Run counts
+type decisionRecorder struct {
+	w       *actors.Whitelist
+	latency []time.Duration // preallocated; only the fan-out appends
 	want    int             // trades to decide before closing done
 	done    chan struct{}   // closed once want trades are decided
 }
 
-func newDecisionSink(n int) *decisionSink {
-	return &decisionSink{list: whitelist.Demo(), latency: make([]time.Duration, 0, n), want: n, done: make(chan struct{})}
+func newDecisionRecorder(n int) *decisionRecorder {
+	return &decisionRecorder{
+		w:       actors.NewWhitelist(actors.WhitelistConfig{List: whitelist.Demo()}),
+		latency: make([]time.Duration, 0, n), want: n, done: make(chan struct{}),
+	}
 }
 
-func (s *decisionSink) Run(ctx context.Context, in <-chan messages.Trade) error {
-	for t := range in {
-		if _, reason := s.list.Match(&t); reason == whitelist.Matched {
-			s.matched++
-		}
-		s.latency = append(s.latency, time.Since(t.ReceivedAt))
-		if len(s.latency) == s.want {
-			close(s.done)
-		}
+func (d *decisionRecorder) Decide(ctx context.Context, t *messages.Trade) (messages.Match, bool) {
+	m, ok := d.w.Decide(ctx, t)
+	d.latency = append(d.latency, time.Since(t.ReceivedAt))
+	if len(d.latency) == d.want {
+		close(d.done)
 	}
-	return nil
+	return m, ok
 }
 
 // runResult is what one run of a client measured.
@@ -295,20 +292,19 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 	var w countingWriter
 	out := actors.NewOutput("stdout", &w, 4<<20, false, "trade")
 	printer := actors.NewPrinter(out.Stream("trade"), record.JSON, out.Flush)
-	decision := newDecisionSink(n)
+	decision := newDecisionRecorder(n)
 	sinks := []struct {
 		name string
 		sink actors.Sink
 	}{
 		{"printer", printer},
-		{"whitelist", decision}, // last, as in sniper: see its pipeline.go
 	}
 	if ns != nil {
 		ns.pub = actors.NewNATSPublisher(actors.NATSPublisherConfig{Conn: actors.NATSConnConfig{URL: ns.url}, Subjects: ns.subjects}, quiet)
-		sinks = slices.Insert(sinks, 1, struct {
+		sinks = append(sinks, struct {
 			name string
 			sink actors.Sink
-		}{"nats", ns.pub}) // before the whitelist, as in sniper
+		}{"nats", ns.pub})
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -322,6 +318,8 @@ func runPipeline(ctx context.Context, f *feed, command, args string, n, queue in
 		sinksDone.Add(1)
 		g.Go(func() error { defer sinksDone.Done(); return s.sink.Run(gctx, in) })
 	}
+	matches := hub.AttachDecider("whitelist", queue, decision) // as in sniper: see its pipeline.go
+	g.Go(func() error { return decision.w.Run(gctx, matches) })
 	// The printer's writer outlives the printer: it writes what is left once
 	// the sinks are done.
 	g.Go(func() error { return out.Run(outCtx) })

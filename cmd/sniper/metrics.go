@@ -159,13 +159,13 @@ var (
 	descLastTrade = prometheus.NewDesc("rollsniper_last_trade_age_seconds",
 		"Time since the last trade arrived (since the start, before the first one).", nil, nil)
 	descQueueDepth = prometheus.NewDesc("rollsniper_sink_queue_depth",
-		"Trades waiting in a sink's queue.", []string{"sink"}, nil)
+		"Trades waiting in a sink's queue (matches, in the whitelist's).", []string{"sink"}, nil)
 	descQueueCap = prometheus.NewDesc("rollsniper_sink_queue_capacity",
 		"The capacity of a sink's queue.", []string{"sink"}, nil)
 	descDelivered = prometheus.NewDesc("rollsniper_sink_delivered_total",
-		"Trades put in a sink's queue.", []string{"sink"}, nil)
+		"Trades put in a sink's queue (matches, in the whitelist's: it decides at the fan-out).", []string{"sink"}, nil)
 	descDropped = prometheus.NewDesc("rollsniper_sink_dropped_total",
-		"Trades a sink lost because its queue was full.", []string{"sink"}, nil)
+		"Trades (matches, for the whitelist) a sink lost because its queue was full.", []string{"sink"}, nil)
 	descMatches = prometheus.NewDesc("rollsniper_whitelist_matches_total",
 		"Trades that matched a whitelist entry.", nil, nil)
 	descRejected = prometheus.NewDesc("rollsniper_whitelist_rejected_total",

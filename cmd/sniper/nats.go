@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,23 +154,18 @@ func startEmbedded(cfg Config, log *slog.Logger) (*natsserver.Server, error) {
 }
 
 // addNATSPublisher adds the NATS publisher as a sink, with the whitelist's
-// matches when there is a whitelist. It goes before the whitelist: the
-// fan-out offers a trade to the queues in attach order, and the queue filled
-// last is served first (see addWhitelist), so the decision does not wait
-// behind the publisher.
+// matches when there is a whitelist.
 func (p *pipeline) addNATSPublisher(cfg Config, logs *slog.Logger) {
 	var matches <-chan messages.Match
-	at := len(p.sinks)
 	if p.whitelist != nil {
 		matches = p.whitelist.AlertQueue(p.natsAlerts)
-		at = slices.IndexFunc(p.sinks, func(s namedSink) bool { return s.sink == p.whitelist })
 	}
 	p.natsPub = actors.NewNATSPublisher(actors.NATSPublisherConfig{
 		Conn:     actors.NATSConnConfig{URL: cfg.NATSURL, Creds: cfg.NATSCreds},
 		Subjects: cfg.NATSSubjects,
 		Matches:  matches,
 	}, logs.With("actor", "nats"))
-	p.sinks = slices.Insert(p.sinks, at, namedSink{"nats", p.natsPub, natsQueue})
+	p.sinks = append(p.sinks, namedSink{"nats", p.natsPub, natsQueue})
 	logs.Info("publishing to NATS", slog.String("server", natsrec.Redact(cfg.NATSURL)),
 		slog.String("trades", cfg.NATSSubjects.Trades), slog.String("matches", cfg.NATSSubjects.Matches),
 		slog.String("stream", cfg.NATSSubjects.Stream))

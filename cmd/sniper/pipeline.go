@@ -27,13 +27,16 @@ const sinkQueue = 1024
 // alert sink is stuck, and then the whitelist drops and counts.
 const alertQueue = 64
 
-// whitelistQueue is the whitelist's queue capacity. A trade the whitelist
-// never sees is a match the trader never hears of, so its queue holds about
-// 150 ms of a 100,000-trade-a-second burst, which it decides in well under
-// that. In bytes: a real trade is about 200, and the parser lets none through
-// with more than feedjson.MaxTradeText of text plus its stickers' names (at
-// most 5 × feedjson.MaxStickerName), so the queue holds at most about 30 MiB
-// whatever the feed sends (sinkQueue's, about 2 MiB).
+// whitelistQueue is the capacity of the whitelist's queue of matches. The
+// decision itself is never queued (it is made on the fan-out's goroutine,
+// see Hub.AttachDecider); a match dropped here is one the trader never
+// hears of, so the queue holds the matches of about 150 ms of a
+// 100,000-trade-a-second burst in which every trade matched, which the
+// whitelist prints in well under that. In bytes: a real trade is about 200,
+// and the parser lets none through with more than feedjson.MaxTradeText of
+// text plus its stickers' names (at most 5 × feedjson.MaxStickerName), so
+// the queue holds at most about 30 MiB whatever the feed sends (sinkQueue's,
+// about 2 MiB).
 const whitelistQueue = 16384
 
 // namedSink is a sink, the name its queue is counted and logged under, and
@@ -48,7 +51,7 @@ type namedSink struct {
 //
 //	conn 1 ─┐frames                 trades
 //	conn 2 ─┴───────▶ parser ───────────▶ hub ──┬──▶ printer   (stdout)
-//	(-connections: the    (keeps the first      ├──▶ whitelist ──matches──▶ discord
+//	(-connections: the    (keeps the first  (decides) ├──matches──▶ whitelist ──▶ discord
 //	 only actors that      copy of each trade)  └──▶ ...more sinks, each with its own queue
 //	 restart)
 //	   └── tap ──▶ recorder (-record) ──closed segments──▶ compactor
@@ -240,14 +243,11 @@ func loadWhitelist(cfg Config) (*whitelist.List, error) {
 	return nil, nil
 }
 
-// addWhitelist adds the whitelist sink, its reloader when the list comes from
-// a file, and the Discord alerts when a webhook is set.
-//
-// The whitelist is attached after the printer on purpose. The fan-out offers
-// a trade to the queues in attach order, and Go's scheduler runs the goroutine
-// readied last first, on the parser's own thread, once the parser waits: so
-// the decision does not wait behind the printer's write. In feedbench this
-// order cut the p99 from frame to decision by a fifth to a third.
+// addWhitelist adds the whitelist, its reloader when the list comes from a
+// file, and the Discord alerts when a webhook is set. The whitelist decides
+// on the fan-out's goroutine (run attaches it with Hub.AttachDecider), and
+// its own goroutine wakes for matches only: a decision waits for one
+// hand-off between goroutines, not two (see the README's Performance).
 func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs *slog.Logger, out *outputs) {
 	alerts, queues := 0, 0 // one alert queue for each alert sink
 	if cfg.DiscordWebhook != "" {
@@ -271,7 +271,6 @@ func (p *pipeline) addWhitelist(cfg Config, list *whitelist.List, logs *slog.Log
 		AlertQueues: queues,
 		UnseenAfter: cfg.UnseenAfter,
 	})
-	p.sinks = append(p.sinks, namedSink{"whitelist", p.whitelist, whitelistQueue})
 	logs.Info("whitelist loaded", slog.String("file", cmp.Or(cfg.Whitelist, "built-in demo")), slog.Int("entries", list.Len()),
 		slog.Int("warnings", len(list.Warnings())))
 
@@ -336,6 +335,11 @@ func (p *pipeline) run(ctx context.Context, hurry <-chan struct{}) error {
 		in := p.hub.Attach(s.name, cmp.Or(s.queue, sinkQueue))
 		sinks.Add(1)
 		g.Go(func() error { defer sinks.Done(); return s.sink.Run(sinkCtx, in) })
+	}
+	if p.whitelist != nil {
+		matches := p.hub.AttachDecider("whitelist", whitelistQueue, p.whitelist)
+		sinks.Add(1)
+		g.Go(func() error { defer sinks.Done(); return p.whitelist.Run(sinkCtx, matches) })
 	}
 	// stdout's writer outlives the sinks that print: it writes what is left
 	// once they are done.

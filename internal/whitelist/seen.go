@@ -2,6 +2,7 @@ package whitelist
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -12,21 +13,24 @@ import (
 // days may be a name the market spells differently, which never matches: the
 // decision sink reports such entries (Unseen).
 //
-// Saw costs a store and does not allocate: it runs on every trade. A
-// LastSeen is not safe for concurrent use: the decision sink owns it.
+// Saw costs an atomic store and does not allocate: it runs on every trade,
+// on the goroutine that decides. Unseen and Carry may run on others beside
+// it: each time is read whole, and a Saw that lands while Carry copies may
+// be left out of the copy (it is a second's news, in a check counted in
+// days).
 type LastSeen struct {
 	list *List
 	// since is when each entry began to be watched (the start, or the reload
 	// that brought it); seen is when its item last came, 0 for never. Unix
 	// nanoseconds.
-	since, seen []int64
+	since, seen []atomic.Int64
 }
 
 // NewLastSeen watches l's entries from now, none of them seen.
 func NewLastSeen(l *List, now time.Time) *LastSeen {
-	s := &LastSeen{list: l, since: make([]int64, l.Len()), seen: make([]int64, l.Len())}
+	s := &LastSeen{list: l, since: make([]atomic.Int64, l.Len()), seen: make([]atomic.Int64, l.Len())}
 	for i := range s.since {
-		s.since[i] = now.UnixNano()
+		s.since[i].Store(now.UnixNano())
 	}
 	return s
 }
@@ -38,7 +42,7 @@ func (s *LastSeen) List() *List { return s.list }
 // for NoEntry) is ignored.
 func (s *LastSeen) Saw(i int, now time.Time) {
 	if uint(i) < uint(len(s.seen)) {
-		s.seen[i] = now.UnixNano()
+		s.seen[i].Store(now.UnixNano())
 	}
 }
 
@@ -50,12 +54,13 @@ func (s *LastSeen) Carry(l *List, now time.Time) *LastSeen {
 	type times struct{ since, seen int64 }
 	old := make(map[string]times, s.list.Len())
 	for i := range s.list.Len() {
-		old[s.list.entries[i].identity()] = times{s.since[i], s.seen[i]}
+		old[s.list.entries[i].identity()] = times{s.since[i].Load(), s.seen[i].Load()}
 	}
 	c := NewLastSeen(l, now)
 	for i := range l.Len() {
 		if t, ok := old[l.entries[i].identity()]; ok {
-			c.since[i], c.seen[i] = t.since, t.seen
+			c.since[i].Store(t.since)
+			c.seen[i].Store(t.seen)
 		}
 	}
 	return c
@@ -76,14 +81,15 @@ type Unseen struct {
 func (s *LastSeen) Unseen(now time.Time, after time.Duration) []Unseen {
 	var out []Unseen
 	for i := range s.seen {
-		from := s.seen[i]
+		seen, since := s.seen[i].Load(), s.since[i].Load()
+		from := seen
 		if from == 0 {
-			from = s.since[i]
+			from = since
 		}
 		if d := now.Sub(time.Unix(0, from)); d >= after {
-			u := Unseen{Entry: s.list.entries[i], Since: time.Unix(0, s.since[i]), For: d}
-			if s.seen[i] != 0 {
-				u.LastSeen = time.Unix(0, s.seen[i])
+			u := Unseen{Entry: s.list.entries[i], Since: time.Unix(0, since), For: d}
+			if seen != 0 {
+				u.LastSeen = time.Unix(0, seen)
 			}
 			out = append(out, u)
 		}
