@@ -67,9 +67,11 @@ type ConnConfig struct {
 // DefaultReadLimit is large enough for the biggest realistic batch of trades.
 const DefaultReadLimit = 1 << 20
 
-// frameQueueBytes bounds the memory the frames waiting for the parser can hold
+// frameQueueBytes bounds the bytes the frames waiting for the parser can hold
 // when every one is as large as the read limit allows: a hostile feed of
-// oversized-but-allowed frames cannot make the queue take more.
+// oversized-but-allowed frames cannot make the queue take more. (A frame's
+// buffer holds at most half as much again, and 1 KiB: see
+// sessionReader.frameData.)
 const frameQueueBytes = 64 << 20
 
 // frameQueue is the capacity of the queue to the parser for a read limit:

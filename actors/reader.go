@@ -70,17 +70,23 @@ type sessionReader struct {
 	lastTrade  atomic.Int64 // listening time (ns) when the last next arrived
 	productive atomic.Bool  // a trade message arrived
 
-	// run's own: the buffer each message is read into, reused, and the limit
-	// on reading into it.
+	// run's own: the buffer the next message is read into, and the limit on
+	// reading into it. A frame handed on takes its buffer with it (see
+	// frameData); the protocol's own messages leave it to be reused.
 	buf        bytes.Buffer
 	limited    io.LimitedReader
 	binarySeen bool // a binary frame was skipped (and said so)
 }
 
+// minFrameBuffer is the least a new read buffer holds: the protocol's own
+// messages, and a frame of one trade, fit without growing it.
+const minFrameBuffer = 1 << 10
+
 func newSessionReader(c *Conn, ws *websocket.Conn, session uint64, log *slog.Logger) *sessionReader {
 	r := &sessionReader{conn: c, ws: ws, session: session, log: log, clock: liveness.NewClock(time.Now()),
 		acked: make(chan struct{}), echoed: make(chan struct{}), done: make(chan struct{}), abandon: make(chan struct{})}
 	r.send = r.writeWS
+	r.renew(0)
 	return r
 }
 
@@ -123,8 +129,7 @@ func (r *sessionReader) run(ctx context.Context) error {
 		if !forward {
 			continue
 		}
-		// data is the reused buffer: the parser gets its own copy.
-		f := messages.Frame{Data: bytes.Clone(data), ReceivedAt: received, Session: r.session, Conn: r.conn.number}
+		f := messages.Frame{Data: r.frameData(data), ReceivedAt: received, Session: r.session, Conn: r.conn.number}
 		if tap := r.conn.cfg.Tap; tap != nil {
 			tap.Frame(f) // returns at once: see ConnTap
 		}
@@ -141,6 +146,34 @@ func (r *sessionReader) run(ctx context.Context) error {
 		if !r.conn.cfg.NoYield {
 			runtime.Gosched()
 		}
+		r.renew(len(data))
+	}
+}
+
+// frameData returns data, the message just read into the read buffer, for a
+// frame of its own. It is the buffer itself, not a copy, unless the buffer
+// is much larger than the message (a small frame after a large one): then a
+// copy, and the buffer is kept. Either way the queue to the parser holds at
+// most about 1.5 times the frames' bytes, plus minFrameBuffer a frame.
+//
+// Handing the buffer on saves an allocation and a copy between the frame's
+// receipt and the decision on its trades: the reader makes its next buffer
+// after the hand-off (renew), while the socket is quiet.
+func (r *sessionReader) frameData(data []byte) []byte {
+	if cap(data) > len(data)+len(data)/2+minFrameBuffer {
+		return bytes.Clone(data)
+	}
+	r.buf = bytes.Buffer{} // the frame owns it now
+	return data
+}
+
+// renew gives the reader a new buffer once the last one went with a frame,
+// sized for a frame like that one, of n bytes, with room to spare (a read
+// into a bytes.Buffer wants bytes.MinRead free): the frames of a feed are
+// much alike, and a larger one grows the buffer as it is read.
+func (r *sessionReader) renew(n int) {
+	if r.buf.Cap() == 0 {
+		r.buf = *bytes.NewBuffer(make([]byte, 0, max(minFrameBuffer, n+n/8+bytes.MinRead)))
 	}
 }
 

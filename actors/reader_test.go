@@ -253,3 +253,48 @@ func FuzzSessionReaderHandle(f *testing.F) {
 		}
 	})
 }
+
+// readInto puts msg in r's read buffer as readMessage leaves a message there,
+// and returns the message's bytes.
+func readInto(t *testing.T, r *sessionReader, msg []byte) []byte {
+	t.Helper()
+	r.buf.Reset()
+	if _, err := r.buf.ReadFrom(bytes.NewReader(msg)); err != nil {
+		t.Fatal(err)
+	}
+	return r.buf.Bytes()
+}
+
+// A frame handed on takes the read buffer with it, uncopied, and the next
+// read goes into a new buffer, so a frame still waiting for the parser is
+// never written over; a small frame read into a buffer much larger than it
+// is copied instead, so that queued frames hold little more than their bytes.
+func TestReaderHandsOnItsBufferAndReadsIntoANewOne(t *testing.T) {
+	r := newTestReader().sessionReader
+	first := bytes.Repeat([]byte("a"), 3000)
+	data := readInto(t, r, first)
+	frame := r.frameData(data)
+	if &frame[0] != &data[0] {
+		t.Error("the frame is a copy of a message that fits its buffer")
+	}
+	r.renew(len(frame))
+	second := readInto(t, r, bytes.Repeat([]byte("b"), 3000))
+	if !bytes.Equal(frame, first) {
+		t.Fatal("reading the next message changed the frame handed on before it")
+	}
+	if &second[0] == &frame[0] {
+		t.Error("the next message was read into the frame's buffer")
+	}
+
+	big := readInto(t, r, bytes.Repeat([]byte("c"), 64<<10)) // grows the buffer
+	r.renew(len(r.frameData(big)))
+	small := readInto(t, r, []byte(`{"type":"next"}`)) // into a buffer sized for the big one
+	kept := r.buf.Cap()
+	frame = r.frameData(small)
+	if &frame[0] == &small[0] || cap(frame) > len(frame)+len(frame)/2+minFrameBuffer {
+		t.Errorf("a %d-byte frame holds a buffer of %d bytes", len(frame), cap(frame))
+	}
+	if r.buf.Cap() != kept {
+		t.Errorf("the read buffer is %d bytes after a copy, want the %d it had, kept", r.buf.Cap(), kept)
+	}
+}
