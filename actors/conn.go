@@ -70,7 +70,7 @@ const DefaultReadLimit = 1 << 20
 // frameQueueBytes bounds the bytes the frames waiting for the parser can hold
 // when every one is as large as the read limit allows: a hostile feed of
 // oversized-but-allowed frames cannot make the queue take more. (A frame's
-// buffer holds at most half as much again, and 1 KiB: see
+// buffer holds at most twice its bytes, and 1 KiB: see
 // sessionReader.frameData.)
 const frameQueueBytes = 64 << 20
 

@@ -152,15 +152,15 @@ func (r *sessionReader) run(ctx context.Context) error {
 
 // frameData returns data, the message just read into the read buffer, for a
 // frame of its own. It is the buffer itself, not a copy, unless the buffer
-// is much larger than the message (a small frame after a large one): then a
-// copy, and the buffer is kept. Either way the queue to the parser holds at
-// most about 1.5 times the frames' bytes, plus minFrameBuffer a frame.
+// is more than twice as large as the message (a small frame after a large
+// one): then a copy, and the buffer is kept. Either way the queue to the
+// parser holds at most twice the frames' bytes, plus minFrameBuffer a frame.
 //
 // Handing the buffer on saves an allocation and a copy between the frame's
 // receipt and the decision on its trades: the reader makes its next buffer
 // after the hand-off (renew), while the socket is quiet.
 func (r *sessionReader) frameData(data []byte) []byte {
-	if cap(data) > len(data)+len(data)/2+minFrameBuffer {
+	if cap(data) > 2*len(data)+minFrameBuffer {
 		return bytes.Clone(data)
 	}
 	r.buf = bytes.Buffer{} // the frame owns it now
@@ -168,12 +168,13 @@ func (r *sessionReader) frameData(data []byte) []byte {
 }
 
 // renew gives the reader a new buffer once the last one went with a frame,
-// sized for a frame like that one, of n bytes, with room to spare (a read
-// into a bytes.Buffer wants bytes.MinRead free): the frames of a feed are
-// much alike, and a larger one grows the buffer as it is read.
+// sized for a frame half as large again as that one, of n bytes, and the
+// bytes.MinRead a read into a bytes.Buffer wants free: the frames of a feed
+// are much alike, and a larger one grows the buffer as it is read (then
+// twice its size, which frameData still hands on whole).
 func (r *sessionReader) renew(n int) {
 	if r.buf.Cap() == 0 {
-		r.buf = *bytes.NewBuffer(make([]byte, 0, max(minFrameBuffer, n+n/8+bytes.MinRead)))
+		r.buf = *bytes.NewBuffer(make([]byte, 0, max(minFrameBuffer, n+n/2+bytes.MinRead)))
 	}
 }
 

@@ -4,17 +4,19 @@
 //   - a burst of trades (createTrades batches of one to four, in the field
 //     selection the program subscribes with), read once by a bare loop (one
 //     goroutine: read a frame, feedjson.ParseFrame, print each trade's line) and
-//     once by the real pipeline (connection actor → parser → hub → printer
-//     and a deciding sink), alternately, -runs times each; it prints trades a
+//     once by the real pipeline (connection actor → parser → hub, which
+//     decides each trade → printer), alternately, -runs times each; it prints trades a
 //     second, CPU microseconds, allocations and bytes a trade, and the ratio
 //     pipeline / bare loop. Both decode with ParseFrame, so the ratio is the
 //     pipeline's overhead, not the decoder's;
 //   - the feed's real rhythm: frames arriving one at a time at steady rates
 //     (1, 100, 1,000, 10,000 and 20,000 trades a second by default; the real
-//     feed carries about one a second), read by both clients in turn. For each
+//     feed carries about one a second), read by the bare loop, by one hop (the
+//     bare loop cut in two goroutines joined by a channel: the least an actor
+//     shape costs) and by the pipeline in turn. For each
 //     rate it prints CPU microseconds a trade (idle time included: it is what
 //     a user pays) and the time from a frame's receipt to the decision on its
-//     trade (p50, p99, p99.9) for both, and their ratios. The bare loop decides
+//     trade (p50, p99, p99.9) for each, and the ratios to the bare loop. It decides
 //     on the goroutine that read the frame: the least this machine can do.
 //
 // The fake feed runs as a second process (this binary again), so that the CPU
