@@ -192,6 +192,8 @@ var (
 		"Bytes waiting to be written to stdout or stderr.", []string{"file"}, nil)
 	descLatency = prometheus.NewDesc("rollsniper_frame_to_sink_seconds",
 		"Time from a frame being read off the socket to its trades being handed to the sinks' queues.", nil, nil)
+	descDecision = prometheus.NewDesc("rollsniper_frame_to_decision_seconds",
+		"Time from a frame being read off the socket to the whitelist's decision on each of its trades (none without a whitelist).", nil, nil)
 
 	descNATSState = prometheus.NewDesc("rollsniper_nats_connection_state",
 		"1 for a NATS connection's current state (connecting, connected, closed), 0 for the others, by role: publisher (-nats) or source (-source).", []string{"role", "state"}, nil)
@@ -256,6 +258,7 @@ func (c *pipelineCollector) Collect(ch chan<- prometheus.Metric) {
 	c.collectNATS(ch)
 
 	ch <- histogram(descLatency, c.p.hub.Latency())
+	ch <- histogram(descDecision, c.p.hub.DecisionLatency())
 	for _, s := range c.p.hub.Stats() {
 		ch <- gauge(descQueueDepth, float64(s.Queued), s.Name)
 		ch <- gauge(descQueueCap, float64(s.Capacity), s.Name)

@@ -108,6 +108,7 @@ func TestPipelineWhitelistMatchesAndAlerts(t *testing.T) {
 		`rollsniper_whitelist_entries`:                              1,
 		`rollsniper_alerts_dropped_total{queue="whitelist"}`:        0,
 		`rollsniper_sink_delivered_total{sink="whitelist"}`:         1, // its queue takes matches: the decisions are made at the fan-out
+		`rollsniper_frame_to_decision_seconds_count`:                3, // every trade decided
 	} {
 		if got[name] != want {
 			t.Errorf("%s = %v, want %v", name, got[name], want)
