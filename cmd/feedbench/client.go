@@ -42,9 +42,7 @@ func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Wr
 		return runResult{}, fmt.Errorf("bare loop: %w", err)
 	}
 	defer ws.CloseNow()
-	line := make([]byte, 0, 1024)
-	list := whitelist.Demo()
-	res := runResult{latency: make([]time.Duration, 0, n)}
+	work := newBareWork(n)
 	if err := f.send(command, args, 1); err != nil {
 		return runResult{}, err
 	}
@@ -53,30 +51,55 @@ func bareLoop(ctx context.Context, f *feed, command, args string, n int, w io.Wr
 	}
 
 	from := takeSample()
-	var trades []messages.Trade
 	for got := 0; got < n; {
 		_, data, err := ws.Read(ctx)
 		if err != nil {
 			return runResult{}, fmt.Errorf("bare loop: read after %d trades: %w", got, err)
 		}
-		trades, _ = feedjson.ParseFrame(trades[:0], data, time.Now())
-		for _, t := range trades {
-			list.Match(&t)
-			res.latency = append(res.latency, time.Since(t.ReceivedAt))
-			line = record.JSON.AppendTrade(line[:0], time.Now(), &t)
-			if _, err := w.Write(line); err != nil {
-				return runResult{}, fmt.Errorf("bare loop: print: %w", err)
-			}
+		k, err := work.frame(data, time.Now(), w)
+		if err != nil {
+			return runResult{}, fmt.Errorf("bare loop: print: %w", err)
 		}
-		got += len(trades)
+		got += k
 	}
 	to := takeSample()
 	feedCPU, err := f.done()
 	if err != nil {
 		return runResult{}, err
 	}
-	res.cost, res.writes = costOf(from, to, n, feedCPU), int64(n)
+	res := runResult{cost: costOf(from, to, n, feedCPU), latency: work.latency, writes: int64(n)}
 	return res, ws.Close(websocket.StatusNormalClosure, "")
+}
+
+// bareWork is the bare loop's work on a frame, which one hop's second
+// goroutine does too: decode it, decide each trade against the demo
+// whitelist, note the time from the frame's receipt to the decision, and
+// print the trade's line.
+type bareWork struct {
+	list    *whitelist.List
+	trades  []messages.Trade
+	line    []byte
+	latency []time.Duration // preallocated for the run's trades
+}
+
+func newBareWork(n int) *bareWork {
+	return &bareWork{list: whitelist.Demo(), line: make([]byte, 0, 1024), latency: make([]time.Duration, 0, n)}
+}
+
+// frame does the work on data, a frame received at at, printing to w, and
+// returns how many trades it held.
+func (b *bareWork) frame(data []byte, at time.Time, w io.Writer) (int, error) {
+	b.trades, _ = feedjson.ParseFrame(b.trades[:0], data, at)
+	for i := range b.trades {
+		t := &b.trades[i]
+		b.list.Match(t)
+		b.latency = append(b.latency, time.Since(t.ReceivedAt))
+		b.line = record.JSON.AppendTrade(b.line[:0], time.Now(), t)
+		if _, err := w.Write(b.line); err != nil {
+			return 0, err
+		}
+	}
+	return len(b.trades), nil
 }
 
 // oneHop is the least an actor shape can do: the bare loop cut in two
@@ -99,34 +122,28 @@ func oneHop(ctx context.Context, f *feed, command, args string, n int, w io.Writ
 	}
 	frames := make(chan frame, 1024)
 	decided := make(chan error, 1)
-	res := runResult{latency: make([]time.Duration, 0, n)}
+	work := newBareWork(n)
 	go func() {
-		line := make([]byte, 0, 1024)
-		list := whitelist.Demo()
-		var trades []messages.Trade
 		for got := 0; got < n; {
 			fr, ok := <-frames
 			if !ok {
-				return // the reader failed
+				return // the reader failed, or never started
 			}
-			trades, _ = feedjson.ParseFrame(trades[:0], fr.data, fr.at)
-			for _, t := range trades {
-				list.Match(&t)
-				res.latency = append(res.latency, time.Since(t.ReceivedAt))
-				line = record.JSON.AppendTrade(line[:0], time.Now(), &t)
-				if _, err := w.Write(line); err != nil {
-					decided <- fmt.Errorf("one hop: print: %w", err)
-					return
-				}
+			k, err := work.frame(fr.data, fr.at, w)
+			if err != nil {
+				decided <- fmt.Errorf("one hop: print: %w", err)
+				return
 			}
-			got += len(trades)
+			got += k
 		}
 		decided <- nil
 	}()
-	if err := f.send(command, args, 1); err != nil {
-		return runResult{}, err
+	err = f.send(command, args, 1)
+	if err == nil {
+		err = f.started()
 	}
-	if err := f.started(); err != nil {
+	if err != nil {
+		close(frames) // no reader yet: the decider returns
 		return runResult{}, err
 	}
 	from := takeSample()
@@ -156,7 +173,7 @@ func oneHop(ctx context.Context, f *feed, command, args string, n int, w io.Writ
 	if err != nil {
 		return runResult{}, err
 	}
-	res.cost, res.writes = costOf(from, to, n, feedCPU), int64(n)
+	res := runResult{cost: costOf(from, to, n, feedCPU), latency: work.latency, writes: int64(n)}
 	err = ws.Close(websocket.StatusNormalClosure, "")
 	<-readErr // the reader ends with the connection
 	return res, err
