@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/logtest"
+	"github.com/rollsniper/rollsniper/internal/whitelist"
 	"github.com/rollsniper/rollsniper/messages"
 )
 
@@ -104,4 +105,26 @@ func TestWhitelistUnseenOff(t *testing.T) {
 			t.Errorf("warned of %q with the check off", got)
 		}
 	})
+}
+
+// The decision notes each sighting on the fan-out's goroutine while the daily
+// check reads them on the whitelist's, and a reload carries them over on the
+// reloader's: under the race detector, any of them unsynchronised fails here.
+func TestWhitelistSightingsAreSafeBesideTheCheckAndAReload(t *testing.T) {
+	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), UnseenAfter: time.Nanosecond})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			w.reportUnseen(t.Context(), time.Now())
+			w.Swap(wlList(t, wlFile))
+		}
+	}()
+	for range 2000 {
+		wlHandle(t, w, wlTrade("seen", 50, 10)) // rejected, but its entry's item came
+	}
+	<-done
+	if got := w.Stats().Rejected; got[whitelist.MarkupTooHigh] != 2000 {
+		t.Errorf("rejected for markup %d times, want 2000", got[whitelist.MarkupTooHigh])
+	}
 }
