@@ -30,7 +30,6 @@ type Hub struct {
 	queues    []*hubQueue
 	deciders  []*hubDecider
 	started   atomic.Bool
-	deciding  messages.Trade    // the trade being decided; only the fan-out touches it
 	latency   latency.Histogram // frame receipt to fan-out, once per trade
 	decisions latency.Histogram // frame receipt to decision, once per trade decided
 }
@@ -56,7 +55,8 @@ type queueCounters struct {
 // every trade, in order, on the fan-out's goroutine, before the trade is
 // offered to any queue, and reports whether it matched and the match. It must
 // return at once (no I/O, no waiting, no allocation unless it matched): it
-// runs on the path of every trade, and the next trade waits for it.
+// runs on the path of every trade, and the next trade waits for it. The
+// pointer is valid during the call only.
 type Decider interface {
 	Decide(ctx context.Context, t *messages.Trade) (messages.Match, bool)
 }
@@ -132,15 +132,17 @@ func (h *Hub) checkAttach(capacity int) {
 func (h *Hub) Run(ctx context.Context) error {
 	h.start()
 	defer h.closeQueues()
+	var t messages.Trade // one for the run: fanOut's deciders get a pointer to it
 	for {
+		var ok bool
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case t, ok := <-h.in:
+		case t, ok = <-h.in:
 			if !ok {
 				return nil
 			}
-			h.fanOut(ctx, t)
+			h.fanOut(ctx, &t)
 		}
 	}
 }
@@ -169,15 +171,11 @@ func (h *Hub) closeQueues() {
 // the fan-out, once per trade (a trade with no ReceivedAt, which did not come
 // off the socket, is not recorded). It does not allocate unless a decider
 // does or it logs, which it does only where a streak of drops begins or ends.
-func (h *Hub) fanOut(ctx context.Context, t messages.Trade) {
-	if len(h.deciders) > 0 {
-		// The deciders get a pointer to the hub's copy: one to t would move
-		// every trade to the heap.
-		h.deciding = t
-		for _, q := range h.deciders {
-			q.match, q.matched = q.d.Decide(ctx, &h.deciding)
-		}
-		h.deciding = messages.Trade{} // let its strings go
+// t is the caller's (the parser's decoding buffer): it is copied into each
+// queue, and no decider may keep the pointer.
+func (h *Hub) fanOut(ctx context.Context, t *messages.Trade) {
+	for _, q := range h.deciders {
+		q.match, q.matched = q.d.Decide(ctx, t)
 	}
 	if !t.ReceivedAt.IsZero() {
 		d := time.Since(t.ReceivedAt)
@@ -188,7 +186,7 @@ func (h *Hub) fanOut(ctx context.Context, t messages.Trade) {
 	}
 	for _, q := range h.queues {
 		select {
-		case q.ch <- t:
+		case q.ch <- *t:
 			q.sent(ctx, h.log, q.name)
 		default:
 			q.full(ctx, h.log, q.name, cap(q.ch), "trades")

@@ -364,9 +364,9 @@ func TestHubFanOutDoesNotAllocate(t *testing.T) {
 	trade.ReceivedAt = time.Now() // so that the latency is recorded too
 	// Fill "full", so that every measured trade is delivered to one queue and
 	// dropped for the other.
-	h.fanOut(t.Context(), trade)
+	h.fanOut(t.Context(), &trade)
 
-	allocs := testing.AllocsPerRun(runs, func() { h.fanOut(t.Context(), trade) })
+	allocs := testing.AllocsPerRun(runs, func() { h.fanOut(t.Context(), &trade) })
 	if allocs != 0 {
 		t.Errorf("fanOut allocates %v times a trade, want 0", allocs)
 	}
@@ -432,7 +432,7 @@ func BenchmarkHubFanOut(b *testing.B) {
 	trade.ReceivedAt = time.Now()
 	ctx := b.Context()
 	for b.Loop() {
-		h.fanOut(ctx, trade)
+		h.fanOut(ctx, &trade)
 		<-q
 	}
 }
@@ -495,7 +495,7 @@ func TestHubDecidesFirstAndQueuesMatchesOnly(t *testing.T) {
 	matches := h.AttachDecider("whitelist", 1, d)
 	for _, tr := range hubTrades(0, 4) {
 		tr.ReceivedAt = time.Now()
-		h.fanOut(t.Context(), tr)
+		h.fanOut(t.Context(), &tr)
 	}
 	if !slices.Equal(d.queued, []int{0, 1, 2, 3}) {
 		t.Errorf("the printer's queue held %v trades at each decision, want [0 1 2 3]: each decided before it is offered", d.queued)

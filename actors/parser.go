@@ -167,9 +167,9 @@ func (p *Parser) Stats() ParserStats {
 // closed and drained, or ctx.Err() if ctx ends first; either way it closes Out.
 func (p *Parser) Run(ctx context.Context) error {
 	defer close(p.out)
-	return p.run(ctx, func(t messages.Trade) bool {
+	return p.run(ctx, func(t *messages.Trade) bool {
 		select {
-		case p.out <- t:
+		case p.out <- *t:
 			return true
 		case <-ctx.Done():
 			return false
@@ -186,7 +186,7 @@ func (p *Parser) Run(ctx context.Context) error {
 func (p *Parser) RunInto(ctx context.Context, h *Hub) error {
 	h.start()
 	defer h.closeQueues()
-	return p.run(ctx, func(t messages.Trade) bool {
+	return p.run(ctx, func(t *messages.Trade) bool {
 		h.fanOut(ctx, t)
 		return true
 	})
@@ -195,7 +195,7 @@ func (p *Parser) RunInto(ctx context.Context, h *Hub) error {
 // run decodes every frame from in and hands its trades to emit, in order,
 // until in is closed (nil), ctx ends, or emit reports that ctx ended
 // (ctx.Err()).
-func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error {
+func (p *Parser) run(ctx context.Context, emit func(*messages.Trade) bool) error {
 	var trades []messages.Trade
 	for {
 		var f messages.Frame
@@ -221,8 +221,8 @@ func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error 
 		if err != nil {
 			p.report(ctx, f, err)
 		}
-		for _, t := range trades {
-			if !p.handOn(t, 0, emit) {
+		for i := range trades {
+			if !p.handOn(&trades[i], 0, emit) {
 				return ctx.Err()
 			}
 		}
@@ -231,8 +231,9 @@ func (p *Parser) run(ctx context.Context, emit func(messages.Trade) bool) error 
 }
 
 // handOn hands t, from line (an index from 0), to emit, and reports whether
-// emit took it (false: ctx ended).
-func (p *Parser) handOn(t messages.Trade, line int, emit func(messages.Trade) bool) bool {
+// emit took it (false: ctx ended). t is the decoding buffer's: emit must not
+// keep the pointer.
+func (p *Parser) handOn(t *messages.Trade, line int, emit func(*messages.Trade) bool) bool {
 	// Counted before it is handed on, so that whoever sees the trade
 	// downstream (a printed line) sees it counted too.
 	p.trades.Add(1)
@@ -263,7 +264,7 @@ func (p *Parser) handOn(t messages.Trade, line int, emit func(messages.Trade) bo
 // that held no trade (a malformed one, an error) is read again each time it
 // comes, so its problems are reported as with one line. Recognising a copy
 // allocates nothing.
-func (p *Parser) arbitrateFrame(ctx context.Context, f messages.Frame, trades []messages.Trade, emit func(messages.Trade) bool) ([]messages.Trade, bool) {
+func (p *Parser) arbitrateFrame(ctx context.Context, f messages.Frame, trades []messages.Trade, emit func(*messages.Trade) bool) ([]messages.Trade, bool) {
 	line := min(max(f.Conn, 1), len(p.lines)) - 1
 	at := f.ReceivedAt
 	if at.IsZero() {
@@ -296,12 +297,12 @@ func (p *Parser) arbitrateFrame(ctx context.Context, f messages.Frame, trades []
 		p.report(ctx, f, err)
 	}
 	defer clear(trades) // let the strings go while the slice waits for the next frame
-	for _, t := range trades {
-		if dup, first := p.window.Arrive([]byte(t.ID), line, at); dup {
+	for i := range trades {
+		if dup, first := p.window.Arrive([]byte(trades[i].ID), line, at); dup {
 			p.copied(line, first, at)
 			continue
 		}
-		if !p.handOn(t, line, emit) {
+		if !p.handOn(&trades[i], line, emit) {
 			return trades, false
 		}
 	}

@@ -244,7 +244,7 @@ func TestParserLinesCopyDoesNotAllocate(t *testing.T) {
 	_, log := logtest.New()
 	p := NewParserLines(nil, 2, log)
 	data := tradesFrame(t, "VHJhZGU6MQ", "VHJhZGU6Mg", "VHJhZGU6Mw")
-	emit := func(messages.Trade) bool { return true }
+	emit := func(*messages.Trade) bool { return true }
 	at := fixtures.Received
 	trades, _ := p.arbitrateFrame(context.Background(), messages.Frame{Data: data, ReceivedAt: at, Conn: 1}, nil, emit)
 	for _, c := range []struct {
