@@ -153,17 +153,21 @@ func (r *sessionReader) run(ctx context.Context) error {
 // frameData returns data, the message just read into the read buffer, for a
 // frame of its own. It is the buffer itself, not a copy, unless the buffer
 // is more than twice as large as the message (a small frame after a large
-// one): then a copy, and the buffer is kept. Either way the queue to the
-// parser holds at most twice the frames' bytes, plus minFrameBuffer a frame.
+// one): then a copy. Either way the queue to the parser holds at most twice
+// the frames' bytes, plus minFrameBuffer a frame.
 //
 // Handing the buffer on saves an allocation and a copy between the frame's
 // receipt and the decision on its trades: the reader makes its next buffer
-// after the hand-off (renew), while the socket is quiet.
+// after the hand-off (renew), while the socket is quiet. A buffer too large
+// for its frame is let go as well, not kept: the next one, sized for this
+// frame, is handed on again. (Kept, it had every smaller frame after a large
+// one copied: nine frames in ten in feedbench's steady rates, whose frames
+// range from 1 to 9 KiB, at half a microsecond each before the decision.)
 func (r *sessionReader) frameData(data []byte) []byte {
+	r.buf = bytes.Buffer{} // the frame owns it, or it is too large to keep
 	if cap(data) > 2*len(data)+minFrameBuffer {
 		return bytes.Clone(data)
 	}
-	r.buf = bytes.Buffer{} // the frame owns it now
 	return data
 }
 
