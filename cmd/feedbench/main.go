@@ -13,10 +13,12 @@
 //     (1, 100, 1,000, 10,000 and 20,000 trades a second by default; the real
 //     feed carries about one a second), read by the bare loop, by one hop (the
 //     bare loop cut in two goroutines joined by a channel: the least an actor
-//     shape costs) and by the pipeline in turn. For each
+//     shape costs) and by the pipeline in turn, -runs rounds, the order
+//     turning each round, with the pipeline's own queue sizes. For each
 //     rate it prints CPU microseconds a trade (idle time included: it is what
 //     a user pays) and the time from a frame's receipt to the decision on its
-//     trade (p50, p99, p99.9) for each, and the ratios to the bare loop. It decides
+//     trade (p50, p99, p99.9, over every run's trades) for each, and the
+//     ratios to the bare loop. The bare loop decides
 //     on the goroutine that read the frame: the least this machine can do.
 //
 // The fake feed runs as a second process (this binary again), so that the CPU
@@ -52,7 +54,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -310,19 +311,30 @@ func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 }
 
 // rateRun is one client's runs at one rate: the run with the median CPU a
-// trade, and the latencies of the run with the median p99.
+// trade, and the latencies of every run, pooled.
 type rateRun struct {
 	cost    cost
-	latency []time.Duration // sorted
+	latency []time.Duration // every run's, sorted
 	p99s    []time.Duration // every run's p99, in run order
 }
 
-// rates measures both clients at each steady rate, alternately, cfg.runs
-// times each, and prints a table with their ratios.
+// rateQueue is each sink's queue in the steady rates: the program's own
+// (sinkQueue in cmd/sniper), for the matches too. A steady rate keeps every
+// queue near empty; one the size of the burst would only give the garbage
+// collector tens of megabytes more to scan, which the program never has.
+const rateQueue = 1024
+
+// rates measures the clients at each steady rate, cfg.runs rounds of one run
+// each, the order turning by one each round so that no client always runs
+// first or last, and prints a table with their ratios. The latencies of a
+// client's runs are pooled: each client meets the machine's quiet and busy
+// spells alike, where the run with the median p99 (as it was shown before)
+// moved with whichever spell that run fell in.
 func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *bool) error {
 	fmt.Fprintf(stdout, "\nsteady rates, one trade a frame, frames arriving one at a time from the feed process; each client reads\n")
-	fmt.Fprintf(stdout, "%v or %d trades a rate, whichever is longer, %d run(s) each: the run with the median CPU (CPU) and the\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
-	fmt.Fprintf(stdout, "run with the median p99 (latency, frame → decision) shown. CPU a trade includes the idle time between trades.\n")
+	fmt.Fprintf(stdout, "%v or %d trades a rate, whichever is longer, %d run(s) each, in turn (the order turning each round): CPU from\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
+	fmt.Fprintf(stdout, "the run with the median CPU, latency (frame → decision) over every run's trades. CPU a trade includes the idle\n")
+	fmt.Fprintf(stdout, "time between trades. The pipeline's queues are the program's (%d).\n", rateQueue)
 	if cfg.compare > 0 {
 		fmt.Fprintf(stdout, "The clients run on %s; \"on %d P\" is the pipeline again on %s, for comparison.\n", procsName(cfg.procs), cfg.compare, procsName(cfg.compare))
 	}
@@ -331,48 +343,47 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 		n := max(cfg.rateTrades, int(int64(rate)*int64(cfg.rateTime)/int64(time.Second)))
 		d := time.Duration(int64(n) * int64(time.Second) / int64(rate))
 		args := fmt.Sprintf("%d %v", rate, d)
-		var bareRuns, hopRuns, pipeRuns, otherRuns []runResult
-		for range cfg.runs {
-			var w countingWriter
-			res, err := bareLoop(ctx, f, "rate", args, n, &w)
-			if err != nil {
-				return err
+		pipeline := func() (runResult, error) {
+			res, err := runPipeline(ctx, f, "rate", args, n, rateQueue, pipelineOpts{noYield: cfg.noYield})
+			for name, d := range res.dropped {
+				fmt.Fprintf(stdout, "note: %d a second: the hub dropped %d trades for the %s (queue %d)\n", rate, d, name, rateQueue)
 			}
-			bareRuns = append(bareRuns, res)
-			if res, err = oneHop(ctx, f, "rate", args, n, &w); err != nil {
-				return err
-			}
-			hopRuns = append(hopRuns, res)
-			if res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, pipelineOpts{noYield: cfg.noYield}); err != nil {
-				return err
-			}
-			pipeRuns = append(pipeRuns, res)
-			if cfg.compare > 0 {
-				err := withProcs(cfg.compare, func() (err error) {
-					res, err = runPipeline(ctx, f, "rate", args, n, cfg.queue, pipelineOpts{noYield: cfg.noYield})
-					return err
-				})
-				if err != nil {
-					return err
-				}
-				otherRuns = append(otherRuns, res)
-			}
+			return res, err
 		}
-		b, h, p := summarise(bareRuns), summarise(hopRuns), summarise(pipeRuns)
-		rows := []struct {
+		clients := []struct {
 			name string
-			r    rateRun
-		}{{"bare loop", b}, {"one hop", h}, {"pipeline", p}}
-		if len(otherRuns) > 0 {
-			rows = append(rows, struct {
+			run  func() (runResult, error)
+			runs []runResult
+		}{
+			{name: "bare loop", run: func() (runResult, error) { var w countingWriter; return bareLoop(ctx, f, "rate", args, n, &w) }},
+			{name: "one hop", run: func() (runResult, error) { var w countingWriter; return oneHop(ctx, f, "rate", args, n, &w) }},
+			{name: "pipeline", run: pipeline},
+		}
+		if cfg.compare > 0 {
+			clients = append(clients, struct {
 				name string
-				r    rateRun
-			}{fmt.Sprintf("on %d P", cfg.compare), summarise(otherRuns)})
+				run  func() (runResult, error)
+				runs []runResult
+			}{name: fmt.Sprintf("on %d P", cfg.compare), run: func() (res runResult, err error) {
+				err = withProcs(cfg.compare, func() (err error) { res, err = pipeline(); return err })
+				return res, err
+			}})
 		}
-		for _, c := range rows {
-			fmt.Fprintf(stdout, "%9d  %-10s %7d %13.2f %9.2f %10v %10v %10v   %s\n", rate, c.name, n, c.r.cost.cpu, c.r.cost.switches,
-				percentile(c.r.latency, 50), percentile(c.r.latency, 99), percentile(c.r.latency, 99.9), durations(c.r.p99s))
+		err := inTurn(cfg.runs, len(clients), func(i int) error {
+			res, err := clients[i].run()
+			clients[i].runs = append(clients[i].runs, res)
+			return err
+		})
+		if err != nil {
+			return err
 		}
+		rows := make([]rateRun, len(clients))
+		for i, c := range clients {
+			rows[i] = summarise(c.runs)
+			fmt.Fprintf(stdout, "%9d  %-10s %7d %13.2f %9.2f %10v %10v %10v   %s\n", rate, c.name, n, rows[i].cost.cpu, rows[i].cost.switches,
+				percentile(rows[i].latency, 50), percentile(rows[i].latency, 99), percentile(rows[i].latency, 99.9), durations(rows[i].p99s))
+		}
+		b, h, p := rows[0], rows[1], rows[2]
 		cpu := p.cost.cpu / b.cost.cpu
 		p99 := ratioOf(percentile(p.latency, 99), percentile(b.latency, 99))
 		line := fmt.Sprintf("%9d  %-10s %7s %12.2f× %9s %9.2f× %9.2f× %9.2f×   CPU target ≤ %.2f×: %s; p99 target ≤ %.1f×: %s",
@@ -390,21 +401,33 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 	return nil
 }
 
-// summarise picks, from one client's runs at a rate, the run with the median
-// CPU and the latencies of the run with the median p99.
+// inTurn calls run for each of k clients, rounds times, the order turning
+// by one each round (0 1 2, 1 2 0, 2 0 1, …), and stops at the first error.
+func inTurn(rounds, k int, run func(client int) error) error {
+	for round := range rounds {
+		for i := range k {
+			if err := run((round + i) % k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// summarise gives one client's runs at a rate: the run with the median CPU,
+// and the latencies of every run, pooled and sorted.
 func summarise(runs []runResult) rateRun {
 	var r rateRun
 	costs := make([]cost, len(runs))
-	lats := make([][]time.Duration, len(runs))
 	for i, run := range runs {
 		costs[i] = run.cost
-		lats[i] = slices.Clone(run.latency)
-		slices.Sort(lats[i])
-		r.p99s = append(r.p99s, percentile(lats[i], 99))
+		lat := slices.Clone(run.latency)
+		slices.Sort(lat)
+		r.p99s = append(r.p99s, percentile(lat, 99))
+		r.latency = append(r.latency, run.latency...)
 	}
 	r.cost = median(costs)
-	slices.SortFunc(lats, func(a, b []time.Duration) int { return cmp.Compare(percentile(a, 99), percentile(b, 99)) })
-	r.latency = lats[len(lats)/2]
+	slices.Sort(r.latency)
 	return r
 }
 
@@ -465,7 +488,11 @@ func profile(ctx context.Context, f *feed, cfg config) error {
 		n = max(cfg.rateTrades, int(int64(r)*int64(cfg.rateTime)/int64(time.Second)))
 		command, args = "rate", fmt.Sprintf("%d %v", r, time.Duration(int64(n)*int64(time.Second)/int64(r)))
 	}
-	_, err = runPipeline(ctx, f, command, args, n, cfg.queue, opts)
+	queue := cfg.queue
+	if cfg.profileRate > 0 {
+		queue = rateQueue
+	}
+	_, err = runPipeline(ctx, f, command, args, n, queue, opts)
 	pprof.StopCPUProfile()
 	return err
 }

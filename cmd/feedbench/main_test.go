@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"regexp"
 	"runtime"
@@ -216,5 +218,46 @@ func TestParseFlagsProcs(t *testing.T) {
 		if err != nil || got.procs != tt.procs || got.compare != tt.compare {
 			t.Errorf("parseFlags(%q): procs %d, compare %d, err %v; want %d, %d", tt.args, got.procs, got.compare, err, tt.procs, tt.compare)
 		}
+	}
+}
+
+func TestRatesTakeTurnsAndPoolEveryRun(t *testing.T) {
+	var order []int
+	if err := inTurn(3, 3, func(c int) error { order = append(order, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 1, 2, 1, 2, 0, 2, 0, 1}; !slices.Equal(order, want) {
+		t.Errorf("clients ran in the order %v, want %v", order, want)
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := inTurn(3, 3, func(int) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Errorf("after a failing run: %v and %d calls, want the error and 1 call", err, calls)
+	}
+
+	// Three runs, each of 100 latencies: the quiet one (1–100 µs), and two
+	// with a slow spell (its slowest two 1 ms). Pooled, the p99 is the slow
+	// spells' (the 297th of 300); the p99 of each run is its own.
+	run := func(spell bool) runResult {
+		var r runResult
+		for i := range 100 {
+			d := time.Duration(i+1) * time.Microsecond
+			if spell && i >= 98 {
+				d = time.Millisecond
+			}
+			r.latency = append(r.latency, d)
+		}
+		rand.Shuffle(len(r.latency), func(i, j int) { r.latency[i], r.latency[j] = r.latency[j], r.latency[i] })
+		return r
+	}
+	s := summarise([]runResult{run(false), run(true), run(true)})
+	if len(s.latency) != 300 || !slices.IsSorted(s.latency) {
+		t.Fatalf("pooled %d latencies (sorted: %t), want every run's 300, sorted", len(s.latency), slices.IsSorted(s.latency))
+	}
+	if got := percentile(s.latency, 99); got != time.Millisecond {
+		t.Errorf("pooled p99 %v, want 1ms", got)
+	}
+	if want := []time.Duration{99 * time.Microsecond, time.Millisecond, time.Millisecond}; !slices.Equal(s.p99s, want) {
+		t.Errorf("p99 of each run %v, want %v", s.p99s, want)
 	}
 }
