@@ -57,6 +57,12 @@ type queueCounters struct {
 // return at once (no I/O, no waiting, no allocation unless it matched): it
 // runs on the path of every trade, and the next trade waits for it. The
 // pointer is valid during the call only.
+//
+// The match's DecidedAt is when the decision was made, matched or not (the
+// other fields only when it matched): the hub's decision latency is taken
+// from it, so that what a decider does after deciding (counting, noting the
+// item's sighting) is not counted as the decision's time. A decider that
+// leaves it zero is timed when it returns.
 type Decider interface {
 	Decide(ctx context.Context, t *messages.Trade) (messages.Match, bool)
 }
@@ -174,14 +180,24 @@ func (h *Hub) closeQueues() {
 // t is the caller's (the parser's decoding buffer): it is copied into each
 // queue, and no decider may keep the pointer.
 func (h *Hub) fanOut(ctx context.Context, t *messages.Trade) {
+	var decided time.Time // the last decision's
 	for _, q := range h.deciders {
 		q.match, q.matched = q.d.Decide(ctx, t)
+		if at := q.match.DecidedAt; !at.IsZero() && at.After(decided) {
+			decided = at
+		}
+		if !q.matched {
+			q.match.DecidedAt = time.Time{} // no match to hold it
+		}
 	}
 	if !t.ReceivedAt.IsZero() {
-		d := time.Since(t.ReceivedAt)
-		h.latency.Observe(d)
+		now := time.Now()
+		h.latency.Observe(now.Sub(t.ReceivedAt))
 		if len(h.deciders) > 0 {
-			h.decisions.Observe(d)
+			if decided.IsZero() || decided.After(now) {
+				decided = now
+			}
+			h.decisions.Observe(decided.Sub(t.ReceivedAt))
 		}
 	}
 	for _, q := range h.queues {

@@ -521,3 +521,48 @@ func TestHubDecidesFirstAndQueuesMatchesOnly(t *testing.T) {
 		t.Error("the match queue is open after the hub's queues closed")
 	}
 }
+
+// decidedAfter decides nothing, and says it decided after the trade's
+// receipt by its offset, unless that is zero.
+type decidedAfter time.Duration
+
+func (d decidedAfter) Decide(_ context.Context, t *messages.Trade) (messages.Match, bool) {
+	if d == 0 {
+		return messages.Match{}, false
+	}
+	return messages.Match{DecidedAt: t.ReceivedAt.Add(time.Duration(d))}, false
+}
+
+// The decision latency is taken at the decision (the decider's DecidedAt,
+// the last one's with several), not when the deciders have returned; a
+// decider that gives no time is timed when it returns.
+func TestHubTimesTheDecisionByDecidedAt(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		deciders []decidedAfter
+		min, max time.Duration
+	}{
+		{"one decider", []decidedAfter{decidedAfter(3 * time.Millisecond)}, 3 * time.Millisecond, 3 * time.Millisecond},
+		{"the last decision", []decidedAfter{decidedAfter(3 * time.Millisecond), decidedAfter(5 * time.Millisecond)}, 5 * time.Millisecond, 5 * time.Millisecond},
+		{"no time given", []decidedAfter{0}, time.Hour, 2 * time.Hour},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := NewHub(nil, slog.New(slog.DiscardHandler))
+			for i, d := range tt.deciders {
+				h.AttachDecider(fmt.Sprint("decider", i), 1, d)
+			}
+			tr := hubTrades(0, 1)[0]
+			tr.ReceivedAt = time.Now().Add(-time.Hour) // an hour ago: time.Since would say so
+			h.fanOut(t.Context(), &tr)
+			s := h.DecisionLatency()
+			got := time.Duration(s.Sum * float64(time.Second))
+			if s.Count != 1 || got < tt.min-time.Microsecond || got > tt.max+time.Microsecond {
+				t.Errorf("decision latency: %d observed, %v in all; want 1, in [%v, %v]", s.Count, got, tt.min, tt.max)
+			}
+			if fan := h.Latency(); fan.Sum < time.Hour.Seconds() {
+				t.Errorf("fan-out latency %vs, want at least the hour since the receipt", fan.Sum)
+			}
+			h.closeQueues()
+		})
+	}
+}

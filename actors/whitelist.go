@@ -189,7 +189,9 @@ func (w *Whitelist) Stats() WhitelistStats {
 }
 
 // Decide decides t against the current list: it counts the outcome, notes
-// that the entry's item came, and, when t matched, returns the match. It is
+// that the entry's item came, and, when t matched, returns the match. The
+// match's DecidedAt is set either way: the time right after the list matched
+// t, which is the decision's (see Decider). It is
 // the hub's Decider (Hub.AttachDecider): it runs on the fan-out's goroutine,
 // once for every trade, and must be called from one goroutine at a time. A
 // rejection does not allocate unless debug logging is on.
@@ -207,7 +209,7 @@ func (w *Whitelist) Decide(ctx context.Context, t *messages.Trade) (messages.Mat
 				slog.String("reason", reason.String()),
 				slog.Int("entry", i))
 		}
-		return messages.Match{}, false
+		return messages.Match{DecidedAt: decided}, false // the hub times the decision by it
 	}
 	w.matched.Add(1)
 	return messages.Match{Trade: *t, Entry: st.list.Entry(i).String(), EntryIndex: i, DecidedAt: decided}, true

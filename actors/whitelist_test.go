@@ -380,3 +380,28 @@ func BenchmarkWhitelistDecide(b *testing.B) {
 		})
 	}
 }
+
+// Decide gives the decision's time whether or not the trade matched: the
+// hub's decision latency is taken from it.
+func TestWhitelistDecideGivesTheDecisionTimeEitherWay(t *testing.T) {
+	w := NewWhitelist(WhitelistConfig{List: wlList(t, wlFile)})
+	for _, tt := range []struct {
+		name  string
+		trade messages.Trade
+		match bool
+	}{
+		{"a match", wlTrade("ok", 3, 10), true},
+		{"a rejection", wlTrade("dear", 3, 10_000), false},
+	} {
+		before := time.Now()
+		m, ok := w.Decide(t.Context(), &tt.trade)
+		after := time.Now()
+		if ok != tt.match {
+			t.Fatalf("%s: matched %t, want %t", tt.name, ok, tt.match)
+		}
+		if m.DecidedAt.Before(before) || m.DecidedAt.After(after) {
+			t.Errorf("%s: DecidedAt %v, want between %v and %v", tt.name, m.DecidedAt, before, after)
+		}
+	}
+	wlClose(t, w)
+}

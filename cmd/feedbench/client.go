@@ -221,7 +221,8 @@ func bareHandshake(ctx context.Context, ws *websocket.Conn) error {
 // decisionRecorder is the whitelist's decision as sniper makes it: the
 // actors.Whitelist over the demo whitelist, attached to the hub as its
 // Decider, on the fan-out's goroutine. It notes each trade's time from the
-// frame's receipt to the decision.
+// frame's receipt to the decision, which the whitelist takes right after the
+// list matched the trade, as the bare loop takes its own right after Match.
 type decisionRecorder struct {
 	w       *actors.Whitelist
 	latency []time.Duration // preallocated; only the fan-out appends
@@ -238,7 +239,7 @@ func newDecisionRecorder(n int) *decisionRecorder {
 
 func (d *decisionRecorder) Decide(ctx context.Context, t *messages.Trade) (messages.Match, bool) {
 	m, ok := d.w.Decide(ctx, t)
-	d.latency = append(d.latency, time.Since(t.ReceivedAt))
+	d.latency = append(d.latency, m.DecidedAt.Sub(t.ReceivedAt)) // as the hub times it: see actors.Decider
 	if len(d.latency) == d.want {
 		close(d.done)
 	}
