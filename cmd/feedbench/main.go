@@ -62,6 +62,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -69,6 +70,7 @@ import (
 	"time"
 
 	"github.com/rollsniper/rollsniper/actors"
+	"github.com/rollsniper/rollsniper/internal/gctune"
 	"github.com/rollsniper/rollsniper/internal/journal"
 )
 
@@ -140,6 +142,7 @@ type config struct {
 	// Ps of a second pipeline run beside each, to show what procs saves.
 	procs, compare int
 	noYield        bool // -no-yield: the pipeline's reader does not yield after a hand-off
+	gogc           int  // the garbage collector's target the clients run with (-1: off)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -229,6 +232,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// The feed process keeps the machine's Ps: only the clients run with
 	// cfg.procs.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.procs))
+	// And with the garbage collector's target sniper sets (GOGC wins, as
+	// there); the feed process keeps Go's default.
+	defer debug.SetGCPercent(gctune.Current())
+	cfg.gogc = gctune.Apply()
 
 	missed := false
 	switch {
@@ -256,7 +263,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // cfg.runs times each, and prints the medians and their ratio.
 func burst(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *bool) error {
 	fmt.Fprintf(stdout, "feedbench: burst of %d trades (createTrades batches of 1-4) over loopback, %d run(s) each, median shown;\n", cfg.trades, cfg.runs)
-	fmt.Fprintf(stdout, "the feed runs in its own process: CPU figures are the client's alone. The clients run on %s.\n\n", procsName(cfg.procs))
+	fmt.Fprintf(stdout, "the feed runs in its own process: CPU figures are the client's alone. The clients run on %s,\n", procsName(cfg.procs))
+	fmt.Fprintf(stdout, "with the garbage collector's target at %s.\n\n", gogcName(cfg.gogc))
 	var bare, pipe, other []cost
 	var writes []float64
 	for i := range cfg.runs {
@@ -435,6 +443,18 @@ func summarise(runs []runResult) rateRun {
 func withProcs(n int, fn func() error) error {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
 	return fn()
+}
+
+// gogcName says what the garbage collector's target is: "GOGC=400 (as
+// sniper sets it)".
+func gogcName(n int) string {
+	switch {
+	case n < 0:
+		return "GOGC=off (from the environment)"
+	case os.Getenv("GOGC") != "":
+		return fmt.Sprintf("GOGC=%d (from the environment)", n)
+	}
+	return fmt.Sprintf("GOGC=%d (as sniper sets it)", n)
 }
 
 // procsName says how many Ps: "1 P (as sniper runs the feed alone)".

@@ -41,6 +41,7 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 		regexp.MustCompile(`(?m)^pipeline +\d+ +[\d.]+ +[\d.]+ +\d+ +0\.\d+ +[\d.]+ +[\d.]+$`),
 		regexp.MustCompile(`pipeline / bare loop: CPU [\d.]+× \(target ≤ 1\.15×: (met|MISSED)\)`),
 		regexp.MustCompile(`The clients run on 1 P \(GOMAXPROCS=1, as sniper runs the feed alone\)`),
+		regexp.MustCompile(`with the garbage collector's target at GOGC=\S+ \((as sniper sets it|from the environment)\)`),
 		regexp.MustCompile(`(?m)^on 2 P +\d+ +[\d.]+ +[\d.]+ +\d+ +[\d.]+ +[\d.]+$`),
 		regexp.MustCompile(`(?m)^pipeline on 2 P / bare loop: CPU [\d.]+×, throughput [\d.]+× \(for comparison\)$`),
 		regexp.MustCompile(`(?m)^ +5 +on 2 P +3 +[\d.]+ +[\d.]+ +\S+ +\S+ +\S+ +\S+ \S+$`),

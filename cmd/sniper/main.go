@@ -15,10 +15,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
+	"github.com/rollsniper/rollsniper/internal/gctune"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
 )
 
@@ -217,8 +219,10 @@ func runLive(ctx context.Context, hurry <-chan struct{}, cfg Config, out *output
 	}
 	prev := runtime.GOMAXPROCS(0)
 	procs := applyProcs(cfg)
-	defer runtime.GOMAXPROCS(prev) // for run's tests, which share a process
-	logs.InfoContext(ctx, "starting", "version", currentVersion().Version, "procs", procs, "config", cfg)
+	defer runtime.GOMAXPROCS(prev)             // for run's tests, which share a process
+	defer debug.SetGCPercent(gctune.Current()) // likewise
+	gc := gctune.Apply()
+	logs.InfoContext(ctx, "starting", "version", currentVersion().Version, "procs", procs, "gogc", gc, "config", cfg)
 
 	if cfg.NATSEmbedded != "" {
 		// Started before the pipeline and shut down after it, so that the

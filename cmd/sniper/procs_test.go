@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/rollsniper/rollsniper/internal/gctune"
 )
 
 func TestProcsFor(t *testing.T) {
@@ -53,8 +56,8 @@ func TestProcsSetting(t *testing.T) {
 	}
 }
 
-// The built program runs on the Ps procsFor gives, and says so in its
-// starting line.
+// The built program runs on the Ps procsFor gives, with the garbage
+// collector's target gctune gives, and says both in its starting line.
 func TestBinaryProcs(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -65,6 +68,9 @@ func TestBinaryProcs(t *testing.T) {
 		{"the feed alone", nil, "", `"procs":1`},
 		{"GOMAXPROCS set", nil, "GOMAXPROCS=3", `"procs":3`},
 		{"-procs", []string{"-procs", "2"}, "GOMAXPROCS=3", `"procs":2`},
+		{"the GC's target", nil, "", fmt.Sprintf(`"gogc":%d`, gctune.Percent)},
+		{"GOGC set", nil, "GOGC=150", `"gogc":150`},
+		{"GOGC off", nil, "GOGC=off", `"gogc":-1`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testCtx(t)
@@ -72,7 +78,7 @@ func TestBinaryProcs(t *testing.T) {
 			cmd := exec.CommandContext(ctx, bin, append([]string{"-url", "ws://127.0.0.1:1/ws", "-log-format", "json"}, tt.args...)...)
 			cmd.Dir = t.TempDir()
 			for _, kv := range os.Environ() {
-				if !strings.HasPrefix(kv, "GOMAXPROCS=") && !strings.HasPrefix(kv, "ROLL_") {
+				if !strings.HasPrefix(kv, "GOMAXPROCS=") && !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "ROLL_") {
 					cmd.Env = append(cmd.Env, kv)
 				}
 			}
