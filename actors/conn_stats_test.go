@@ -52,6 +52,12 @@ func TestConnCountsReconnectsByReason(t *testing.T) {
 		{reason: gqlws.ReasonReadLimit, mod: func(c *ConnConfig) { c.ReadLimit = 64 },
 			fault: func(s *fakeroll.Server, _ *failConn) { s.SendRaw(make([]byte, 65)) }},
 		{reason: gqlws.ReasonSubscriptionEnded, fault: func(s *fakeroll.Server, _ *failConn) { s.SendRaw([]byte(`{"id":"1","type":"complete"}`)) }},
+		// A next whose frame says complete further on (the last "type" wins):
+		// handed to the parser on its first type, then confirmed, it still
+		// ends the session.
+		{reason: gqlws.ReasonSubscriptionEnded, fault: func(s *fakeroll.Server, _ *failConn) {
+			s.SendRaw([]byte(`{"id":"1","type":"next","payload":{"data":{}},"type":"complete"}`))
+		}},
 		// The pong that answers the server's ping cannot be written.
 		{reason: gqlws.ReasonWriteFailed, fault: func(s *fakeroll.Server, fc *failConn) {
 			fc.failWrites.Store(true)

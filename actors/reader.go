@@ -122,7 +122,8 @@ func (r *sessionReader) run(ctx context.Context) error {
 			}
 			continue
 		}
-		forward, err := r.handle(ctx, data, received, heard)
+		head := feedjson.PeekFirst(data)
+		forward, err := r.handle(ctx, head, data, received, heard)
 		if err != nil {
 			return err
 		}
@@ -145,6 +146,18 @@ func (r *sessionReader) run(ctx context.Context) error {
 		// near 6 µs where without it the reader reads on and it is 77 µs.
 		if !r.conn.cfg.NoYield {
 			runtime.Gosched()
+		}
+		if head.Partial {
+			// A next, handed on as soon as its first type said so: now
+			// confirm it (data is the frame's, which nobody writes). One
+			// whose frame says another type further on, which wins as in
+			// the parser, is handled as that type too (a complete still
+			// ends the session); the parser reports it as no trade.
+			if whole := feedjson.Peek(data); whole.Type != gqlws.TypeNext {
+				if _, err := r.handle(ctx, whole, data, received, heard); err != nil {
+					return err
+				}
+			}
 		}
 		r.renew(len(data))
 	}
@@ -234,9 +247,9 @@ func (r *sessionReader) readMessage(ctx context.Context) (websocket.MessageType,
 // our subscription, and marks a next as a trade. It reports whether the frame
 // goes on to the parser (next, and anything it does not recognise, which the
 // parser reports), or why the session must end. It keeps no reference to data.
-// received is when the frame was read, heard the listening time then.
-func (r *sessionReader) handle(ctx context.Context, data []byte, received time.Time, heard time.Duration) (forward bool, err error) {
-	env := feedjson.Peek(data)
+// env is the frame's head (feedjson.PeekFirst's, or Peek's), received when
+// the frame was read, heard the listening time then.
+func (r *sessionReader) handle(ctx context.Context, env feedjson.Head, data []byte, received time.Time, heard time.Duration) (forward bool, err error) {
 	switch env.Type {
 	case gqlws.TypeConnectionAck:
 		if !r.ackSeen {

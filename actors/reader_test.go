@@ -78,7 +78,7 @@ func TestSessionReaderHandle(t *testing.T) {
 			if tt.failSend {
 				r.failSend = errors.New("socket gone")
 			}
-			forward, err := r.handle(t.Context(), []byte(tt.frame), time.Now(), time.Second)
+			forward, err := handleFrame(t, r.sessionReader, []byte(tt.frame), time.Now(), time.Second)
 			if forward != tt.wantForward {
 				t.Errorf("forward = %t, want %t", forward, tt.wantForward)
 			}
@@ -120,7 +120,7 @@ func TestSessionReaderHandle(t *testing.T) {
 func TestSessionReaderSecondAck(t *testing.T) {
 	r := newTestReader()
 	for range 2 {
-		if _, err := r.handle(t.Context(), []byte(`{"type":"connection_ack"}`), time.Now(), 0); err != nil {
+		if _, err := handleFrame(t, r.sessionReader, []byte(`{"type":"connection_ack"}`), time.Now(), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -144,7 +144,7 @@ func TestShutdownBarrierEndsOnlyOnItsEcho(t *testing.T) {
 			`{"type":"pong","payload":{}}`,
 			`{"type":"pong","payload":{"barrier":"other"}}`,
 		} {
-			if _, err := r.handle(t.Context(), []byte(pong), time.Now(), 0); err != nil {
+			if _, err := handleFrame(t, r.sessionReader, []byte(pong), time.Now(), 0); err != nil {
 				t.Fatal(err)
 			}
 			synctest.Wait()
@@ -156,7 +156,7 @@ func TestShutdownBarrierEndsOnlyOnItsEcho(t *testing.T) {
 		}
 		echo := []byte(`{"type":"pong","payload":{"barrier":"k3y"}}`)
 		for range 2 { // a second echo must not close the channel twice
-			if _, err := r.handle(t.Context(), echo, time.Now(), 0); err != nil {
+			if _, err := handleFrame(t, r.sessionReader, echo, time.Now(), 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -206,7 +206,7 @@ func FuzzSessionReaderHandle(f *testing.F) {
 			frame = bytes.TrimSuffix(frame, []byte("\n"))
 			orig := string(frame)
 			env := feedjson.Peek(frame)
-			forward, err := r.handle(t.Context(), frame, time.Now(), 0)
+			forward, err := handleFrame(t, r.sessionReader, frame, time.Now(), 0)
 			switch env.Type {
 			case gqlws.TypePing:
 				pings++
@@ -300,4 +300,9 @@ func TestReaderHandsOnItsBufferAndReadsIntoANewOne(t *testing.T) {
 	if frame := r.frameData(next); &frame[0] != &next[0] {
 		t.Errorf("the small frame after a small one was copied out of a %d-byte buffer: the reader kept the large one", cap(next))
 	}
+}
+
+// handleFrame has r handle frame as its run does: the head PeekFirst reads.
+func handleFrame(t *testing.T, r *sessionReader, frame []byte, received time.Time, heard time.Duration) (bool, error) {
+	return r.handle(t.Context(), feedjson.PeekFirst(frame), frame, received, heard)
 }

@@ -31,7 +31,20 @@ type Head struct {
 //
 // It allocates only for a type or id that is not one of the protocol's
 // message types or the subscription's id.
-func Peek(data []byte) Head {
+func Peek(data []byte) Head { return peek(data, true) }
+
+// PeekFirst is Peek, except that a next stops the peek as soon as its type
+// is read, whatever follows (Partial): the rest is not checked for another
+// "type" key, which Peek would let win. The connection actor hands such a
+// frame to the parser at once, and confirms it with Peek after: a next
+// whose frame says another type further on is malformed (the feed never
+// sends one), and checking the rest was the largest part of its work
+// between a frame's receipt and the hand-off (0.6 µs of a 3 KiB frame,
+// more with a cold cache). Any other message it reads as Peek does.
+func PeekFirst(data []byte) Head { return peek(data, false) }
+
+// peek is Peek, and PeekFirst unless whole.
+func peek(data []byte, whole bool) Head {
 	s := scanner{data: data}
 	s.skipSpace()
 	if !s.enter('{') {
@@ -46,7 +59,7 @@ func Peek(data []byte) Head {
 		switch {
 		case bytes.Equal(key, []byte("type")):
 			env.Type = s.peekString()
-			if env.Type == gqlws.TypeNext && !s.bad && !mayHoldTypeKey(s.data[s.pos:]) {
+			if env.Type == gqlws.TypeNext && !s.bad && (!whole || !mayHoldTypeKey(s.data[s.pos:])) {
 				env.OK, env.Partial = true, true
 				return env
 			}

@@ -96,11 +96,15 @@ func FuzzPeek(f *testing.F) {
 			f.Add(line)
 		}
 	}
-	for _, s := range []string{`{"type":"ping"}`, `{"id":"1","type":"complete"}`, `{"TyPe":"x"}`, `{"type":null}`, `[]`, `{"type":"\ud800"}`} {
+	for _, s := range []string{`{"type":"ping"}`, `{"id":"1","type":"complete"}`, `{"id":"1","type":"next","payload":{},"TYPE":"complete"}`, `{"TyPe":"x"}`, `{"type":null}`, `[]`, `{"type":"\ud800"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got := Peek(data)
+		// PeekFirst differs only where it stops at a next's first type.
+		if first := PeekFirst(data); first != got && !(first.Type == "next" && first.Partial) {
+			t.Fatalf("PeekFirst(%q) = %+v, Peek %+v: they may differ only where PeekFirst stops at a next", data, first, got)
+		}
 		if got.Partial {
 			// A next stops the peek early: the frame goes to the parser,
 			// which reads it whole. Its type must really say next, the last
@@ -139,4 +143,20 @@ func FuzzPeek(f *testing.F) {
 			t.Fatalf("Peek(%q) = %+v, want type %q id %q", data, got, wantTyp, wantID)
 		}
 	})
+}
+
+// PeekFirst stops at a next's first type, where Peek reads on to a later
+// "type" key, which wins; the connection actor confirms with Peek after.
+func TestPeekFirstStopsAtTheFirstNext(t *testing.T) {
+	frame := []byte(`{"id":"1","type":"next","payload":{"data":{}},"Type":"complete"}`)
+	if h := PeekFirst(frame); h.Type != "next" || !h.Partial || h.ID != "1" {
+		t.Errorf("PeekFirst = %+v, want a partial next with id 1", h)
+	}
+	if h := Peek(frame); h.Type != "complete" || h.Partial {
+		t.Errorf("Peek = %+v, want the later type: complete, read whole", h)
+	}
+	ping := []byte(`{"type":"ping","payload":{"type":"next"}}`)
+	if a, b := PeekFirst(ping), Peek(ping); a != b || a.Type != "ping" {
+		t.Errorf("a ping: PeekFirst %+v, Peek %+v, want both ping", a, b)
+	}
 }
