@@ -183,8 +183,8 @@ func (h *Hub) fanOut(ctx context.Context, t *messages.Trade) {
 	var decided time.Time // the last decision's
 	for _, q := range h.deciders {
 		q.match, q.matched = q.d.Decide(ctx, t)
-		if at := q.match.DecidedAt; !at.IsZero() && at.After(decided) {
-			decided = at
+		if q.match.DecidedAt.After(decided) {
+			decided = q.match.DecidedAt
 		}
 		if !q.matched {
 			q.match.DecidedAt = time.Time{} // no match to hold it

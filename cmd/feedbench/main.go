@@ -358,21 +358,13 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 			}
 			return res, err
 		}
-		clients := []struct {
-			name string
-			run  func() (runResult, error)
-			runs []runResult
-		}{
+		clients := []rateClient{
 			{name: "bare loop", run: func() (runResult, error) { var w countingWriter; return bareLoop(ctx, f, "rate", args, n, &w) }},
 			{name: "one hop", run: func() (runResult, error) { var w countingWriter; return oneHop(ctx, f, "rate", args, n, &w) }},
 			{name: "pipeline", run: pipeline},
 		}
 		if cfg.compare > 0 {
-			clients = append(clients, struct {
-				name string
-				run  func() (runResult, error)
-				runs []runResult
-			}{name: fmt.Sprintf("on %d P", cfg.compare), run: func() (res runResult, err error) {
+			clients = append(clients, rateClient{name: fmt.Sprintf("on %d P", cfg.compare), run: func() (res runResult, err error) {
 				err = withProcs(cfg.compare, func() (err error) { res, err = pipeline(); return err })
 				return res, err
 			}})
@@ -407,6 +399,14 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 			ratioOf(percentile(h.latency, 99), percentile(b.latency, 99)), ratioOf(percentile(h.latency, 99.9), percentile(b.latency, 99.9)))
 	}
 	return nil
+}
+
+// rateClient is a client of the steady rates: its name, a run of it at
+// the rate, and the runs so far.
+type rateClient struct {
+	name string
+	run  func() (runResult, error)
+	runs []runResult
 }
 
 // inTurn calls run for each of k clients, rounds times, the order turning
