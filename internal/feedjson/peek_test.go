@@ -96,14 +96,18 @@ func FuzzPeek(f *testing.F) {
 			f.Add(line)
 		}
 	}
-	for _, s := range []string{`{"type":"ping"}`, `{"id":"1","type":"complete"}`, `{"id":"1","type":"next","payload":{},"TYPE":"complete"}`, `{"TyPe":"x"}`, `{"type":null}`, `[]`, `{"type":"\ud800"}`} {
+	for _, s := range []string{`{"type":"ping"}`, `{"id":"1","type":"complete"}`, `{"id":"1","type":"next","payload":{"data":null}}`, `{"id":"1","type":"next",`, `{"id":"1","type":"next","type":"complete"}`, `{"id":"1","type":"next","payload":{},"TYPE":"complete"}`, `{"TyPe":"x"}`, `{"type":null}`, `[]`, `{"type":"\ud800"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got := Peek(data)
 		// PeekFirst differs only where it stops at a next's first type.
-		if first := PeekFirst(data); first != got && !(first.Type == "next" && first.Partial) {
+		first := PeekFirst(data)
+		if first != got && !(first.Type == "next" && first.Partial) {
 			t.Fatalf("PeekFirst(%q) = %+v, Peek %+v: they may differ only where PeekFirst stops at a next", data, first, got)
+		}
+		if scanned := peek(data, false); first != scanned {
+			t.Fatalf("PeekFirst(%q) = %+v, but its scan reads %+v", data, first, scanned)
 		}
 		if got.Partial {
 			// A next stops the peek early: the frame goes to the parser,
