@@ -194,6 +194,38 @@ func TestConnHandsOnAFrameReadBeforeTheSessionEnded(t *testing.T) {
 	})
 }
 
+// A trade that waits for room in a full queue counts for the watchdogs from
+// when it came, though the reader notes a trade for them only after handing
+// it on: here it waits a minute, and the stale check, two minutes of
+// listening without a trade, does not come a minute early. (It comes a
+// minute and a half after the subscribe, so that the stale check's time is
+// the trade's, not the subscribe's.)
+func TestConnTimesATradeThatWaitedForRoomFromWhenItCame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := startBubbleConn(t, fakeroll.Options{}, 1, func(c *ConnConfig) { c.StaleAfter = 2 * time.Minute })
+		b.srv.Publish(b.srv.NewTrade()) // it fills the queue
+		time.Sleep(time.Minute + 30*time.Second)
+		b.srv.Publish(b.srv.NewTrade()) // the reader holds it, waiting for room
+		time.Sleep(time.Minute)
+		if s := b.conn.Stats(); len(b.conn.Out()) != 1 || s.Sessions != 1 {
+			t.Fatalf("%d frames queued and %d sessions after the wait, want 1 and 1", len(b.conn.Out()), s.Sessions)
+		}
+		go func() {
+			for range b.conn.Out() {
+			}
+		}()
+		time.Sleep(time.Minute + 30*time.Second)
+		if n := len(b.logs.Having(reconnectKey)); n != 0 {
+			t.Fatalf("replaced within 1m30s of listening after the last trade, which waited a minute for room:\n%s", b.logs.Dump())
+		}
+		time.Sleep(time.Minute)
+		b.logs.WaitHaving(context.Background(), t, reconnectKey, 1)
+		if r := b.logs.Having(reconnectKey)[0]; r.String("kind") != gqlws.ReasonStale {
+			t.Errorf("replaced for %q, want %q:\n%s", r.String("kind"), gqlws.ReasonStale, b.logs.Dump())
+		}
+	})
+}
+
 // On a stop, every trade the feed sent before it read the unsubscribe reaches
 // the parser, even though none has arrived when the stop begins and the close
 // handshake would discard them; heartbeat pongs, which a count of pongs would

@@ -109,33 +109,53 @@ func (r *sessionReader) run(ctx context.Context) error {
 			return err
 		}
 		received := time.Now()
-		heard := r.clock.At(received)
-		r.lastFrame.Store(int64(heard))
+		var head feedjson.Head
+		if typ == websocket.MessageText {
+			head = feedjson.PeekFirst(data)
+		}
+		// The stats count the frame before anyone can see it; the session's
+		// listening clock and watchdogs have it after the hand-off for a
+		// next: at one trade a second, with every cache cold, that part
+		// took a microsecond before the hand-off. Anything else is noted
+		// whole first, and handled.
 		r.conn.lastFrame.Store(received.UnixNano())
 		r.conn.frames.Add(1)
-		if typ != websocket.MessageText {
-			// Once a session: a feed that sends nothing else must not flood
-			// the log. The frames are counted all the same.
-			if !r.binarySeen {
-				r.binarySeen = true
-				r.log.WarnContext(ctx, "skipping binary frames: the feed's messages are text; more this session are skipped without a word", slog.Int("bytes", len(data)))
+		if head.Partial {
+			r.tradeCame(received)
+		} else {
+			heard := r.heardFrame(received)
+			if typ != websocket.MessageText {
+				// Once a session: a feed that sends nothing else must not flood
+				// the log. The frames are counted all the same.
+				if !r.binarySeen {
+					r.binarySeen = true
+					r.log.WarnContext(ctx, "skipping binary frames: the feed's messages are text; more this session are skipped without a word", slog.Int("bytes", len(data)))
+				}
+				continue
 			}
-			continue
-		}
-		head := feedjson.PeekFirst(data)
-		forward, err := r.handle(ctx, head, data, received, heard)
-		if err != nil {
-			return err
-		}
-		if !forward {
-			continue
+			forward, err := r.handle(ctx, head, data, received, heard)
+			if err != nil {
+				return err
+			}
+			if !forward {
+				continue
+			}
 		}
 		f := messages.Frame{Data: r.frameData(data), ReceivedAt: received, Session: r.session, Conn: r.conn.number}
 		if tap := r.conn.cfg.Tap; tap != nil {
 			tap.Frame(f) // returns at once: see ConnTap
 		}
-		if !r.handOff(f) {
-			return errAbandoned
+		noted := !head.Partial
+		if !r.offer(f) {
+			if !noted {
+				// The wait may be long, and stops the listening clock:
+				// the watchdogs know of the trade first.
+				r.heardNext(received)
+				noted = true
+			}
+			if !r.wait(f) {
+				return errAbandoned
+			}
 		}
 		// Hand the processor to the parser now rather than when the next read
 		// finds the socket empty: the parser was made ready by the send, and
@@ -147,6 +167,9 @@ func (r *sessionReader) run(ctx context.Context) error {
 		if !r.conn.cfg.NoYield {
 			runtime.Gosched()
 		}
+		if !noted {
+			r.heardNext(received) // the clock was not stopped since received
+		}
 		if head.Partial {
 			// A next, handed on as soon as its first type said so: now
 			// confirm it (data is the frame's, which nobody writes). One
@@ -154,12 +177,35 @@ func (r *sessionReader) run(ctx context.Context) error {
 			// the parser, is handled as that type too (a complete still
 			// ends the session); the parser reports it as no trade.
 			if whole := feedjson.Peek(data); whole.Type != gqlws.TypeNext {
-				if _, err := r.handle(ctx, whole, data, received, heard); err != nil {
+				if _, err := r.handle(ctx, whole, data, received, r.clock.At(received)); err != nil {
 					return err
 				}
 			}
 		}
 		r.renew(len(data))
+	}
+}
+
+// heardFrame notes for the watchdogs a frame received at received, and
+// returns the session's listening time then, heard.
+func (r *sessionReader) heardFrame(received time.Time) (heard time.Duration) {
+	heard = r.clock.At(received)
+	r.lastFrame.Store(int64(heard))
+	return heard
+}
+
+// heardNext notes for the watchdogs a next received at received: a frame,
+// and a trade. The listening clock must not have stopped since received.
+func (r *sessionReader) heardNext(received time.Time) {
+	r.lastTrade.Store(int64(r.heardFrame(received)))
+}
+
+// tradeCame notes a trade received at received in the connection's stats:
+// the session is productive, and the backoff's schedule starts again.
+func (r *sessionReader) tradeCame(received time.Time) {
+	r.conn.lastTrade.Store(received.UnixNano())
+	if !r.productive.Swap(true) {
+		r.conn.failures.Store(0)
 	}
 }
 
@@ -195,19 +241,25 @@ func (r *sessionReader) renew(n int) {
 	}
 }
 
-// handOff puts f in the parser's queue. A frame that has been read is never
-// dropped because the session ends: the parser outlives the reader, and the
-// session waits for this. Only when a stop's budget has run out (abandon) is
-// it given up, counted, and handOff reports false.
-//
-// While the queue is full the reader is not listening: that wait is ours, not
-// the peer's silence, so the clock leaves it out.
-func (r *sessionReader) handOff(f messages.Frame) bool {
+// offer puts f in the parser's queue if there is room, and reports whether
+// there was; wait, where there was not.
+func (r *sessionReader) offer(f messages.Frame) bool {
 	select {
 	case r.conn.out <- f:
 		return true
 	default:
+		return false
 	}
+}
+
+// wait puts f in the parser's queue once there is room. A frame that has
+// been read is never dropped because the session ends: the parser outlives
+// the reader, and the session waits for this. Only when a stop's budget has
+// run out (abandon) is it given up, counted, and wait reports false.
+//
+// While the queue is full the reader is not listening: that wait is ours, not
+// the peer's silence, so the clock leaves it out.
+func (r *sessionReader) wait(f messages.Frame) bool {
 	r.clock.Block(time.Now())
 	defer func() { r.clock.Unblock(time.Now()) }()
 	select {
@@ -281,10 +333,7 @@ func (r *sessionReader) handle(ctx context.Context, env feedjson.Head, data []by
 		return false, nil
 	case gqlws.TypeNext:
 		r.lastTrade.Store(int64(heard))
-		r.conn.lastTrade.Store(received.UnixNano())
-		if !r.productive.Swap(true) {
-			r.conn.failures.Store(0)
-		}
+		r.tradeCame(received)
 	}
 	return true, nil
 }
