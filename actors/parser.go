@@ -167,7 +167,7 @@ func (p *Parser) Stats() ParserStats {
 // closed and drained, or ctx.Err() if ctx ends first; either way it closes Out.
 func (p *Parser) Run(ctx context.Context) error {
 	defer close(p.out)
-	return p.run(ctx, func(t *messages.Trade) bool {
+	return p.run(ctx, true, func(t *messages.Trade) bool {
 		select {
 		case p.out <- *t:
 			return true
@@ -181,12 +181,21 @@ func (p *Parser) Run(ctx context.Context) error {
 // offered to every queue of h (which never blocks: a full queue drops for its
 // sink only) instead of being sent on Out for h.Run to read. That is one
 // goroutine hand-off fewer between the socket and the sinks, which is most of
-// the time from a frame's receipt to a decision. h must not be Run. RunInto
-// returns as Run does, and closes h's queues (not Out) when it returns.
+// the time from a frame's receipt to a decision. h must not be Run.
+//
+// RunInto returns nil once in is closed and drained. It waits for a frame
+// on in alone, not on ctx too: once ctx ends it returns ctx.Err() after the
+// frame in hand, or the next one, or when in closes; so in must be closed
+// once ctx ends, as
+// the connections' queue (Lines) is when they run on ctx or a context
+// derived from it. (At one trade a second, waking from a select on both,
+// which locks and unhooks from ctx's channel too, took about a microsecond
+// of a trade's time to its decision: feedbench's steady rates.) It closes
+// h's queues (not Out) when it returns.
 func (p *Parser) RunInto(ctx context.Context, h *Hub) error {
 	h.start()
 	defer h.closeQueues()
-	return p.run(ctx, func(t *messages.Trade) bool {
+	return p.run(ctx, false, func(t *messages.Trade) bool {
 		h.fanOut(ctx, t)
 		return true
 	})
@@ -194,19 +203,27 @@ func (p *Parser) RunInto(ctx context.Context, h *Hub) error {
 
 // run decodes every frame from in and hands its trades to emit, in order,
 // until in is closed (nil), ctx ends, or emit reports that ctx ended
-// (ctx.Err()).
-func (p *Parser) run(ctx context.Context, emit func(*messages.Trade) bool) error {
+// (ctx.Err()). Unless orCtx, it waits for frames on in alone, and notices
+// that ctx ended before each wait, and when in closes.
+func (p *Parser) run(ctx context.Context, orCtx bool, emit func(*messages.Trade) bool) error {
 	var trades []messages.Trade
 	for {
+		if !orCtx && ctx.Err() != nil {
+			return ctx.Err() // after the frame in hand, before waiting
+		}
 		var f messages.Frame
 		var ok bool
-		select {
-		case f, ok = <-p.in:
-			if !ok {
-				return nil
+		if orCtx {
+			select {
+			case f, ok = <-p.in:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-		case <-ctx.Done():
-			return ctx.Err()
+		} else {
+			f, ok = <-p.in
+		}
+		if !ok {
+			return ctx.Err() // nil unless ctx ended before in closed
 		}
 		p.frames.Add(1)
 		if p.window != nil {

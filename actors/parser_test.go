@@ -196,6 +196,28 @@ func TestParserRunStopsOnCancelWhileSending(t *testing.T) {
 	}
 }
 
+// Once its context has ended, RunInto fans out no frame it has not taken
+// yet, though it waits on its input alone.
+func TestParserRunIntoTakesNoFrameOnceCancelled(t *testing.T) {
+	_, log := logtest.New()
+	in := make(chan messages.Frame, 2)
+	for range 2 {
+		in <- messages.Frame{Data: fixtures.Read(t, "createTrade_stickers.json"), ReceivedAt: fixtures.Received}
+	}
+	close(in)
+	p := NewParser(in, log)
+	h := NewHub(nil, log)
+	q := h.Attach("q", 4)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.RunInto(ctx, h); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunInto = %v, want context.Canceled", err)
+	}
+	if n := len(q); n != 0 || p.Stats().Frames != 0 {
+		t.Errorf("%d trades fanned out and %d frames taken after the cancel, want none", n, p.Stats().Frames)
+	}
+}
+
 // RunInto fans out on the parser's goroutine: every trade reaches every queue
 // in order, stats and latency count as with Hub.Run, and the queues close when
 // the input does.
@@ -237,15 +259,24 @@ func TestParserRunIntoHub(t *testing.T) {
 	}
 }
 
-func TestParserRunIntoStopsOnCancel(t *testing.T) {
+// RunInto waits on its input alone: cancelled while it waits, it returns
+// ctx's error once the input closes (as the connections' queue does once
+// they stop on the same context), and closes the queues.
+func TestParserRunIntoStopsOnCancelOnceInCloses(t *testing.T) {
 	_, log := logtest.New()
-	p := NewParser(make(chan messages.Frame), log)
+	in := make(chan messages.Frame)
+	p := NewParser(in, log)
 	h := NewHub(nil, log)
-	q := h.Attach("q", 1)
+	q := h.Attach("q", 4)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- p.RunInto(ctx, h) }()
+	in <- messages.Frame{Data: fixtures.Read(t, "createTrade_stickers.json"), ReceivedAt: fixtures.Received}
+	if tr := <-q; tr.ID != fixtures.Aquamarine.ID {
+		t.Fatalf("trade %s, want %s", tr.ID, fixtures.Aquamarine.ID)
+	}
 	cancel()
+	close(in)
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("RunInto = %v, want context.Canceled", err)
 	}
