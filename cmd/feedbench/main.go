@@ -117,8 +117,12 @@ const (
 	defaultRates     = "1,100,1000,10000,20000"
 	defaultRateTimes = 3 * time.Second
 	// defaultRateTrades is the fewest trades a rate's run reads, so that its
-	// percentiles mean something: at one trade a second, a run lasts 30 s.
-	defaultRateTrades = 30
+	// percentiles mean something: at one trade a second a run lasts a
+	// minute, and the p99 over three runs is the third slowest of 180
+	// trades. (With 30 a run, it was the second slowest of 90, which moved
+	// by half from one invocation to the next, the bare loop's as much as
+	// the pipeline's.)
+	defaultRateTrades = 60
 )
 
 // errTargetMissed is run's error under -strict when a target was missed.

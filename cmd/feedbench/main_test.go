@@ -144,9 +144,9 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr string
 	}{
-		{nil, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: 3 * time.Second, rateTrades: 30, queue: 100_000}, ""},
-		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, rateTrades: 30, queue: quickTrades}, ""},
-		{[]string{"-quick", "-rates", "1"}, config{trades: quickTrades, runs: 1, rates: []int{1}, rateTime: quickRateTime, rateTrades: 30, queue: quickTrades}, ""},
+		{nil, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: 3 * time.Second, rateTrades: 60, queue: 100_000}, ""},
+		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, rateTrades: 60, queue: quickTrades}, ""},
+		{[]string{"-quick", "-rates", "1"}, config{trades: quickTrades, runs: 1, rates: []int{1}, rateTime: quickRateTime, rateTrades: 60, queue: quickTrades}, ""},
 		{[]string{"-rates", "5, 50", "-queue", "1024", "-rate-trades", "7"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: 3 * time.Second, rateTrades: 7, queue: 1024}, ""},
 		{[]string{"-rate-trades", "0"}, config{}, "must be positive"},
 		{[]string{"-procs", "-1"}, config{}, "must not be negative"},
@@ -154,7 +154,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-runs", "0"}, config{}, "must be positive"},
 		{[]string{"-connections", "1"}, config{}, "want 2 to 4"},
 		{[]string{"-connections", "5"}, config{}, "want 2 to 4"},
-		{[]string{"-connections", "2"}, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: 3 * time.Second, rateTrades: 30, queue: 100_000}, ""},
+		{[]string{"-connections", "2"}, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: 3 * time.Second, rateTrades: 60, queue: 100_000}, ""},
 	}
 	for _, tt := range tests {
 		got, err := parseFlags(tt.args, io.Discard)
