@@ -110,7 +110,11 @@ func (r *sessionReader) run(ctx context.Context) error {
 		}
 		received := time.Now()
 		var head feedjson.Head
-		if typ == websocket.MessageText {
+		switch {
+		case typ != websocket.MessageText:
+		case feedjson.OurNext(data): // inlined: PeekFirst's head, from the code here
+			head = feedjson.NextHead()
+		default:
 			head = feedjson.PeekFirst(data)
 		}
 		// The stats count the frame before anyone can see it; the session's

@@ -2,6 +2,7 @@ package feedjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -147,6 +148,19 @@ func FuzzPeek(f *testing.F) {
 			t.Fatalf("Peek(%q) = %+v, want type %q id %q", data, got, wantTyp, wantID)
 		}
 	})
+}
+
+// PeekFirst compares a frame's first three words with nextPrefix's, written
+// out as constants.
+func TestNextPrefixWords(t *testing.T) {
+	if len(nextPrefix) != 24 {
+		t.Fatalf("nextPrefix %q is %d bytes, want three words", nextPrefix, len(nextPrefix))
+	}
+	for i, w := range []uint64{nextPrefix0, nextPrefix1, nextPrefix2} {
+		if got := binary.LittleEndian.Uint64([]byte(nextPrefix[8*i:])); got != w {
+			t.Errorf("word %d of %q is %#x, the constant %#x", i, nextPrefix, got, w)
+		}
+	}
 }
 
 // PeekFirst stops at a next's first type, where Peek reads on to a later
