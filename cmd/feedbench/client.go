@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"sync"
 	"time"
 
@@ -106,8 +105,8 @@ func (b *bareWork) frame(data []byte, at time.Time, w io.Writer) (int, error) {
 // goroutines joined by one channel, as the pipeline's connection and parser
 // are. One reads each frame with coder/websocket (whose Read returns a slice
 // of its own), sends it on a buffered channel and yields to the other, as
-// the pipeline's reader does; the other decodes it, decides each trade and
-// prints its line, exactly as the bare loop does. Against it, the pipeline's
+// the pipeline's reader does (actors.YieldToReadied); the other decodes it,
+// decides each trade and prints its line, exactly as the bare loop does. Against it, the pipeline's
 // latency is what the rest of the actors cost; against the bare loop, it is
 // what one hand-off between goroutines costs on this machine.
 func oneHop(ctx context.Context, f *feed, command, args string, n int, w io.Writer) (runResult, error) {
@@ -156,7 +155,7 @@ func oneHop(ctx context.Context, f *feed, command, args string, n int, w io.Writ
 				return
 			}
 			frames <- frame{data, time.Now()}
-			runtime.Gosched()
+			actors.YieldToReadied()
 		}
 	}()
 	select {
