@@ -15,7 +15,8 @@ import (
 //
 //	go test -run=NONE -bench=YieldToReadied ./actors/
 //
-// On the development machine: Gosched 16.4 a thousand, YieldToReadied 0.
+// On the development machine: Gosched 16.4 a thousand (one in 61),
+// YieldToReadied none; 236–241 ns a hand-off and its yield against 312–315.
 func BenchmarkYieldToReadied(b *testing.B) {
 	for _, bench := range yields {
 		b.Run(bench.name, func(b *testing.B) {
