@@ -186,12 +186,11 @@ func (p *Parser) Run(ctx context.Context) error {
 // RunInto returns nil once in is closed and drained. It waits for a frame
 // on in alone, not on ctx too: once ctx ends it returns ctx.Err() after the
 // frame in hand, or the next one, or when in closes; so in must be closed
-// once ctx ends, as
-// the connections' queue (Lines) is when they run on ctx or a context
-// derived from it. (Waking from a select on both, which locks ctx's channel
-// too and unhooks from it, takes 0.4 µs more when the caches have gone cold
-// between frames, as at the real feed's rhythm: BenchmarkColdWake.) It
-// closes h's queues (not Out) when it returns.
+// once ctx ends, as the connections' queue (Lines) is when they run on ctx
+// or a context derived from it. (Waking from a select on both, which locks
+// ctx's channel too and unhooks from it, takes 0.4 µs more when the caches
+// have gone cold between frames, as at the real feed's rhythm:
+// BenchmarkColdWake.) It closes h's queues (not Out) when it returns.
 func (p *Parser) RunInto(ctx context.Context, h *Hub) error {
 	h.start()
 	defer h.closeQueues()

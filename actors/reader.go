@@ -124,10 +124,11 @@ func (r *sessionReader) run(ctx context.Context) error {
 		// whole first, and handled.
 		r.conn.lastFrame.Store(received.UnixNano())
 		r.conn.frames.Add(1)
+		var heard time.Duration // the listening time at receipt, once noted
 		if head.Partial {
 			r.tradeCame(received)
 		} else {
-			heard := r.heardFrame(received)
+			heard = r.heardFrame(received)
 			if typ != websocket.MessageText {
 				// Once a session: a feed that sends nothing else must not flood
 				// the log. The frames are counted all the same.
@@ -154,8 +155,7 @@ func (r *sessionReader) run(ctx context.Context) error {
 			if !noted {
 				// The wait may be long, and stops the listening clock:
 				// the watchdogs know of the trade first.
-				r.heardNext(received)
-				noted = true
+				heard, noted = r.heardNext(received), true
 			}
 			if !r.wait(f) {
 				return errAbandoned
@@ -172,7 +172,7 @@ func (r *sessionReader) run(ctx context.Context) error {
 			YieldToReadied()
 		}
 		if !noted {
-			r.heardNext(received) // the clock was not stopped since received
+			heard = r.heardNext(received) // the clock was not stopped since received
 		}
 		if head.Partial {
 			// A next, handed on as soon as its first type said so: now
@@ -181,7 +181,7 @@ func (r *sessionReader) run(ctx context.Context) error {
 			// the parser, is handled as that type too (a complete still
 			// ends the session); the parser reports it as no trade.
 			if whole := feedjson.Peek(data); whole.Type != gqlws.TypeNext {
-				if _, err := r.handle(ctx, whole, data, received, r.clock.At(received)); err != nil {
+				if _, err := r.handle(ctx, whole, data, received, heard); err != nil {
 					return err
 				}
 			}
@@ -222,9 +222,12 @@ func (r *sessionReader) heardFrame(received time.Time) (heard time.Duration) {
 }
 
 // heardNext notes for the watchdogs a next received at received: a frame,
-// and a trade. The listening clock must not have stopped since received.
-func (r *sessionReader) heardNext(received time.Time) {
-	r.lastTrade.Store(int64(r.heardFrame(received)))
+// and a trade; it returns the session's listening time then, heard. The
+// listening clock must not have stopped since received.
+func (r *sessionReader) heardNext(received time.Time) (heard time.Duration) {
+	heard = r.heardFrame(received)
+	r.lastTrade.Store(int64(heard))
+	return heard
 }
 
 // tradeCame notes a trade received at received in the connection's stats:

@@ -106,9 +106,10 @@ func (b *bareWork) frame(data []byte, at time.Time, w io.Writer) (int, error) {
 // are. One reads each frame with coder/websocket (whose Read returns a slice
 // of its own), sends it on a buffered channel and yields to the other, as
 // the pipeline's reader does (actors.YieldToReadied); the other decodes it,
-// decides each trade and prints its line, exactly as the bare loop does. Against it, the pipeline's
-// latency is what the rest of the actors cost; against the bare loop, it is
-// what one hand-off between goroutines costs on this machine.
+// decides each trade and prints its line, exactly as the bare loop does.
+// Against it, the pipeline's latency is what the rest of the actors cost;
+// against the bare loop, it is what one hand-off between goroutines costs on
+// this machine.
 func oneHop(ctx context.Context, f *feed, command, args string, n int, w io.Writer) (runResult, error) {
 	ws, err := dialSubscribed(ctx, f.url)
 	if err != nil {

@@ -362,7 +362,9 @@ func (p *pipeline) run(ctx context.Context, hurry <-chan struct{}) error {
 			g.Go(func() error { return p.compactor.Run(connCtx) })
 		}
 		// The parser fans out on its own goroutine: one hand-off fewer
-		// between the socket and the sinks (see Parser.RunInto).
+		// between the socket and the sinks (see Parser.RunInto). It waits
+		// on the source's queue alone: after an actor's error it returns
+		// once the source, stopping on connCtx, has closed that queue.
 		g.Go(func() error { return p.parser.RunInto(gctx, p.hub) })
 		g.Go(func() error {
 			// A source that ends (a replay at the end of its journal)
