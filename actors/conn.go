@@ -109,6 +109,9 @@ type Conn struct {
 	ownsOut bool
 	// number is which line of the feed this is, from 1; frames carry it.
 	number int
+	// pool holds the buffers the parser gave back, shared by the lines of
+	// one queue; the readers read frames into them.
+	pool *framePool
 	// covered reports whether another line is subscribed: the feed is still
 	// whole while this one waits. Nil for a connection on its own.
 	covered func() bool
@@ -150,14 +153,14 @@ func NewConn(cfg ConnConfig, log *slog.Logger) *Conn {
 	// blocks on sinks (the hub drops for slow sinks), so a full queue only
 	// means a burst larger than the buffer, which the parser clears in
 	// microseconds.
-	return newConn(cfg, log, make(chan messages.Frame, frameQueue(cfg.ReadLimit)), 1)
+	return newConn(cfg, log, make(chan messages.Frame, frameQueue(cfg.ReadLimit)), new(framePool), 1)
 }
 
 // newConn returns line number of a feed, for cfg (with its defaults), that
-// hands its frames to out. It owns out only for a connection on its own
-// (NewConn sets that).
-func newConn(cfg ConnConfig, log *slog.Logger, out chan messages.Frame, number int) *Conn {
-	return &Conn{cfg: cfg, log: log, host: gqlws.Host(cfg.URL), out: out, ownsOut: true, number: number}
+// hands its frames to out and reads them into buffers from pool, out's. It
+// owns out only for a connection on its own (NewConn sets that).
+func newConn(cfg ConnConfig, log *slog.Logger, out chan messages.Frame, pool *framePool, number int) *Conn {
+	return &Conn{cfg: cfg, log: log, host: gqlws.Host(cfg.URL), out: out, pool: pool, ownsOut: true, number: number}
 }
 
 // connDefaults fills in cfg's unset fields.

@@ -56,12 +56,13 @@ func NewLines(cfgs []ConnConfig, log *slog.Logger) *Lines {
 	// a line adds copies, not memory. When it is full each reader blocks,
 	// with its liveness clock stopped (see sessionReader.handOff).
 	l.out = make(chan messages.Frame, frameQueue(limit))
+	pool := new(framePool) // as the queue, the lines' buffers are one
 	for i, cfg := range cfgs {
 		clog := log
 		if len(cfgs) > 1 {
 			clog = log.With(slog.Int("conn", i+1))
 		}
-		c := newConn(cfg, clog, l.out, i+1)
+		c := newConn(cfg, clog, l.out, pool, i+1)
 		c.ownsOut = false
 		if len(cfgs) > 1 {
 			c.covered = func() bool { return l.subscribedBut(c) > 0 }

@@ -230,6 +230,7 @@ func (p *Parser) run(ctx context.Context, orCtx bool, emit func(*messages.Trade)
 			if trades, ok = p.arbitrateFrame(ctx, f, trades, emit); !ok {
 				return ctx.Err()
 			}
+			f.Release()
 			continue
 		}
 		var err error
@@ -243,6 +244,9 @@ func (p *Parser) run(ctx context.Context, orCtx bool, emit func(*messages.Trade)
 			}
 		}
 		clear(trades) // let the strings go while the slice waits for the next frame
+		// The trades' strings are copies, and nothing else keeps the bytes:
+		// the next frame may be read into them.
+		f.Release()
 	}
 }
 

@@ -74,6 +74,7 @@ type sessionReader struct {
 	// reading into it. A frame handed on takes its buffer with it (see
 	// frameData); the protocol's own messages leave it to be reused.
 	buf        bytes.Buffer
+	cur        *frameBuf // buf's storage, as its pool's; nil once handed on
 	limited    io.LimitedReader
 	binarySeen bool // a binary frame was skipped (and said so)
 }
@@ -146,9 +147,20 @@ func (r *sessionReader) run(ctx context.Context) error {
 				continue
 			}
 		}
-		f := messages.Frame{Data: r.frameData(data), ReceivedAt: received, Session: r.session, Conn: r.conn.number}
+		frame, buf := r.frameData(data)
+		f := messages.Frame{Data: frame, ReceivedAt: received, Session: r.session, Conn: r.conn.number}
 		if tap := r.conn.cfg.Tap; tap != nil {
-			tap.Frame(f) // returns at once: see ConnTap
+			tap.Frame(f) // returns at once, and keeps Data: see ConnTap
+		} else if buf != nil {
+			// The parser gives the buffer back when it is done with the
+			// frame, and so does the confirmation of a next below, which
+			// reads it after the hand-off.
+			holders := int32(1)
+			if head.Partial {
+				holders = 2
+			}
+			buf.hold(holders)
+			f.Recycler = buf
 		}
 		noted := !head.Partial
 		if !r.offer(f) {
@@ -180,10 +192,13 @@ func (r *sessionReader) run(ctx context.Context) error {
 			// whose frame says another type further on, which wins as in
 			// the parser, is handled as that type too (a complete still
 			// ends the session); the parser reports it as no trade.
+			var err error
 			if whole := feedjson.Peek(data); whole.Type != gqlws.TypeNext {
-				if _, err := r.handle(ctx, whole, data, received, heard); err != nil {
-					return err
-				}
+				_, err = r.handle(ctx, whole, data, received, heard)
+			}
+			f.Release() // the confirmation's hold: data is not read again
+			if err != nil {
+				return err
 			}
 		}
 		r.renew(len(data))
@@ -252,23 +267,37 @@ func (r *sessionReader) tradeCame(received time.Time) {
 // frame, is handed on again. (Kept, it had every smaller frame after a large
 // one copied: nine frames in ten in feedbench's steady rates, whose frames
 // range from 1 to 9 KiB, at half a microsecond each before the decision.)
-func (r *sessionReader) frameData(data []byte) []byte {
+//
+// It returns the buffer the frame is in as the pool's, to be given back once
+// the frame's holders are done with it; nil for a copy.
+func (r *sessionReader) frameData(data []byte) ([]byte, *frameBuf) {
 	r.buf = bytes.Buffer{} // the frame owns it, or it is too large to keep
+	buf := r.cur
+	r.cur = nil
 	if cap(data) > 2*len(data)+minFrameBuffer {
-		return bytes.Clone(data)
+		return bytes.Clone(data), nil
 	}
-	return data
+	return data, buf
 }
 
 // renew gives the reader a new buffer once the last one went with a frame,
 // sized for a frame half as large again as that one, of n bytes, and the
 // bytes.MinRead a read into a bytes.Buffer wants free: the frames of a feed
 // are much alike, and a larger one grows the buffer as it is read (then
-// twice its size, which frameData still hands on whole).
+// twice its size, which frameData still hands on whole). It is one the
+// parser gave back, if the pool has one of that size, up to one that a
+// frame of n bytes would be handed on in whole (see frameData); only
+// otherwise new memory.
 func (r *sessionReader) renew(n int) {
-	if r.buf.Cap() == 0 {
-		r.buf = *bytes.NewBuffer(make([]byte, 0, max(minFrameBuffer, n+n/2+bytes.MinRead)))
+	if r.buf.Cap() > 0 {
+		return
 	}
+	want := max(minFrameBuffer, n+n/2+bytes.MinRead)
+	r.cur = r.conn.pool.get(want, 2*n+minFrameBuffer)
+	if r.cur == nil {
+		r.cur = r.conn.pool.newFrameBuf(want)
+	}
+	r.buf = *bytes.NewBuffer(r.cur.data)
 }
 
 // offer puts f in the parser's queue if there is room, and reports whether

@@ -273,7 +273,7 @@ func TestReaderHandsOnItsBufferAndReadsIntoANewOne(t *testing.T) {
 	r := newTestReader().sessionReader
 	first := bytes.Repeat([]byte("a"), 3000)
 	data := readInto(t, r, first)
-	frame := r.frameData(data)
+	frame, _ := r.frameData(data)
 	if &frame[0] != &data[0] {
 		t.Error("the frame is a copy of a message that fits its buffer")
 	}
@@ -287,9 +287,10 @@ func TestReaderHandsOnItsBufferAndReadsIntoANewOne(t *testing.T) {
 	}
 
 	big := readInto(t, r, bytes.Repeat([]byte("c"), 64<<10)) // grows the buffer
-	r.renew(len(r.frameData(big)))
+	bigFrame, _ := r.frameData(big)
+	r.renew(len(bigFrame))
 	small := readInto(t, r, []byte(`{"type":"next"}`)) // into a buffer sized for the big one
-	frame = r.frameData(small)
+	frame, _ = r.frameData(small)
 	if &frame[0] == &small[0] || cap(frame) > 2*len(frame)+minFrameBuffer {
 		t.Errorf("a %d-byte frame holds a buffer of %d bytes", len(frame), cap(frame))
 	}
@@ -297,7 +298,7 @@ func TestReaderHandsOnItsBufferAndReadsIntoANewOne(t *testing.T) {
 	// sized for the last, and handed on in it.
 	r.renew(len(frame))
 	next := readInto(t, r, []byte(`{"type":"next","id":"2"}`))
-	if frame := r.frameData(next); &frame[0] != &next[0] {
+	if frame, _ := r.frameData(next); &frame[0] != &next[0] {
 		t.Errorf("the small frame after a small one was copied out of a %d-byte buffer: the reader kept the large one", cap(next))
 	}
 }

@@ -25,7 +25,8 @@ import (
 type ConnTap interface {
 	// Frame is called by the socket reader with every frame it hands to
 	// the parser, just before it does. f.Data is the parser's: the tap may
-	// read it, and keep it, but never change it.
+	// read it, and keep it, but never change it. (A tapped connection's
+	// frames carry no Recycler, so their buffers are never read into again.)
 	Frame(f messages.Frame)
 	// SessionStarted is called when session n subscribes, before the
 	// subscribe message is sent (so before the session's first frame),
