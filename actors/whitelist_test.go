@@ -356,6 +356,13 @@ func TestWhitelistDebugLogsRejections(t *testing.T) {
 	if len(got) != 1 || got[0].Level != slog.LevelDebug || got[0].String("reason") != "markup_too_high" || got[0].String("entry") != "0" {
 		t.Errorf("rejection records = %+v, want one debug record with reason markup_too_high, entry 0", got)
 	}
+
+	var info bytes.Buffer
+	w = NewWhitelist(WhitelistConfig{List: wlList(t, wlFile), Log: slog.New(slog.NewTextHandler(&info, nil))})
+	wlRun(t, w, wlTrade("dear", 50, 10))
+	if bytes.Contains(info.Bytes(), []byte("trade rejected")) {
+		t.Errorf("an info-level log says a rejection: %s", info.Bytes())
+	}
 }
 
 func BenchmarkWhitelistDecide(b *testing.B) {
