@@ -42,10 +42,17 @@
 //	feedbench -connections N [-quick] [-trades N] [-runs N] [-strict]
 //	feedbench -nats [-quick] [-trades N] [-runs N] [-strict]
 //	feedbench -record [-quick] [-trades N] [-runs N] [-strict]
+//	feedbench -binary [-sniper FILE] [-quick] [-runs N] [-rates ...] [-rate-time 3s] [-rate-trades N] [-strict]
 //
 // With -connections N it measures instead the burst read by one connection
 // and by N to the same feed process, which sends every trade on each, and
 // the CPU a unique trade costs with N against one.
+//
+// With -binary it measures instead, at the steady rates, the sniper binary
+// itself (built from this module unless -sniper names one) and the bare loop,
+// each a process of its own, both subscribed at once so that they read the
+// same frames side by side, as an outside check measures them: each
+// process's CPU a trade and the ratio.
 //
 // With -record it measures instead what recording (sniper -record) adds: the
 // burst read by the pipeline without and with the recorder, alternately, and
@@ -78,6 +85,18 @@ func main() {
 	if os.Getenv(roleEnv) == "nats" {
 		if err := serveNATS(os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "feedbench nats: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if os.Getenv(roleEnv) == "bare" {
+		// As the clients run in-process: sniper's Ps and garbage collector.
+		runtime.GOMAXPROCS(1)
+		gctune.Apply()
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		if err := serveBare(ctx, os.Args[1], os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "feedbench bare loop: %v\n", err)
 			os.Exit(1)
 		}
 		return
@@ -145,8 +164,10 @@ type config struct {
 	// procs is how many Ps the clients run with; compare, when not 0, the
 	// Ps of a second pipeline run beside each, to show what procs saves.
 	procs, compare int
-	noYield        bool // -no-yield: the pipeline's reader does not yield after a hand-off
-	gogc           int  // the garbage collector's target the clients run with (-1: off)
+	noYield        bool   // -no-yield: the pipeline's reader does not yield after a hand-off
+	binary         bool   // -binary: the sniper binary against a bare loop, processes side by side
+	sniper         string // -sniper: the binary -binary runs; empty builds it
+	gogc           int    // the garbage collector's target the clients run with (-1: off)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -169,6 +190,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.procs, "procs", 0, "how many Ps (GOMAXPROCS) the clients run with; 0 is what sniper -procs auto picks for the run: 1 for the feed alone and -connections, the machine's with -record or -nats")
 	fs.IntVar(&cfg.compare, "compare-procs", machine, "also run the pipeline with this many Ps beside each run, and show its row, to see what one P saves (0: no; -quick: no)")
 	fs.BoolVar(&cfg.noYield, "no-yield", false, "run the pipeline without its reader's yield to the parser after each frame, to see what that yield saves")
+	fs.BoolVar(&cfg.binary, "binary", false, "instead, measure at the steady rates the sniper binary and a bare loop, each a process of its own, reading the same frames side by side (as an outside check does): CPU a trade and the ratio")
+	fs.StringVar(&cfg.sniper, "sniper", "", "with -binary, the sniper `binary` to measure; empty builds "+sniperPackage+" (go must be on the PATH)")
 	fs.BoolVar(&cfg.record, "record", false, "instead, measure what recording (sniper -record) adds to the pipeline in the burst, and what compressing the journal costs")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -209,7 +232,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			cfg.procs = machine
 		}
 	}
-	if cfg.compare == cfg.procs || cfg.connections > 1 || cfg.record || cfg.nats {
+	if cfg.compare == cfg.procs || cfg.connections > 1 || cfg.record || cfg.nats || cfg.binary {
 		cfg.compare = 0 // the comparison belongs to the usual runs
 	}
 	return cfg, nil
@@ -249,6 +272,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		err = natsBurst(ctx, f, cfg, stdout, &missed)
 	case cfg.record:
 		err = recordBurst(ctx, f, cfg, stdout, &missed)
+	case cfg.binary:
+		err = binaryRates(ctx, f, cfg, stdout, &missed)
 	default:
 		if err = burst(ctx, f, cfg, stdout, &missed); err == nil {
 			err = rates(ctx, f, cfg, stdout, &missed)

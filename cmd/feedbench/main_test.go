@@ -20,7 +20,7 @@ import (
 func TestMain(m *testing.M) {
 	// The benchmark starts its own binary again as the feed and as the NATS
 	// server: under go test, that binary is this test binary.
-	if role := os.Getenv(roleEnv); role == "server" || role == "nats" {
+	if role := os.Getenv(roleEnv); role == "server" || role == "nats" || role == "bare" {
 		main()
 		os.Exit(0)
 	}
@@ -81,6 +81,29 @@ func TestRecordModePrintsEveryFigure(t *testing.T) {
 	} {
 		if !re.MatchString(out.String()) {
 			t.Errorf("output lacks %v:\n%s", re, out.String())
+		}
+	}
+}
+
+// -binary builds the sniper binary and runs it beside the bare loop's
+// process on the same frames: each rate's row has both processes' CPU, each
+// above zero, their ratio and the verdict; a process that printed fewer
+// trades than the feed sent would have failed the run.
+func TestBinaryModeRunsTheSniperBesideABareLoop(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a guard against a hang, not a timing
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"-binary", "-rates", "50,400", "-rate-time", "100ms", "-rate-trades", "5", "-runs", "2"}, &out); err != nil {
+		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
+	}
+	row := regexp.MustCompile(`(?m)^ +(\d+) +(\d+) +([\d.]+) +([\d.]+) +[\d.]+× +[\d.]+× [\d.]+×; CPU target ≤ 1\.15×: (met|MISSED)$`)
+	rows := row.FindAllStringSubmatch(out.String(), -1)
+	if len(rows) != 2 || rows[0][1] != "50" || rows[0][2] != "5" || rows[1][1] != "400" || rows[1][2] != "40" {
+		t.Fatalf("want rows for 50 a second (5 trades) and 400 (40), got %q:\n%s", rows, out.String())
+	}
+	for _, r := range rows {
+		if r[3] == "0.00" || r[4] == "0.00" {
+			t.Errorf("at %s a second: bare loop %s µs a trade, sniper %s: want both above zero", r[1], r[3], r[4])
 		}
 	}
 }

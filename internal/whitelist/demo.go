@@ -1,6 +1,9 @@
 package whitelist
 
-import _ "embed"
+import (
+	_ "embed"
+	"slices"
+)
 
 //go:embed demo.json
 var demoJSON []byte
@@ -16,3 +19,7 @@ func Demo() *List {
 	}
 	return l
 }
+
+// DemoJSON returns the demo whitelist's file, for a program that reads the
+// demo's entries from a file (feedbench hands it to the sniper binary).
+func DemoJSON() []byte { return slices.Clone(demoJSON) }
