@@ -79,9 +79,13 @@ import (
 	"github.com/rollsniper/rollsniper/actors"
 	"github.com/rollsniper/rollsniper/internal/gctune"
 	"github.com/rollsniper/rollsniper/internal/journal"
+	"github.com/rollsniper/rollsniper/internal/natsserver"
 )
 
 func main() {
+	// In every role: no client here serves NATS statistics, and a bare loop
+	// would not link the NATS server at all (see StopProcSampling).
+	natsserver.StopProcSampling()
 	if os.Getenv(roleEnv) == "nats" {
 		if err := serveNATS(os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "feedbench nats: %v\n", err)

@@ -22,9 +22,12 @@ import (
 	"github.com/rollsniper/rollsniper/internal/fakeroll"
 	"github.com/rollsniper/rollsniper/internal/gctune"
 	"github.com/rollsniper/rollsniper/internal/gqlws"
+	"github.com/rollsniper/rollsniper/internal/natsserver"
 )
 
 func main() {
+	// Before anything else runs: see StopProcSampling.
+	natsserver.StopProcSampling()
 	ctx, cancel := context.WithCancel(context.Background())
 	// The first SIGINT or SIGTERM starts a graceful stop; a second one, while
 	// the first is still draining, cuts it short: what is buffered for stdout

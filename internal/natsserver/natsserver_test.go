@@ -5,12 +5,28 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats-server/v2/server/pse"
 	"github.com/nats-io/nats.go"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// StopProcSampling reaches the server's sampling: the file its ticks read is
+// gone, so the next tick schedules no other (what the server's statistics
+// then read fails too, which is what this can see).
+func TestStopProcSamplingEndsTheServersSampling(t *testing.T) {
+	var cpu float64
+	var rss, vss int64
+	if err := pse.ProcUsage(&cpu, &rss, &vss); err != nil {
+		t.Fatalf("before StopProcSampling, ProcUsage = %v, want the process's statistics", err)
+	}
+	StopProcSampling()
+	if err := pse.ProcUsage(&cpu, &rss, &vss); err == nil {
+		t.Error("ProcUsage still reads the process's statistics after StopProcSampling: the link no longer reaches pse's path")
+	}
 }
 
 func TestStartServesJetStreamAndShutsDown(t *testing.T) {
