@@ -44,15 +44,8 @@ type reloadEnv struct {
 // nil when its context ends.
 func reloadTest(t *testing.T, initial string, f func(t *testing.T, e *reloadEnv)) {
 	synctest.Test(t, func(t *testing.T) {
-		e := &reloadEnv{path: filepath.Join(t.TempDir(), "whitelist.json"), hupCh: make(chan struct{}), tickCh: make(chan time.Time)}
-		e.write(t, initial)
-		l, err := whitelist.Load(e.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.sink = NewWhitelist(WhitelistConfig{List: l})
-		var log *slog.Logger
-		e.rec, log = logtest.New()
+		e, log := newReloadEnv(t, initial)
+		e.hupCh, e.tickCh = make(chan struct{}), make(chan time.Time)
 		r := NewWhitelistReloader(WhitelistReloaderConfig{Path: e.path, Sink: e.sink, HUP: e.hupCh, Tick: e.tickCh, Log: log})
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
@@ -63,6 +56,23 @@ func reloadTest(t *testing.T, initial string, f func(t *testing.T, e *reloadEnv)
 			t.Errorf("Run() = %v, want nil when ctx ends", err)
 		}
 	})
+}
+
+// newReloadEnv writes initial to a file in a directory of its own, and
+// returns the env of a sink loaded from it, with the log its reloader is to
+// write to; the triggers are unset.
+func newReloadEnv(t *testing.T, initial string) (*reloadEnv, *slog.Logger) {
+	t.Helper()
+	e := &reloadEnv{path: filepath.Join(t.TempDir(), "whitelist.json")}
+	e.write(t, initial)
+	l, err := whitelist.Load(e.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sink = NewWhitelist(WhitelistConfig{List: l})
+	var log *slog.Logger
+	e.rec, log = logtest.New()
+	return e, log
 }
 
 // write replaces the file the way editors do: write a new file, rename it over.
@@ -246,41 +256,80 @@ func TestWhitelistReloaderSIGHUP(t *testing.T) {
 	})
 }
 
-// TestWhitelistReloaderChangeBeforeRun checks that a change made between the
-// first load and Run is picked up by the first poll, here of the default
-// ticker (2 s of the bubble's fake clock).
+// A change made between the first load and Run is in use at once: Run polls
+// as soon as it watches the directory, where the change told no watcher
+// (Period and the backstop are far beyond the test's guard).
 func TestWhitelistReloaderChangeBeforeRun(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "whitelist.json")
-		if err := os.WriteFile(path, []byte(wlA), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		l, err := whitelist.Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(wlB), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		sink := NewWhitelist(WhitelistConfig{List: l})
-		rec, log := logtest.New()
-		ctx, cancel := context.WithCancel(t.Context())
-		r := NewWhitelistReloader(WhitelistReloaderConfig{Path: path, Sink: sink, Log: log})
-		done := make(chan error, 1)
-		start := time.Now()
-		go func() { done <- r.Run(ctx) }()
-		rec.WaitCount(ctx, t, "whitelist reloaded", 1)
-		if waited := time.Since(start); waited != DefaultWhitelistPoll {
-			t.Errorf("reloaded after %v, want the default poll period %v", waited, DefaultWhitelistPoll)
-		}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // a guard against a hang, not a timing
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "whitelist.json")
+	if err := os.WriteFile(path, []byte(wlA), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := whitelist.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(wlB), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sink := NewWhitelist(WhitelistConfig{List: l})
+	rec, log := logtest.New()
+	stop := runReloader(t, ctx, WhitelistReloaderConfig{Path: path, Sink: sink, Period: 10 * time.Minute, Log: log})
+	rec.WaitCount(ctx, t, "whitelist reloaded", 1)
+	stop()
+	wantEntries(t, sink, 2)
+}
+
+// Where the directory cannot be watched (here it does not exist yet), the
+// reloader says so and looks at the file every Period: the file it then
+// finds is loaded.
+func TestWhitelistReloaderPollsWhatItCannotWatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // a guard against a hang, not a timing
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "later")
+	path := filepath.Join(dir, "whitelist.json")
+	l, err := whitelist.Parse([]byte(wlA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := NewWhitelist(WhitelistConfig{List: l})
+	rec, log := logtest.New()
+	stop := runReloader(t, ctx, WhitelistReloaderConfig{Path: path, Sink: sink, Period: 10 * time.Millisecond, Log: log})
+	rec.WaitCount(ctx, t, "cannot watch the whitelist's directory: looking at the file every 10ms", 1)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(wlB), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitCount(ctx, t, "whitelist reloaded", 1)
+	stop()
+	wantEntries(t, sink, 2)
+}
+
+// runReloader runs a reloader for cfg until the stop it returns is called,
+// which waits for Run and checks that it returned nil.
+func runReloader(t *testing.T, ctx context.Context, cfg WhitelistReloaderConfig) (stop func()) {
+	t.Helper()
+	r := NewWhitelistReloader(cfg)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(runCtx) }()
+	return func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("Run() = %v, want nil", err)
+			t.Errorf("Run() = %v, want nil when ctx ends", err)
 		}
-		if sink.List().Len() != 2 {
-			t.Errorf("the list has %d entries, want wlB's 2", sink.List().Len())
-		}
-	})
+	}
+}
+
+// wantEntries checks that sink's list has n entries.
+func wantEntries(t *testing.T, sink *Whitelist, n int) {
+	t.Helper()
+	if got := sink.List().Len(); got != n {
+		t.Errorf("the list has %d entries, want %d", got, n)
+	}
 }
 
 func TestWhitelistReloaderClosedHUP(t *testing.T) {
@@ -323,4 +372,26 @@ func TestReloaderLogsWhitelistWarnings(t *testing.T) {
 			t.Errorf("%d warnings after reloading the file with one, want 2", n)
 		}
 	})
+}
+
+// Without a tick, the reloader watches the file's directory: an editor's save
+// (a new file renamed over the old one) and then a write in place are each in
+// use soon after, where neither its poll of Period (ten minutes here) nor
+// its minute's backstop would have come within the test's guard.
+func TestWhitelistReloaderWatchesTheFile(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // a guard against a hang, not a timing
+	defer cancel()
+	e, log := newReloadEnv(t, wlA)
+	stop := runReloader(t, ctx, WhitelistReloaderConfig{Path: e.path, Sink: e.sink, Period: 10 * time.Minute, Log: log})
+	e.rec.WaitCount(ctx, t, "watching the whitelist's directory for changes", 1)
+
+	e.write(t, wlB)
+	e.rec.WaitCount(ctx, t, "whitelist reloaded", 1)
+	e.wantList(t, "after a save", false, true)
+	if err := os.WriteFile(e.path, []byte(wlA), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.rec.WaitCount(ctx, t, "whitelist reloaded", 2)
+	e.wantList(t, "after a write in place", true, false)
+	stop()
 }
