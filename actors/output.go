@@ -34,8 +34,10 @@ type Output struct {
 	prompt  bool          // every record asks for a write
 	wake    chan struct{} // asks Run to write (buffer 1: never blocks)
 
-	// progress is closed and replaced after each write, under mu; written
-	// counts the bytes written, err is the first write error.
+	// progress, when a Sync waits on it, is closed after the next write
+	// and set to nil, under mu (a write with no one waiting allocates
+	// nothing); written counts the bytes written, err is the first write
+	// error.
 	mu       sync.Mutex
 	progress chan struct{}
 	written  uint64
@@ -57,7 +59,7 @@ type Output struct {
 // Run.
 func NewOutput(name string, w io.Writer, limit int, prompt bool, streams ...string) *Output {
 	return &Output{name: name, w: w, buf: output.NewBuffer(limit, len(streams)), streams: streams, prompt: prompt,
-		wake: make(chan struct{}, 1), progress: make(chan struct{})}
+		wake: make(chan struct{}, 1)}
 }
 
 // SetLog makes the output report on log the records it had to drop, once a
@@ -130,10 +132,13 @@ func (o *Output) Flush() error {
 func (o *Output) Sync(ctx context.Context) error {
 	mark := o.buf.Appended()
 	for {
-		o.ask()
 		o.mu.Lock()
+		if o.progress == nil {
+			o.progress = make(chan struct{})
+		}
 		written, progress, err := o.written, o.progress, o.err
 		o.mu.Unlock()
+		o.ask() // after progress is there for the write to close
 		if err != nil {
 			return err
 		}
@@ -204,8 +209,10 @@ func (o *Output) write(spare []byte) ([]byte, error) {
 	if err != nil && o.err == nil {
 		o.err = err
 	}
-	close(o.progress)
-	o.progress = make(chan struct{})
+	if o.progress != nil {
+		close(o.progress)
+		o.progress = nil
+	}
 	o.mu.Unlock()
 	if err == nil {
 		o.report()
@@ -217,14 +224,15 @@ func (o *Output) write(spare []byte) ([]byte, error) {
 // since the last report, by stream.
 func (o *Output) report() {
 	var total uint64
-	attrs := make([]slog.Attr, 0, len(o.streams)+1)
-	for i, name := range o.streams {
-		d := o.buf.Dropped(i)
-		total += d
-		attrs = append(attrs, slog.Uint64(name, d))
+	for i := range o.streams {
+		total += o.buf.Dropped(i)
 	}
 	if total == o.reported {
-		return
+		return // nothing dropped since: the usual case, which allocates nothing
+	}
+	attrs := make([]slog.Attr, 0, len(o.streams)+1)
+	for i, name := range o.streams {
+		attrs = append(attrs, slog.Uint64(name, o.buf.Dropped(i)))
 	}
 	attrs = append(attrs, slog.Uint64("dropped", total-o.reported))
 	o.reported = total

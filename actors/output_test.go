@@ -186,3 +186,22 @@ func TestOutputWritesWhatIsLeftWhenItStops(t *testing.T) {
 	}()
 	o.Stream("nope")
 }
+
+// A write with nothing dropped and no Sync waiting allocates nothing: at the
+// real feed's rhythm stdout's writer writes once for every trade.
+func TestOutputWriteDoesNotAllocate(t *testing.T) {
+	out := NewOutput("stdout", io.Discard, 1<<20, false, "trade")
+	trades := out.Stream("trade")
+	record := []byte(`{"msg":"trade","id":"1"}` + "\n")
+	spare := make([]byte, 0, 4096)
+	allocs := testing.AllocsPerRun(100, func() {
+		_, _ = trades.Write(record)
+		var err error
+		if spare, err = out.write(spare); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("a record written allocates %v times, want 0", allocs)
+	}
+}
