@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,7 +71,7 @@ func binaryRates(ctx context.Context, f *feed, cfg config, stdout io.Writer, mis
 		}
 		m := medianIndex(ratios)
 		fmt.Fprintf(stdout, "%9d %7d %14.2f %14.2f %7.2f×   %s; CPU target ≤ %.2f×: %s\n", rate, n, bare[m], sniper[m], ratios[m],
-			ratiosText(ratios), targetCPURatio, verdict(ratios[m] <= targetCPURatio, missed))
+			numbersText("%.2f×", ratios), targetCPURatio, verdict(ratios[m] <= targetCPURatio, missed))
 	}
 	return nil
 }
@@ -79,12 +80,11 @@ func binaryRates(ctx context.Context, f *feed, cfg config, stdout io.Writer, mis
 // runs runs of the feed's "rate args", n trades each, and returns each run's
 // ratio sniper / bare loop and their CPU microseconds a trade.
 func binaryRate(ctx context.Context, f *feed, runs int, sniperLast bool, args string, n int, sniperCmd []string) (ratios, bare, sniper []float64, err error) {
-	self, err := os.Executable()
+	bareCmd, err := roleCommand("bare", f.url)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cmds := []*exec.Cmd{exec.Command(sniperCmd[0], sniperCmd[1:]...), exec.Command(self, f.url)}
-	cmds[1].Env = append(os.Environ(), roleEnv+"=bare")
+	cmds := []*exec.Cmd{exec.Command(sniperCmd[0], sniperCmd[1:]...), bareCmd}
 	if sniperLast {
 		cmds[0], cmds[1] = cmds[1], cmds[0]
 	}
@@ -113,16 +113,19 @@ func binaryRate(ctx context.Context, f *feed, runs int, sniperLast bool, args st
 		if err := f.started(); err != nil {
 			return nil, nil, nil, err
 		}
-		var from [2]time.Duration
+		var from, to [2]time.Duration
 		for i, p := range procs {
-			from[i] = p.cpu()
+			if from[i], err = p.cpu(); err != nil {
+				return nil, nil, nil, err
+			}
 		}
-		var to [2]time.Duration
 		for i, p := range procs {
 			if err := p.waitTrades(ctx, (run+1)*n); err != nil {
 				return nil, nil, nil, err
 			}
-			to[i] = p.cpu()
+			if to[i], err = p.cpu(); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 		if _, err := f.done(); err != nil {
 			return nil, nil, nil, err
@@ -188,31 +191,35 @@ func (p *clientProc) waitTrades(ctx context.Context, n int) error {
 
 // cpu is the CPU time p's process has used so far: the sum over its threads
 // of /proc's scheduler time, to the nanosecond (getrusage counts only the
-// caller's own, and /proc/PID/stat counts clock ticks).
-func (p *clientProc) cpu() time.Duration {
+// caller's own, and /proc/PID/stat counts clock ticks). It fails when no
+// thread's time could be read (no /proc).
+func (p *clientProc) cpu() (time.Duration, error) {
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", p.cmd.Process.Pid))
 	var sum time.Duration
+	read := 0
 	for _, t := range tasks {
 		b, err := os.ReadFile(t)
 		if err != nil {
 			continue // a thread that has just ended
 		}
-		if ns, err := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64); err == nil {
-			sum += time.Duration(ns)
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			if ns, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+				sum += time.Duration(ns)
+				read++
+			}
 		}
 	}
-	return sum
+	if read == 0 {
+		return 0, fmt.Errorf("%s: no thread's CPU time in /proc (-binary needs Linux's /proc/PID/task/*/schedstat)", filepath.Base(p.cmd.Path))
+	}
+	return sum, nil
 }
 
 // stop interrupts p, as a user stops sniper, and waits for it.
 func (p *clientProc) stop() error {
 	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	<-p.ended
-	err := p.cmd.Wait()
-	if ee, ok := errors.AsType[*exec.ExitError](err); ok && !ee.Exited() {
-		return nil // the bare loop ends on the signal itself
-	}
-	if err != nil {
+	if err := p.cmd.Wait(); err != nil { // both exit 0 on SIGINT
 		return fmt.Errorf("%s: %w: %s", filepath.Base(p.cmd.Path), err, lastLine(p.stderr.String()))
 	}
 	return nil
@@ -257,15 +264,10 @@ func serveBare(ctx context.Context, url string, out io.Writer) error {
 
 // medianIndex is the index of xs's median (the lower of two middle ones).
 func medianIndex(xs []float64) int {
-	m := slices.Sorted(slices.Values(xs))[(len(xs)-1)/2]
-	return slices.Index(xs, m)
-}
-
-// ratiosText formats rs as "1.02× 1.10×".
-func ratiosText(rs []float64) string {
-	s := make([]string, len(rs))
-	for i, r := range rs {
-		s[i] = fmt.Sprintf("%.2f×", r)
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
 	}
-	return strings.Join(s, " ")
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(xs[a], xs[b]) })
+	return idx[(len(idx)-1)/2]
 }

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rollsniper/rollsniper/internal/natsrec"
@@ -92,7 +93,7 @@ func natsBurst(ctx context.Context, f *feed, cfg config, stdout io.Writer, misse
 	fmt.Fprintf(stdout, "\npipeline+NATS / pipeline: throughput %.2f× (target ≥ %.2f×: %s), client CPU %.2f×\n",
 		ratio, targetNATSRatio, verdict(ratio >= targetNATSRatio, missed), n.cpu/p.cpu)
 	fmt.Fprintf(stdout, "stored in JetStream: %.0f trades/s from the burst's start to the last acknowledgement (target ≥ %d: %s); each run's: %s\n",
-		rate, targetNATSRate, verdict(rate >= targetNATSRate, missed), ratesText(stored))
+		rate, targetNATSRate, verdict(rate >= targetNATSRate, missed), numbersText("%.0f", stored))
 	// What the target asks of the machine: the three processes' work for a
 	// trade with NATS, at the target's share of the pipeline's rate alone.
 	need := (n.cpu + n.serverCPU + n.feedCPU) * p.perSecond * targetNATSRatio / 1e6
@@ -182,14 +183,11 @@ func serveNATS(in io.Reader, out io.Writer) error {
 	return sc.Err()
 }
 
-// rates formats trades-a-second figures.
-func ratesText(rs []float64) string {
-	out := ""
-	for i, r := range rs {
-		if i > 0 {
-			out += " "
-		}
-		out += fmt.Sprintf("%.0f", r)
+// numbersText formats each of xs with format, spaces between: "1.02× 1.10×".
+func numbersText(format string, xs []float64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprintf(format, x)
 	}
-	return out
+	return strings.Join(s, " ")
 }

@@ -135,12 +135,10 @@ func startFeed(n int) (*feed, error) {
 // startRole starts this binary again in role (roleEnv) with args, and
 // returns it with its stdin and its stdout, a line at a time.
 func startRole(role string, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.Scanner, error) {
-	self, err := os.Executable()
+	cmd, err := roleCommand(role, args...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cmd := exec.Command(self, args...)
-	cmd.Env = append(os.Environ(), roleEnv+"="+role)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -154,6 +152,17 @@ func startRole(role string, args ...string) (*exec.Cmd, io.WriteCloser, *bufio.S
 		return nil, nil, nil, fmt.Errorf("start the %s process: %w", role, err)
 	}
 	return cmd, in, bufio.NewScanner(stdout), nil
+}
+
+// roleCommand is this binary again, to run in role (roleEnv) with args.
+func roleCommand(role string, args ...string) (*exec.Cmd, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), roleEnv+"="+role)
+	return cmd, nil
 }
 
 // send asks the feed to run command with args once the client's next
