@@ -131,8 +131,11 @@ func TestCompactorStopsInTheMiddleAndLeavesTheSegmentWhole(t *testing.T) {
 		if err != nil || !bytes.Equal(now, file) {
 			t.Fatalf("the segment changed (%v)", err)
 		}
-		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-			t.Errorf("%d files in the journal, want the segment alone", len(entries))
+		if segs, _ := journal.ListSegments(dir); len(segs) != 1 {
+			t.Errorf("%d segments in the journal, want the one", len(segs))
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 2 { // the segment and the writer's lock file
+			t.Errorf("%d files in the journal, want the segment and %s alone", len(entries), journal.LockName)
 		}
 	})
 }

@@ -352,7 +352,7 @@ func TestRecorderStartCleansUpAfterAnEarlierRun(t *testing.T) {
 func TestRecorderWriteFailuresAreCountedAndItRecovers(t *testing.T) {
 	rec, logs, dir := newTestRecorder(t, RecorderConfig{}, 0)
 	// The directory is replaced by a file: creating a segment fails.
-	if err := os.Remove(dir); err != nil {
+	if err := os.RemoveAll(dir); err != nil { // the writer's lock file with it
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(dir, []byte("in the way"), 0o644); err != nil {

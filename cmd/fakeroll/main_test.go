@@ -176,7 +176,7 @@ func TestGenerateWritesAJournal(t *testing.T) {
 	if err := run(context.Background(), append(args[:3:3], again, "-start", "2026-11-30T23:00:00Z", "-seed", "4"), io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	segs, err := filepath.Glob(filepath.Join(dir, "*"))
+	segs, err := filepath.Glob(filepath.Join(dir, "*.rsj"))
 	if err != nil || len(segs) != 2 {
 		t.Fatalf("%s holds %v (%v), want 2 segments", dir, segs, err)
 	}

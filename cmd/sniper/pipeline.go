@@ -152,6 +152,9 @@ func newRecorder(cfg Config, logs *slog.Logger) (*actors.Recorder, error) {
 		SegmentBytes: recordSegmentBytes(cfg.RecordMax),
 		Writer:       "rollsniper " + currentVersion().Version,
 	})
+	if errors.Is(err, journal.ErrLocked) {
+		return nil, &ConfigError{Problems: []error{fmt.Errorf("-record (ROLL_RECORD) %q: %w", cfg.Record, err)}}
+	}
 	if err != nil {
 		return nil, &ConfigError{Problems: []error{fmt.Errorf("-record (ROLL_RECORD) %q: %w: name a directory sniper can create and write to", cfg.Record, err)}}
 	}

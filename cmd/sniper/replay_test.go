@@ -390,6 +390,18 @@ func TestBinaryDemoRecords(t *testing.T) {
 			trades++
 		}
 	}
+	// A second sniper recording into the same journal is refused, naming
+	// the first, and the first records on.
+	second := exec.CommandContext(testCtx(t), buildSniper(t), "-demo", "-record", dir)
+	second.Dir = t.TempDir()
+	refusal, err := second.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Errorf("a second sniper -record into the same journal: %v, want exit status 2; output:\n%s", err, refusal)
+	}
+	if want := fmt.Sprintf("another process is recording into this journal (process %d)", cmd.Process.Pid); !strings.Contains(string(refusal), want) {
+		t.Errorf("the refusal does not say %q:\n%s", want, refusal)
+	}
 	interrupt(t, cmd, sc, &printed, stderr)
 	live := parsePrinted(t, printed.String())
 	out, _ := runBinary(t, "replay", "-demo", "-speed", "max", "-log-format", "json", dir)

@@ -61,8 +61,8 @@ func TestCompactCompressesAStoredSegmentInPlace(t *testing.T) {
 	if stored, _ := journal.Stored(dir); len(stored) != 0 {
 		t.Errorf("Stored after compaction = %v, want none", stored)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("the directory holds %d files, want the segment alone", len(entries))
+	if entries := filesIn(t, dir); len(entries) != 1 {
+		t.Errorf("the directory holds %v, want the segment alone", entries)
 	}
 
 	// A second compaction leaves it alone.
@@ -119,8 +119,8 @@ func TestCompactAbandonedLeavesTheSegmentAsItWas(t *testing.T) {
 		if !bytes.Equal(readFile(t, path), file) {
 			t.Fatalf("abandoned after %d yields: the segment changed", after)
 		}
-		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-			t.Fatalf("abandoned after %d yields: %d files in the directory, want the segment alone", after, len(entries))
+		if entries := filesIn(t, dir); len(entries) != 1 {
+			t.Fatalf("abandoned after %d yields: the directory holds %v, want the segment alone", after, entries)
 		}
 	}
 }

@@ -99,6 +99,23 @@ func closedSegment(t testing.TB, recs []journal.Record, each func(w *journal.Wri
 	return readFile(t, segs[0])
 }
 
+// filesIn returns the names of the files in dir but the writer's lock file
+// (LockName), which stays once a writer has opened the journal.
+func filesIn(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Name() != journal.LockName {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
 // readAll reads every record of the journal that paths name, copying each
 // record's Data, and returns them with the damage the reader met.
 func readAll(t testing.TB, paths ...string) ([]journal.Record, []journal.Damage) {

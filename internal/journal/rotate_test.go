@@ -2,7 +2,6 @@ package journal_test
 
 import (
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -220,11 +219,7 @@ func TestRotateBetweenSegmentsDoesNothing(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 0 {
-		t.Errorf("a writer with no record left %d files", len(entries))
+	if files := filesIn(t, dir); len(files) != 0 {
+		t.Errorf("a writer with no record left %v", files)
 	}
 }

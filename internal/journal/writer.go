@@ -82,6 +82,7 @@ type Writer struct {
 	day      time.Time
 	lastName time.Time // the name time of the last segment created
 	closed   bool
+	lock     *os.File // held until Close: see LockName
 
 	rec [recordHeader]byte // a record's header, built in place
 }
@@ -108,7 +109,9 @@ func (c *chunkBuffer) payload() int { return len(c.b) - chunkHeader }
 func (c *chunkBuffer) reset() { c.b = c.b[:chunkHeader] }
 
 // NewWriter returns a writer of a journal in dir, creating dir if it is
-// missing. It creates no segment until the first Append.
+// missing. It creates no segment until the first Append. It holds the
+// journal's lock (LockName) until Close: while another writer, in this
+// process or another, has dir open, NewWriter fails with ErrLocked.
 func NewWriter(dir string, opts Options) (*Writer, error) {
 	if opts.SegmentBytes <= 0 {
 		opts.SegmentBytes = DefaultSegmentBytes
@@ -122,13 +125,18 @@ func NewWriter(dir string, opts Options) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	w := &Writer{dir: dir, opts: opts, out: chunkBuffer{b: make([]byte, chunkHeader, chunkHeader+chunkTarget+rawBlockMax)}}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{dir: dir, opts: opts, lock: lock, out: chunkBuffer{b: make([]byte, chunkHeader, chunkHeader+chunkTarget+rawBlockMax)}}
 	if opts.Store {
 		w.enc = newStoreEncoder(&w.out)
 		return w, nil
 	}
 	enc, err := newZstdEncoder(&w.out, opts.Level)
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
 	w.enc = enc
@@ -283,12 +291,14 @@ func (w *Writer) Prune(maxBytes int64) ([]string, error) {
 }
 
 // Close closes the open segment (ending its stream and syncing it) and the
-// writer. Calling it again does nothing.
+// writer, and lets another writer open the journal. Calling it again does
+// nothing.
 func (w *Writer) Close() error {
 	if w.closed {
 		return nil
 	}
 	w.closed = true
+	defer w.lock.Close()
 	if w.f == nil {
 		return nil
 	}
