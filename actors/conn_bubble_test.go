@@ -319,3 +319,42 @@ func TestConnStopIsBoundedByItsBudget(t *testing.T) {
 		})
 	}
 }
+
+// A peer that answers the barrier but never the close frame: the close
+// handshake is cut when its share of the budget has passed (the reads of a
+// stop take the context that cuts them, where a subscribed session's reads
+// take none), the stop is confirmed, and the trades in flight reach the
+// parser.
+func TestConnStopCutsACloseNobodyAnswers(t *testing.T) {
+	const budget = 2 * time.Second
+	synctest.Test(t, func(t *testing.T) {
+		b := startBubbleConn(t, fakeroll.Options{}, 1024, func(c *ConnConfig) { c.ShutdownTimeout = budget })
+		frames := collect(b.conn.Out())
+		time.Sleep(time.Second)
+		b.srv.IgnoreCloseAfterUnsubscribe()
+		var ids []string
+		for range 20 {
+			tr := b.srv.NewTrade()
+			b.srv.Publish(tr)
+			ids = append(ids, tr.ID)
+		}
+		start := time.Now()
+		b.cancel()
+		if err := <-b.done; err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+		b.done <- nil
+		if took, want := time.Since(start), time.Duration(stopCloseShare*float64(budget)); took != want {
+			t.Errorf("the stop took %v, want %v: the close handshake cut at its share of the %v budget", took, want, budget)
+		}
+		if got := carried(<-frames, ids); got != len(ids) {
+			t.Errorf("%d of %d trades in flight at the stop reached the parser", got, len(ids))
+		}
+		if s := b.conn.Stats(); s.UnconfirmedStops != 0 {
+			t.Errorf("%d unconfirmed stops, want none: the barrier was answered", s.UnconfirmedStops)
+		}
+		if !b.srv.Sessions()[0].Silenced {
+			t.Error("the feed never fell silent: the test did not test a close nobody answers")
+		}
+	})
+}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -30,6 +32,12 @@ type conn struct {
 	cookie string     // the upgrade's session cookie
 	// done is closed when run has returned and the session is recorded closed.
 	done chan struct{}
+	// handledN counts the messages run has handled, and handled says it
+	// went up (buffer 1): under IgnoreCloseAfterUnsubscribe the reader waits
+	// for each message it read to be handled before it reads the next, so
+	// that a connection that has just fallen deaf reads nothing more.
+	handledN atomic.Int64
+	handled  chan struct{}
 	// closeReq asks run to close with a close frame; run stops reading it when
 	// it returns, so a sender selects on done as well.
 	closeReq chan closeRequest
@@ -43,6 +51,7 @@ type conn struct {
 	// run's own state.
 	initReceived bool
 	acked        bool
+	unsubscribed bool  // a complete ended a subscription (IgnoreCloseAfterUnsubscribe)
 	closing      bool  // a close frame was sent: messages are only recorded
 	closeCode    int   // the status sent
 	closeErr     error // what the close handshake returned
@@ -72,13 +81,24 @@ func (c *conn) run(ctx context.Context) {
 	defer wg.Wait()
 	wg.Go(func() {
 		defer close(frames)
-		for {
+		for read := int64(1); ; read++ {
 			_, data, err := c.ws.Read(ctx)
 			if err != nil {
 				readErr = err
 				return
 			}
 			frames <- data
+			if !c.s.ignoringClose() {
+				continue
+			}
+			for c.handledN.Load() < read {
+				<-c.handled
+			}
+			if c.net.deaf.Load() { // hold the connection open, unread
+				<-c.net.closed
+				readErr = net.ErrClosed
+				return
+			}
 		}
 	})
 
@@ -109,6 +129,11 @@ func (c *conn) run(ctx context.Context) {
 				return
 			}
 			c.handle(ctx, data)
+			c.handledN.Add(1)
+			select {
+			case c.handled <- struct{}{}:
+			default:
+			}
 		case <-initTimer.C:
 			if !c.initReceived {
 				c.close(gqlws.CloseConnectionInitTimeout, "Connection initialisation timeout")
@@ -135,6 +160,7 @@ type effect struct {
 	reply       []byte
 	closeCode   int
 	closeReason string
+	deaf        bool // fall silent and read no more after the reply (IgnoreCloseAfterUnsubscribe)
 }
 
 func closeWith(code int, reason string) effect {
@@ -161,6 +187,11 @@ func (c *conn) handle(ctx context.Context, data []byte) {
 	})
 	if eff.reply != nil {
 		c.send(ctx, eff.reply)
+	}
+	if eff.deaf {
+		c.net.silent.Store(true)
+		c.net.deaf.Store(true)
+		c.s.update(c.sess, func(s *Session) { s.Silenced = true })
 	}
 	if eff.closeCode != 0 {
 		c.close(eff.closeCode, eff.closeReason)
@@ -190,7 +221,7 @@ func (c *conn) react(env gqlws.Envelope, parsed bool) effect {
 		c.acked = true
 		return effect{reply: []byte(ackFrame), mutate: func(s *Session) { s.Acked = true }}
 	case gqlws.TypePing:
-		return effect{reply: pongFor(env.Payload)}
+		return effect{reply: pongFor(env.Payload), deaf: c.unsubscribed && c.s.ignoringClose()}
 	case gqlws.TypeSubscribe:
 		if !c.acked {
 			return closeWith(gqlws.CloseUnauthorized, "Unauthorized")
@@ -210,6 +241,7 @@ func (c *conn) react(env gqlws.Envelope, parsed bool) effect {
 	case gqlws.TypeComplete:
 		if c.removeSub(env.ID) {
 			c.s.unsubscribes.Add(1)
+			c.unsubscribed = true
 		}
 	}
 	// pong: nothing to do.

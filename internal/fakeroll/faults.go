@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 )
 
@@ -102,6 +103,23 @@ func (s *Server) WithholdAck(on bool) {
 	s.withhold = on
 }
 
+// IgnoreCloseAfterUnsubscribe makes connections that unsubscribe from now on
+// answer the next ping (a client's barrier after its unsubscribe), then fall
+// silent as Silence does and read nothing more, the connection held open: the
+// client's close frame is never read nor answered, so its close handshake
+// waits for an echo that never comes.
+func (s *Server) IgnoreCloseAfterUnsubscribe() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deafToClose = true
+}
+
+func (s *Server) ignoringClose() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deafToClose
+}
+
 func (s *Server) withholdingAck() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -123,7 +141,7 @@ func (h *hijackGate) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conn = &gatedConn{Conn: nc}
+	h.conn = &gatedConn{Conn: nc, closed: make(chan struct{})}
 	brw.Writer.Reset(h.conn)
 	return h.conn, brw, nil
 }
@@ -134,6 +152,15 @@ func (h *hijackGate) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 type gatedConn struct {
 	net.Conn
 	silent atomic.Bool
+	// deaf: the connection's reader reads no more (IgnoreCloseAfterUnsubscribe).
+	deaf      atomic.Bool
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+func (g *gatedConn) Close() error {
+	g.closeOnce.Do(func() { close(g.closed) })
+	return g.Conn.Close()
 }
 
 func (g *gatedConn) Write(p []byte) (int, error) {

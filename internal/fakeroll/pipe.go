@@ -137,13 +137,32 @@ func (p *pipeConn) Write(b []byte) (int, error) {
 	}
 }
 
-// Close closes the connection as a socket closes: at once for the caller,
-// while what is still buffered goes on to the peer (after its latency), and
-// only then does the peer read the end of the stream. Once both ends are
-// closed nobody reads any more, and what is still in flight is dropped.
+// Read is net.Pipe's, except that once this end is closed a read fails with
+// net.ErrClosed, one in progress too, as on a socket.
+func (p *pipeConn) Read(b []byte) (int, error) {
+	n, err := p.Conn.Read(b)
+	if err != nil {
+		select {
+		case <-p.closing:
+			return n, net.ErrClosed
+		default:
+		}
+	}
+	return n, err
+}
+
+// Close closes the connection as a socket closes: at once for the caller
+// (a read in progress fails), while what is still buffered goes on to the
+// peer (after its latency), and only then does the peer read the end of the
+// stream. Once both ends are closed nobody reads any more, and what is still
+// in flight is dropped.
 func (p *pipeConn) Close() error {
 	p.once.Do(func() {
 		close(p.closing)
+		// Ends a read in progress on this end, which a peer that reads
+		// nothing (so that the pump cannot close the pipe) would otherwise
+		// hold forever.
+		_ = p.Conn.SetReadDeadline(time.Unix(1, 0))
 		select {
 		case <-p.peer.closing:
 			p.Conn.Close()

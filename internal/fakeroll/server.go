@@ -80,7 +80,9 @@ type Server struct {
 	refusal  refusal
 	refused  int
 	withhold bool
-	nconns   uint64
+	// deafToClose: see IgnoreCloseAfterUnsubscribe.
+	deafToClose bool
+	nconns      uint64
 
 	// unsubscribes counts the complete messages that ended a subscription.
 	unsubscribes atomic.Int64
@@ -258,6 +260,7 @@ func (s *Server) register(ws *websocket.Conn, nc *gatedConn, r *http.Request) *c
 		log:      s.log.With("conn", s.nconns),
 		rng:      rand.New(rand.NewPCG(s.opts.Seed, s.nconns)),
 		done:     make(chan struct{}),
+		handled:  make(chan struct{}, 1),
 		closeReq: make(chan closeRequest, 1),
 		market:   make(chan *batch, marketBacklog),
 		cookie:   cookie,
