@@ -70,6 +70,10 @@ type sessionReader struct {
 	lastTrade  atomic.Int64 // listening time (ns) when the last next arrived
 	productive atomic.Bool  // a trade message arrived
 
+	// cuttable makes the next read use run's context (see readMessage):
+	// set until the session is subscribed, and again once its stop begins.
+	cuttable atomic.Bool
+
 	// run's own: the buffer the next message is read into, and the limit on
 	// reading into it. A frame handed on takes its buffer with it (see
 	// frameData); the protocol's own messages leave it to be reused.
@@ -87,6 +91,7 @@ func newSessionReader(c *Conn, ws *websocket.Conn, session uint64, log *slog.Log
 	r := &sessionReader{conn: c, ws: ws, session: session, log: log, clock: liveness.NewClock(time.Now()),
 		acked: make(chan struct{}), echoed: make(chan struct{}), done: make(chan struct{}), abandon: make(chan struct{})}
 	r.send = r.writeWS
+	r.cuttable.Store(true)
 	r.renew(0)
 	return r
 }
@@ -335,8 +340,21 @@ func (r *sessionReader) wait(f messages.Frame) bool {
 // returns a *readLimitError naming its size: the rest of it is counted, not
 // kept, up to oversizeCountFactor times the limit, so memory stays bounded
 // whatever the server sends.
+//
+// While the session is subscribed and not stopping, the read is made with no
+// context to cancel it: coder/websocket arms a context.AfterFunc for every
+// read with one (allocations, and the context's lock, for every frame: about
+// 5% of the pipeline's CPU at 1,000 trades a second, feedbench's profile),
+// and the session ends such a read by closing the socket instead
+// (CloseNow). Before the subscription and from the start of a stop, reads
+// take ctx, whose cancelling cuts a close handshake the peer leaves
+// unanswered (Conn.shutdown).
 func (r *sessionReader) readMessage(ctx context.Context) (websocket.MessageType, []byte, error) {
-	typ, msg, err := r.ws.Reader(ctx)
+	readCtx := context.Background()
+	if r.cuttable.Load() {
+		readCtx = ctx
+	}
+	typ, msg, err := r.ws.Reader(readCtx)
 	if err != nil {
 		return 0, nil, err
 	}

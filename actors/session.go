@@ -96,6 +96,7 @@ func (c *Conn) session(ctx context.Context) (productive bool, err error) {
 	// arrive sees the state too; a failed send ends the session anyway.
 	c.setState(StateSubscribed)
 	c.everSubscribed = true
+	r.cuttable.Store(false) // reads without a context from here: see readMessage
 	if tap := c.cfg.Tap; tap != nil {
 		tap.SessionStarted(n, time.Now(), string(c.cfg.Subscription))
 	}
@@ -196,6 +197,10 @@ func (c *Conn) stopAt(share float64) time.Time {
 // its share of the budget runs out; without the echo the peer is not
 // answering, and it closes at once instead.
 func (c *Conn) shutdown(r *sessionReader, cancelRead context.CancelFunc, subscribed bool) {
+	// The reads from here take the context cancelRead cuts (see
+	// readMessage): the first frame after this (the barrier's echo) starts
+	// one, before the close handshake begins.
+	r.cuttable.Store(true)
 	barrierBy := c.stopAt(stopBarrierShare)
 	if byTimeout := time.Now().Add(c.cfg.PingTimeout); byTimeout.Before(barrierBy) {
 		barrierBy = byTimeout
