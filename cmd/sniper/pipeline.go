@@ -152,11 +152,12 @@ func newRecorder(cfg Config, logs *slog.Logger) (*actors.Recorder, error) {
 		SegmentBytes: recordSegmentBytes(cfg.RecordMax),
 		Writer:       "rollsniper " + currentVersion().Version,
 	})
-	if errors.Is(err, journal.ErrLocked) {
-		return nil, &ConfigError{Problems: []error{fmt.Errorf("-record (ROLL_RECORD) %q: %w", cfg.Record, err)}}
-	}
 	if err != nil {
-		return nil, &ConfigError{Problems: []error{fmt.Errorf("-record (ROLL_RECORD) %q: %w: name a directory sniper can create and write to", cfg.Record, err)}}
+		hint := ": name a directory sniper can create and write to"
+		if errors.Is(err, journal.ErrLocked) {
+			hint = "" // the error says what to do
+		}
+		return nil, &ConfigError{Problems: []error{fmt.Errorf("-record (ROLL_RECORD) %q: %w%s", cfg.Record, err, hint)}}
 	}
 	logs.Info("recording the feed", slog.String("dir", cfg.Record), slog.Int64("max_bytes", cfg.RecordMax))
 	return actors.NewRecorder(actors.RecorderConfig{Writer: w, MaxBytes: cfg.RecordMax, Log: logs.With("actor", "recorder")}), nil

@@ -88,7 +88,7 @@ func (c *conn) run(ctx context.Context) {
 				return
 			}
 			frames <- data
-			if !c.s.ignoringClose() {
+			if !c.s.deafToClose.Load() {
 				continue
 			}
 			for c.handledN.Load() < read {
@@ -221,7 +221,7 @@ func (c *conn) react(env gqlws.Envelope, parsed bool) effect {
 		c.acked = true
 		return effect{reply: []byte(ackFrame), mutate: func(s *Session) { s.Acked = true }}
 	case gqlws.TypePing:
-		return effect{reply: pongFor(env.Payload), deaf: c.unsubscribed && c.s.ignoringClose()}
+		return effect{reply: pongFor(env.Payload), deaf: c.unsubscribed && c.s.deafToClose.Load()}
 	case gqlws.TypeSubscribe:
 		if !c.acked {
 			return closeWith(gqlws.CloseUnauthorized, "Unauthorized")

@@ -108,17 +108,7 @@ func (s *Server) WithholdAck(on bool) {
 // silent as Silence does and read nothing more, the connection held open: the
 // client's close frame is never read nor answered, so its close handshake
 // waits for an echo that never comes.
-func (s *Server) IgnoreCloseAfterUnsubscribe() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deafToClose = true
-}
-
-func (s *Server) ignoringClose() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.deafToClose
-}
+func (s *Server) IgnoreCloseAfterUnsubscribe() { s.deafToClose.Store(true) }
 
 func (s *Server) withholdingAck() bool {
 	s.mu.Lock()

@@ -80,12 +80,12 @@ type Server struct {
 	refusal  refusal
 	refused  int
 	withhold bool
-	// deafToClose: see IgnoreCloseAfterUnsubscribe.
-	deafToClose bool
-	nconns      uint64
+	nconns   uint64
 
 	// unsubscribes counts the complete messages that ended a subscription.
 	unsubscribes atomic.Int64
+	// deafToClose: see IgnoreCloseAfterUnsubscribe.
+	deafToClose atomic.Bool
 
 	// Set by StartAt before it returns.
 	http      *http.Server

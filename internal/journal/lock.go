@@ -34,17 +34,17 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	if err := lockFile(f); err != nil {
+		f.Close()
+		if !errors.Is(err, errWouldBlock) {
+			return nil, fmt.Errorf("journal: lock %s: %w", path, err)
+		}
 		holder := ""
 		if b, rerr := os.ReadFile(path); rerr == nil {
 			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
 				holder = fmt.Sprintf(" (process %d)", pid)
 			}
 		}
-		f.Close()
-		if errors.Is(err, errWouldBlock) {
-			return nil, fmt.Errorf("journal: %s: %w%s: stop it, or record into another directory", dir, ErrLocked, holder)
-		}
-		return nil, fmt.Errorf("journal: lock %s: %w", path, err)
+		return nil, fmt.Errorf("journal: %s: %w%s: stop it, or record into another directory", dir, ErrLocked, holder)
 	}
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
