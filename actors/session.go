@@ -198,8 +198,10 @@ func (c *Conn) stopAt(share float64) time.Time {
 // answering, and it closes at once instead.
 func (c *Conn) shutdown(r *sessionReader, cancelRead context.CancelFunc, subscribed bool) {
 	// The reads from here take the context cancelRead cuts (see
-	// readMessage): the first frame after this (the barrier's echo) starts
-	// one, before the close handshake begins.
+	// readMessage): the read after the next frame (the barrier's echo) is
+	// one. Should the close handshake take the read lock before that read
+	// starts, the cut cannot close the socket and the close waits on
+	// coder/websocket's own 5 s, as it did when every read took ctx.
 	r.cuttable.Store(true)
 	barrierBy := c.stopAt(stopBarrierShare)
 	if byTimeout := time.Now().Add(c.cfg.PingTimeout); byTimeout.Before(barrierBy) {
