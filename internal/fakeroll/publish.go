@@ -2,6 +2,7 @@ package fakeroll
 
 import (
 	"context"
+	"slices"
 
 	"github.com/coder/websocket"
 
@@ -12,7 +13,9 @@ import (
 // once for each of its subscriptions: one next carrying all of them for a
 // createTrades subscription, one next per trade for a createTrade one. It
 // returns once every write has finished, with how many connections at least
-// one message reached. Publishing no trades sends nothing.
+// one message reached. Publishing no trades sends nothing. The connections
+// are written to one after the other, in order of connection, or starting
+// with the next in turn (Options.TakeTurns).
 //
 // The trades are encoded once for the createTrades shape, whatever the number
 // of connections; a frame is at most as big as its trades, so a client's read
@@ -24,12 +27,24 @@ func (s *Server) Publish(trades ...Trade) int {
 	b := &batch{trades: trades}
 	ctx := context.Background()
 	n := 0
-	for _, c := range s.openConns() {
+	for _, c := range s.publishOrder() {
 		if c.deliver(ctx, b) {
 			n++
 		}
 	}
 	return n
+}
+
+// publishOrder is the open connections in the order a Publish writes to
+// them: in order of connection, or with Options.TakeTurns starting with the
+// next one in turn at each call.
+func (s *Server) publishOrder() []*conn {
+	conns := s.openConns()
+	if !s.opts.TakeTurns || len(conns) < 2 {
+		return conns
+	}
+	k := int(s.turn.Add(1) % uint64(len(conns)))
+	return slices.Concat(conns[k:], conns[:k])
 }
 
 // SendRaw sends data, verbatim, as one text message to every subscribed

@@ -50,6 +50,11 @@ type Options struct {
 	Seed uint64
 	// Log receives the server's logs; nil discards them.
 	Log *slog.Logger
+	// TakeTurns: each Publish writes to the connections starting with the
+	// next one in turn, not always the first: the one written to first reads
+	// the trades a write earlier, so clients compared side by side take
+	// that lead in turn. Default: in order of connection.
+	TakeTurns bool
 }
 
 // writeTimeout bounds one write to a client: a client that reads nothing for
@@ -86,6 +91,8 @@ type Server struct {
 	unsubscribes atomic.Int64
 	// deafToClose: see IgnoreCloseAfterUnsubscribe.
 	deafToClose atomic.Bool
+	// turn counts the Publish calls (Options.TakeTurns).
+	turn atomic.Uint64
 
 	// Set by StartAt before it returns.
 	http      *http.Server

@@ -376,3 +376,43 @@ func TestCloseEndsEverything(t *testing.T) {
 		t.Error("dial after Close succeeded")
 	}
 }
+
+// With TakeTurns each Publish writes first to the next connection in turn,
+// and still to all of them; without it, always in order of connection.
+func TestPublishTakesTurns(t *testing.T) {
+	for _, turns := range []bool{false, true} {
+		s := startServer(t, Options{TakeTurns: turns})
+		clients := make([]*client, 3)
+		for i := range clients {
+			clients[i] = dial(t, s.URL(), nil)
+			clients[i].handshake()
+			clients[i].subscribe("1", gqlws.SubCreateTrades)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		if err := s.WaitSubscribed(ctx, len(clients)); err != nil {
+			t.Fatal(err)
+		}
+		byConnection := s.openConns()
+		for call := 1; call <= 2*len(clients); call++ {
+			first := 0
+			if turns {
+				first = call % len(clients)
+			}
+			order := s.publishOrder()
+			for i, c := range order {
+				if want := byConnection[(first+i)%len(clients)]; c != want {
+					t.Errorf("TakeTurns %t, call %d: connection %d of the order is not the %d-th connected", turns, call, i, (first+i)%len(clients))
+				}
+			}
+		}
+		if n := s.Publish(s.NewTrade()); n != len(clients) {
+			t.Errorf("TakeTurns %t: Publish reached %d connections, want %d", turns, n, len(clients))
+		}
+		for i, c := range clients {
+			if _, _, trades := nextTrades(t, c.read()); len(trades) != 1 {
+				t.Errorf("TakeTurns %t: client %d got %d trades, want 1", turns, i, len(trades))
+			}
+		}
+	}
+}
