@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,10 +35,15 @@ const sniperPackage = "github.com/rollsniper/rollsniper/cmd/sniper"
 // runs it: -whitelist with the demo's entries, JSON lines on stdout) and the
 // bare loop, each in a process of its own started for the rate, both
 // subscribed to the feed at once, so that they read the very same frames at
-// the same moments. Each process's CPU time (every thread's, from /proc) is
-// taken when the feed starts sending and when both have printed the run's
-// last trade; a rate has cfg.runs runs on the same two processes, and the
-// median run is shown. Their start order turns with each rate.
+// the same moments (the feed writes each frame to the two in turn, first to
+// one, then first to the other). Each process's CPU time (every thread's,
+// from /proc) is taken when the feed starts sending and when both have
+// printed the run's last trade; a rate has cfg.runs runs on the same two
+// processes, and the median run is shown. Each trade's latency is from the
+// feed's publishing of its frame to the time in its record (the sniper's
+// printer and the bare loop each take it as they format the line, the bare
+// loop right after deciding): the same clock, the wall clock, in all three
+// processes. Their start order turns with each rate.
 func binaryRates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *bool) error {
 	dir, err := os.MkdirTemp("", "feedbench-binary")
 	if err != nil {
@@ -61,28 +67,50 @@ func binaryRates(ctx context.Context, f *feed, cfg config, stdout io.Writer, mis
 	fmt.Fprintf(stdout, "%v or %d trades a run, whichever is longer, %d run(s) on the same two processes, the run with the median\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
 	fmt.Fprintf(stdout, "ratio shown. CPU a trade is every thread's, from the feed's start to both printing the last trade, idle time included.\n")
 	fmt.Fprintf(stdout, "%9s %7s %14s %14s %8s   %s\n", "trades/s", "trades", "bare µs/trade", "sniper µs/tr", "ratio", "ratio of each run")
+	var latencies []string
 	for i, rate := range cfg.rates {
 		n := max(cfg.rateTrades, int(int64(rate)*int64(cfg.rateTime)/int64(time.Second)))
 		d := time.Duration(int64(n) * int64(time.Second) / int64(rate))
-		ratios, bare, sniper, err := binaryRate(ctx, f, cfg.runs, i%2 == 1, fmt.Sprintf("%d %v", rate, d), n,
+		res, err := binaryRate(ctx, f, cfg.runs, i%2 == 1, fmt.Sprintf("%d %v", rate, d), n,
 			[]string{bin, "-url", f.url, "-whitelist", list, "-output", "json"})
 		if err != nil {
 			return fmt.Errorf("-binary at %d a second: %w", rate, err)
 		}
-		m := medianIndex(ratios)
-		fmt.Fprintf(stdout, "%9d %7d %14.2f %14.2f %7.2f×   %s; CPU target ≤ %.2f×: %s\n", rate, n, bare[m], sniper[m], ratios[m],
-			numbersText("%.2f×", ratios), targetCPURatio, verdict(ratios[m] <= targetCPURatio, missed))
+		m := medianIndex(res.ratios)
+		fmt.Fprintf(stdout, "%9d %7d %14.2f %14.2f %7.2f×   %s; CPU target ≤ %.2f×: %s\n", rate, n, res.bare[m], res.sniper[m], res.ratios[m],
+			numbersText("%.2f×", res.ratios), targetCPURatio, verdict(res.ratios[m] <= targetCPURatio, missed))
+		b, s := res.latency[1], res.latency[0]
+		p99 := ratioOf(percentile(s, 99), percentile(b, 99))
+		latencies = append(latencies, fmt.Sprintf("%9d %-7s %10v %10v %10v   %-7s %10v %10v %10v   %6.2f× %6.2f× %6.2f×   p99 target ≤ %.1f×: %s", rate,
+			"bare", percentile(b, 50), percentile(b, 99), percentile(b, 99.9),
+			"sniper", percentile(s, 50), percentile(s, 99), percentile(s, 99.9),
+			ratioOf(percentile(s, 50), percentile(b, 50)), p99, ratioOf(percentile(s, 99.9), percentile(b, 99.9)),
+			targetP99Ratio, verdict(p99 <= targetP99Ratio, missed)))
+	}
+	fmt.Fprintf(stdout, "\nfrom the feed's publishing of a frame (before its first write; it writes each frame first to one process, then\n")
+	fmt.Fprintf(stdout, "first to the other) to the time in its trade's record, taken as the line is made (the sniper's printer, the bare\n")
+	fmt.Fprintf(stdout, "loop right after deciding), over every run's trades; the ratios are sniper / bare loop:\n")
+	fmt.Fprintf(stdout, "%9s %-7s %10s %10s %10s   %-7s %10s %10s %10s   %7s %7s %7s\n", "trades/s", "client", "p50", "p99", "p99.9", "client", "p50", "p99", "p99.9", "p50", "p99", "p99.9")
+	for _, l := range latencies {
+		fmt.Fprintln(stdout, l)
 	}
 	return nil
 }
 
+// binaryResult is what binaryRate measured: each run's CPU microseconds a
+// trade, the bare loop's and the sniper's, and their ratio; and each
+// process's latencies over every run (the sniper's first), sorted.
+type binaryResult struct {
+	ratios, bare, sniper []float64
+	latency              [2][]time.Duration
+}
+
 // binaryRate runs the two processes (the sniper first unless sniperLast) for
-// runs runs of the feed's "rate args", n trades each, and returns each run's
-// ratio sniper / bare loop and their CPU microseconds a trade.
-func binaryRate(ctx context.Context, f *feed, runs int, sniperLast bool, args string, n int, sniperCmd []string) (ratios, bare, sniper []float64, err error) {
+// runs runs of the feed's "rate args", n trades each.
+func binaryRate(ctx context.Context, f *feed, runs int, sniperLast bool, args string, n int, sniperCmd []string) (res binaryResult, err error) {
 	bareCmd, err := roleCommand("bare", f.url)
 	if err != nil {
-		return nil, nil, nil, err
+		return res, err
 	}
 	cmds := []*exec.Cmd{exec.Command(sniperCmd[0], sniperCmd[1:]...), bareCmd}
 	if sniperLast {
@@ -97,8 +125,8 @@ func binaryRate(ctx context.Context, f *feed, runs int, sniperLast bool, args st
 		}
 	}()
 	for i, cmd := range cmds {
-		if procs[i], err = startClient(cmd); err != nil {
-			return nil, nil, nil, err
+		if procs[i], err = startClient(cmd, runs*n); err != nil {
+			return res, err
 		}
 	}
 	if sniperLast {
@@ -107,48 +135,67 @@ func binaryRate(ctx context.Context, f *feed, runs int, sniperLast bool, args st
 	sessions := 2 // the first run waits for both to subscribe
 	for run := range runs {
 		if err := f.send("rate", args, sessions); err != nil {
-			return nil, nil, nil, err
+			return res, err
 		}
 		sessions = 0
 		if err := f.started(); err != nil {
-			return nil, nil, nil, err
+			return res, err
 		}
 		var from, to [2]time.Duration
 		for i, p := range procs {
 			if from[i], err = p.cpu(); err != nil {
-				return nil, nil, nil, err
+				return res, err
 			}
 		}
 		for i, p := range procs {
 			if err := p.waitTrades(ctx, (run+1)*n); err != nil {
-				return nil, nil, nil, err
+				return res, err
 			}
 			if to[i], err = p.cpu(); err != nil {
-				return nil, nil, nil, err
+				return res, err
 			}
 		}
 		if _, err := f.done(); err != nil {
-			return nil, nil, nil, err
+			return res, err
+		}
+		sent, err := f.sends()
+		if err != nil {
+			return res, err
+		}
+		if len(sent) != n {
+			return res, fmt.Errorf("the feed sent %d frames, want %d", len(sent), n)
+		}
+		for i, p := range procs {
+			if res.latency[i], err = p.latencies(res.latency[i], run*n, sent); err != nil {
+				return res, err
+			}
 		}
 		s, b := (to[0]-from[0]).Seconds()*1e6/float64(n), (to[1]-from[1]).Seconds()*1e6/float64(n)
-		ratios, sniper, bare = append(ratios, s/b), append(sniper, s), append(bare, b)
+		res.ratios, res.sniper, res.bare = append(res.ratios, s/b), append(res.sniper, s), append(res.bare, b)
 	}
-	return ratios, bare, sniper, nil
+	for _, l := range res.latency {
+		slices.Sort(l)
+	}
+	return res, nil
 }
 
 // clientProc is a client process of -binary: it counts the trade records on
-// its stdout.
+// its stdout and notes when each was made.
 type clientProc struct {
 	cmd    *exec.Cmd
 	stderr bytes.Buffer
 	trades atomic.Int64
 	more   chan struct{} // a trade was counted (buffer 1)
 	ended  chan error    // the stdout reader's end
+
+	mu   sync.Mutex
+	made []int64 // each trade record's time, Unix nanoseconds (0: none)
 }
 
-// startClient starts cmd and counts the trade records it prints.
-func startClient(cmd *exec.Cmd) (*clientProc, error) {
-	p := &clientProc{cmd: cmd, more: make(chan struct{}, 1), ended: make(chan error, 1)}
+// startClient starts cmd and counts the trade records it prints, expecting
+// about n.
+func startClient(cmd *exec.Cmd, n int) (*clientProc, error) {
+	p := &clientProc{cmd: cmd, more: make(chan struct{}, 1), ended: make(chan error, 1), made: make([]int64, 0, n)}
 	cmd.Stderr = &p.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -160,7 +207,10 @@ func startClient(cmd *exec.Cmd) (*clientProc, error) {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if bytes.Contains(sc.Bytes(), []byte(`"msg":"trade"`)) {
+			if line := sc.Bytes(); bytes.Contains(line, []byte(`"msg":"trade"`)) {
+				p.mu.Lock()
+				p.made = append(p.made, recordTime(line))
+				p.mu.Unlock()
 				p.trades.Add(1)
 				select {
 				case p.more <- struct{}{}:
@@ -171,6 +221,41 @@ func startClient(cmd *exec.Cmd) (*clientProc, error) {
 		p.ended <- sc.Err()
 	}()
 	return p, nil
+}
+
+// latencies appends to lat, for the trades from the from-th on (one for each
+// frame sent, in order), the time from its frame's sending to its record's
+// making, and returns it. A record made before its frame was sent means that
+// the records are not the frames' in order: an error.
+func (p *clientProc) latencies(lat []time.Duration, from int, sent []int64) ([]time.Duration, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, at := range p.made[from : from+len(sent)] {
+		if at == 0 {
+			return lat, fmt.Errorf("%s printed trade %d without a time: want a JSON record starting {\"time\":\"RFC 3339\"", filepath.Base(p.cmd.Path), from+i+1)
+		}
+		if at < sent[i] {
+			return lat, fmt.Errorf("%s printed trade %d before the feed sent it: its records are not the frames' in order", filepath.Base(p.cmd.Path), from+i+1)
+		}
+		lat = append(lat, time.Duration(at-sent[i]))
+	}
+	return lat, nil
+}
+
+// recordTime is the time a JSON record (as sniper's -output json prints it,
+// {"time":"2026-12-01T12:38:15.788378234Z",...) was made, in Unix
+// nanoseconds; 0 when it has none.
+func recordTime(line []byte) int64 {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"time":"`))
+	end := bytes.IndexByte(rest, '"')
+	if !ok || end < 0 {
+		return 0
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(rest[:end]))
+	if err != nil {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // waitTrades waits until p has printed n trades in all, a minute past the

@@ -52,7 +52,8 @@
 // itself (built from this module unless -sniper names one) and the bare loop,
 // each a process of its own, both subscribed at once so that they read the
 // same frames side by side, as an outside check measures them: each
-// process's CPU a trade and the ratio.
+// process's CPU a trade, the time from the feed's sending of a frame to the
+// time in its trade's record (p50, p99, p99.9), and the ratios.
 //
 // With -record it measures instead what recording (sniper -record) adds: the
 // burst read by the pipeline without and with the recorder, alternately, and
@@ -194,7 +195,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.procs, "procs", 0, "how many Ps (GOMAXPROCS) the clients run with; 0 is what sniper -procs auto picks for the run: 1 for the feed alone and -connections, the machine's with -record or -nats")
 	fs.IntVar(&cfg.compare, "compare-procs", machine, "also run the pipeline with this many Ps beside each run, and show its row, to see what one P saves (0: no; -quick: no)")
 	fs.BoolVar(&cfg.noYield, "no-yield", false, "run the pipeline without its reader's yield to the parser after each frame, to see what that yield saves")
-	fs.BoolVar(&cfg.binary, "binary", false, "instead, measure at the steady rates the sniper binary and a bare loop, each a process of its own, reading the same frames side by side (as an outside check does): CPU a trade and the ratio")
+	fs.BoolVar(&cfg.binary, "binary", false, "instead, measure at the steady rates the sniper binary and a bare loop, each a process of its own, reading the same frames side by side (as an outside check does): CPU a trade, latency from the feed's send to each record's time, and the ratios")
 	fs.StringVar(&cfg.sniper, "sniper", "", "with -binary, the sniper `binary` to measure; empty builds "+sniperPackage+" (go must be on the PATH)")
 	fs.BoolVar(&cfg.record, "record", false, "instead, measure what recording (sniper -record) adds to the pipeline in the burst, and what compressing the journal costs")
 	if err := fs.Parse(args); err != nil {

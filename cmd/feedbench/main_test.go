@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"regexp"
@@ -16,6 +17,9 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/rollsniper/rollsniper/internal/record"
+	"github.com/rollsniper/rollsniper/messages"
 )
 
 func TestMain(m *testing.M) {
@@ -107,6 +111,62 @@ func TestBinaryModeRunsTheSniperBesideABareLoop(t *testing.T) {
 			t.Errorf("at %s a second: bare loop %s µs a trade, sniper %s: want both above zero", r[1], r[3], r[4])
 		}
 	}
+	// Each rate's latencies, from the feed's send to each record's time:
+	// p50 ≤ p99 ≤ p99.9 for each process, and the ratios.
+	dur := `(\d[\d.]*(?:ns|µs|ms|s))`
+	lat := regexp.MustCompile(`(?m)^ +(\d+) bare +` + dur + ` +` + dur + ` +` + dur + ` +sniper +` + dur + ` +` + dur + ` +` + dur +
+		` +[\d.]+× +([\d.]+)× +[\d.]+× +p99 target ≤ 1\.5×: (met|MISSED)$`)
+	rows = lat.FindAllStringSubmatch(out.String(), -1)
+	if len(rows) != 2 || rows[0][1] != "50" || rows[1][1] != "400" {
+		t.Fatalf("want latency rows for 50 and 400 a second, got %q:\n%s", rows, out.String())
+	}
+	for _, r := range rows {
+		var d [6]time.Duration
+		for i := range d {
+			var err error
+			if d[i], err = time.ParseDuration(r[2+i]); err != nil || d[i] <= 0 {
+				t.Fatalf("at %s a second: latency %q: want a positive duration (%v)", r[1], r[2+i], err)
+			}
+		}
+		if d[0] > d[1] || d[1] > d[2] || d[3] > d[4] || d[4] > d[5] {
+			t.Errorf("at %s a second: percentiles out of order: bare %v, sniper %v", r[1], d[:3], d[3:])
+		}
+		ratio, _ := strconv.ParseFloat(r[8], 64)
+		if want := d[4].Seconds() / d[1].Seconds(); math.Abs(ratio-want) > 0.006 {
+			t.Errorf("at %s a second: p99 ratio %s×, want sniper's %v / bare's %v = %.3f", r[1], r[8], d[4], d[1], want)
+		}
+	}
+}
+
+// recordTime reads the time a record was made from the records sniper and
+// the bare loop print.
+func TestRecordTime(t *testing.T) {
+	at := time.Date(2026, 12, 1, 12, 38, 15, 788378234, time.UTC)
+	trade := messages.Trade{ID: "VHJhZGU6MzQ5NDY3NTU"}
+	for _, at := range []time.Time{at, at.Truncate(time.Millisecond), at.Truncate(time.Second), at.In(time.FixedZone("", 3600))} {
+		line := record.JSON.AppendTrade(nil, at, &trade)
+		if got := recordTime(line); got != at.UnixNano() {
+			t.Errorf("recordTime(%s) = %d, want %d", line, got, at.UnixNano())
+		}
+	}
+	for _, line := range []string{``, `{"time":"`, `{"time":"2026-12-01T12:38:15Z`, `{"time":"yesterday","msg":"trade"}`, `{"msg":"trade","time":"2026-12-01T12:38:15Z"}`} {
+		if got := recordTime([]byte(line)); got != 0 {
+			t.Errorf("recordTime(%s) = %d, want 0: no time in front", line, got)
+		}
+	}
+}
+
+// recordTime never panics on what a process prints, and finds a time only in
+// a line that begins with one.
+func FuzzRecordTime(f *testing.F) {
+	f.Add([]byte(`{"time":"2026-12-01T12:38:15.788378234Z","level":"INFO","msg":"trade"}`))
+	f.Add([]byte(`{"time":"2026-12-01T12:38:15Z"`))
+	f.Add([]byte(`{"time":""}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if recordTime(line) != 0 && !bytes.HasPrefix(line, []byte(`{"time":"`)) {
+			t.Errorf("recordTime(%q) found a time in a line that does not begin with one", line)
+		}
+	})
 }
 
 // -connections measures the burst with one connection and with two to the

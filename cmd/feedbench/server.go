@@ -38,13 +38,17 @@ func batchSize(i int) int { return 1 + i%4 }
 //	                     batches of one to four, at once, to every open
 //	                     subscribed session
 //	rate SESSIONS R D    likewise, then one trade a frame at R a second for D
+//	sends                print "sends N", then the last rate's N send times,
+//	                     one a line (Unix nanoseconds: see paced)
 //
-// Each command is answered twice: "go" once the sessions have subscribed and
+// Each command but sends is answered twice: "go" once the sessions have subscribed and
 // the trades are about to go out, so that the client measures from there
 // (not its dial and handshake), and "done CPU_NS" at the end, the process's
 // user+sys CPU time the command took. serve returns when in ends.
 func serve(in io.Reader, out io.Writer, trades int) error {
-	srv, err := fakeroll.Start(fakeroll.Options{})
+	// Taking turns: the clients of -binary, side by side, each read a frame
+	// first half the time.
+	srv, err := fakeroll.Start(fakeroll.Options{TakeTurns: true})
 	if err != nil {
 		return err
 	}
@@ -56,9 +60,21 @@ func serve(in io.Reader, out io.Writer, trades int) error {
 	}
 	fmt.Fprintln(out, srv.URL())
 
+	var sent []int64 // the last rate's send times
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
+		if len(f) == 1 && f[0] == "sends" {
+			w := bufio.NewWriter(out)
+			fmt.Fprintf(w, "sends %d\n", len(sent))
+			for _, ns := range sent {
+				fmt.Fprintln(w, ns)
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			continue
+		}
 		if len(f) < 3 {
 			return fmt.Errorf("feed: bad command %q", sc.Text())
 		}
@@ -85,7 +101,7 @@ func serve(in io.Reader, out io.Writer, trades int) error {
 			}
 			rate, _ := strconv.Atoi(f[2])
 			d, _ := time.ParseDuration(f[3])
-			paced(srv, pool, rate, d)
+			sent = paced(srv, pool, rate, d, sent[:0])
 		default:
 			return fmt.Errorf("feed: unknown command %q", f[0])
 		}
@@ -95,8 +111,11 @@ func serve(in io.Reader, out io.Writer, trades int) error {
 }
 
 // paced publishes one trade a frame at rate a second for d: each at its
-// appointed time, or at once when the feed has fallen behind.
-func paced(srv *fakeroll.Server, pool []fakeroll.Trade, rate int, d time.Duration) {
+// appointed time, or at once when the feed has fallen behind. It appends to
+// sent the wall clock's time (Unix nanoseconds) of each frame's publishing,
+// taken before its first write, and returns it: the time -binary measures
+// the processes' lines from.
+func paced(srv *fakeroll.Server, pool []fakeroll.Trade, rate int, d time.Duration, sent []int64) []int64 {
 	n := int(int64(rate) * int64(d) / int64(time.Second))
 	period := time.Second / time.Duration(rate)
 	start := time.Now()
@@ -104,8 +123,10 @@ func paced(srv *fakeroll.Server, pool []fakeroll.Trade, rate int, d time.Duratio
 		if wait := time.Until(start.Add(time.Duration(i) * period)); wait > 0 {
 			time.Sleep(wait)
 		}
+		sent = append(sent, time.Now().UnixNano())
 		srv.Publish(pool[i%len(pool)])
 	}
+	return sent
 }
 
 // feed is the feed process as the client sees it.
@@ -196,6 +217,33 @@ func (f *feed) done() (time.Duration, error) {
 		return 0, fmt.Errorf("feed answered %q: %w", f.out.Text(), err)
 	}
 	return time.Duration(ns), nil
+}
+
+// sends returns the send times of the last rate command's frames (Unix
+// nanoseconds, wall clock), in order.
+func (f *feed) sends() ([]int64, error) {
+	if _, err := fmt.Fprintln(f.in, "sends"); err != nil {
+		return nil, err
+	}
+	var n int
+	if !f.out.Scan() {
+		return nil, fmt.Errorf("the feed process stopped: %v", f.out.Err())
+	}
+	if _, err := fmt.Sscanf(f.out.Text(), "sends %d", &n); err != nil {
+		return nil, fmt.Errorf("feed answered %q: %w", f.out.Text(), err)
+	}
+	sent := make([]int64, n)
+	for i := range sent {
+		if !f.out.Scan() {
+			return nil, fmt.Errorf("the feed process stopped: %v", f.out.Err())
+		}
+		ns, err := strconv.ParseInt(f.out.Text(), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("feed's send time %q: %w", f.out.Text(), err)
+		}
+		sent[i] = ns
+	}
+	return sent, nil
 }
 
 // close ends the feed process and waits for it.
