@@ -38,12 +38,13 @@ const sniperPackage = "github.com/rollsniper/rollsniper/cmd/sniper"
 // the same moments (the feed writes each frame to the two in turn, first to
 // one, then first to the other). Each process's CPU time (every thread's,
 // from /proc) is taken when the feed starts sending and when both have
-// printed the run's last trade; a rate has cfg.runs runs on the same two
-// processes, and the median run is shown. Each trade's latency is from the
-// feed's publishing of its frame to the time in its record (the sniper's
-// printer and the bare loop each take it as they format the line, the bare
-// loop right after deciding): the same clock, the wall clock, in all three
-// processes. Their start order turns with each rate.
+// printed the run's last trade; a rate has cfg.rateRuns runs on the same two
+// processes, and the median run is shown. Each trade's latency (but for
+// each run's warm-up, rateWarmup) is from the feed's publishing of its frame
+// to the time in its record (the sniper's printer and the bare loop each take
+// it as they format the line, the bare loop right after deciding): the same
+// clock, the wall clock, in all three processes. Their start order turns
+// with each rate.
 func binaryRates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *bool) error {
 	dir, err := os.MkdirTemp("", "feedbench-binary")
 	if err != nil {
@@ -64,14 +65,14 @@ func binaryRates(ctx context.Context, f *feed, cfg config, stdout io.Writer, mis
 	}
 	fmt.Fprintf(stdout, "feedbench -binary: the sniper binary (%s) and the bare loop, each a process of its own, subscribed\n", filepath.Base(bin))
 	fmt.Fprintf(stdout, "to the feed at once, read the same frames side by side, one trade a frame; each prints JSON lines to a pipe.\n")
-	fmt.Fprintf(stdout, "%v or %d trades a run, whichever is longer, %d run(s) on the same two processes, the run with the median\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
+	fmt.Fprintf(stdout, "%v or %d trades a run, whichever is longer, %d run(s) on the same two processes, the run with the median\n", cfg.rateTime, cfg.rateTrades, cfg.rateRuns)
 	fmt.Fprintf(stdout, "ratio shown. CPU a trade is every thread's, from the feed's start to both printing the last trade, idle time included.\n")
 	fmt.Fprintf(stdout, "%9s %7s %14s %14s %8s   %s\n", "trades/s", "trades", "bare µs/trade", "sniper µs/tr", "ratio", "ratio of each run")
 	var latencies []string
 	for i, rate := range cfg.rates {
 		n := max(cfg.rateTrades, int(int64(rate)*int64(cfg.rateTime)/int64(time.Second)))
 		d := time.Duration(int64(n) * int64(time.Second) / int64(rate))
-		res, err := binaryRate(ctx, f, cfg.runs, i%2 == 1, fmt.Sprintf("%d %v", rate, d), n,
+		res, err := binaryRate(ctx, f, cfg.rateRuns, i%2 == 1, fmt.Sprintf("%d %v", rate, d), n,
 			[]string{bin, "-url", f.url, "-whitelist", list, "-output", "json"})
 		if err != nil {
 			return fmt.Errorf("-binary at %d a second: %w", rate, err)
@@ -89,7 +90,7 @@ func binaryRates(ctx context.Context, f *feed, cfg config, stdout io.Writer, mis
 	}
 	fmt.Fprintf(stdout, "\nfrom the feed's publishing of a frame (before its first write; it writes each frame first to one process, then\n")
 	fmt.Fprintf(stdout, "first to the other) to the time in its trade's record, taken as the line is made (the sniper's printer, the bare\n")
-	fmt.Fprintf(stdout, "loop right after deciding), over every run's trades; the ratios are sniper / bare loop:\n")
+	fmt.Fprintf(stdout, "loop right after deciding), over every run's trades but its first %d (warm-up); the ratios are sniper / bare loop:\n", rateWarmup)
 	fmt.Fprintf(stdout, "%9s %-7s %10s %10s %10s   %-7s %10s %10s %10s   %7s %7s %7s\n", "trades/s", "client", "p50", "p99", "p99.9", "client", "p50", "p99", "p99.9", "p50", "p99", "p99.9")
 	for _, l := range latencies {
 		fmt.Fprintln(stdout, l)
@@ -224,8 +225,8 @@ func startClient(cmd *exec.Cmd, n int) (*clientProc, error) {
 }
 
 // latencies appends to lat, for the trades from the from-th on (one for each
-// frame sent, in order), the time from its frame's sending to its record's
-// making, and returns it. A record made before its frame was sent means that
+// frame sent, in order) but the run's warm-up (rateWarmup), the time from its
+// frame's sending to its record's making, and returns it. A record made before its frame was sent means that
 // the records are not the frames' in order: an error.
 func (p *clientProc) latencies(lat []time.Duration, from int, sent []int64) ([]time.Duration, error) {
 	p.mu.Lock()
@@ -237,7 +238,9 @@ func (p *clientProc) latencies(lat []time.Duration, from int, sent []int64) ([]t
 		if at < sent[i] {
 			return lat, fmt.Errorf("%s printed trade %d before the feed sent it: its records are not the frames' in order", filepath.Base(p.cmd.Path), from+i+1)
 		}
-		lat = append(lat, time.Duration(at-sent[i]))
+		if i >= rateWarmup {
+			lat = append(lat, time.Duration(at-sent[i]))
+		}
 	}
 	return lat, nil
 }

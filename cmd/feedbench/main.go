@@ -139,14 +139,26 @@ const (
 	quickRateTime    = time.Second
 	quickRates       = "100,1000,10000"
 	defaultRates     = "1,100,1000,10000,20000"
-	defaultRateTimes = 3 * time.Second
+	defaultRateTimes = time.Second
 	// defaultRateTrades is the fewest trades a rate's run reads, so that its
-	// percentiles mean something: at one trade a second a run lasts a
-	// minute, and the p99 over three runs is the third slowest of 180
-	// trades. (With 30 a run, it was the second slowest of 90, which moved
-	// by half from one invocation to the next, the bare loop's as much as
-	// the pipeline's.)
-	defaultRateTrades = 60
+	// percentiles mean something: at one trade a second a run lasts 21 s,
+	// and the p99 over nine runs is the third slowest of 180 trades (the
+	// first of each run is its warm-up). (With 30 trades in three runs, it
+	// was the second slowest of 90, which moved by half from one invocation
+	// to the next, the bare loop's as much as the pipeline's.)
+	defaultRateTrades = 21
+	// defaultRateRuns is how many runs each client has at a rate, in turn:
+	// short runs in many rounds, so that the shared machine's busy spells
+	// (one run in three of 3 s met one, here) fall on every client alike.
+	// With three runs of 3 s each, every full invocation missed a target
+	// or two, a different one each time, the client that met a spell losing.
+	defaultRateRuns = 9
+	// rateWarmup is how many trades at the start of each run at a rate count
+	// for no latency: the first use of the run's goroutines, buffers and
+	// caches (the pipeline's first trade took 30 to 100 µs where its median
+	// was 20), which a program running for weeks pays once. The CPU a trade
+	// counts them.
+	rateWarmup = 1
 )
 
 // errTargetMissed is run's error under -strict when a target was missed.
@@ -159,6 +171,7 @@ type config struct {
 	rates       []int
 	rateTime    time.Duration
 	rateTrades  int
+	rateRuns    int
 	queue       int
 	nats        bool
 	connections int // -connections: 0 for the usual runs
@@ -185,6 +198,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	rates := fs.String("rates", defaultRates, "steady rates, trades a second, comma-separated")
 	fs.DurationVar(&cfg.rateTime, "rate-time", defaultRateTimes, "how long each client reads at each rate")
 	fs.IntVar(&cfg.rateTrades, "rate-trades", defaultRateTrades, "the fewest trades each client reads at a rate: a slow rate's run lasts longer than -rate-time")
+	fs.IntVar(&cfg.rateRuns, "rate-runs", defaultRateRuns, "runs of each client at each steady rate, in turn (with -binary, on the same two processes)")
 	fs.IntVar(&cfg.queue, "queue", 0, "each sink's queue in the bursts; 0 holds the whole burst, so that no sink drops and both clients print every trade (the program's is 1024)")
 	fs.BoolVar(&cfg.nats, "nats", false, "measure the pipeline's burst with and without the NATS publisher, against a JetStream server in a process of its own, instead of the usual runs")
 	fs.IntVar(&cfg.connections, "connections", 0, "measure the burst through the pipeline with one connection and with this many (2 to 4) to the same feed, instead of the usual runs")
@@ -205,7 +219,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if !flagSet(fs, "compare-procs") {
 			cfg.compare = 0
 		}
-		cfg.trades, cfg.runs, cfg.rateTime = quickTrades, 1, quickRateTime
+		cfg.trades, cfg.runs, cfg.rateTime, cfg.rateRuns = quickTrades, 1, quickRateTime, 1
 		if !flagSet(fs, "rates") {
 			*rates = quickRates
 		}
@@ -217,8 +231,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		cfg.rates = append(cfg.rates, n)
 	}
-	if cfg.trades <= 0 || cfg.runs <= 0 || cfg.rateTime <= 0 || cfg.rateTrades <= 0 || cfg.queue < 0 {
-		return config{}, errors.New("-trades, -runs, -rate-time and -rate-trades must be positive, -queue not negative")
+	if cfg.trades <= 0 || cfg.runs <= 0 || cfg.rateTime <= 0 || cfg.rateTrades <= rateWarmup || cfg.rateRuns <= 0 || cfg.queue < 0 {
+		return config{}, fmt.Errorf("-trades, -runs, -rate-time and -rate-runs must be positive, -rate-trades more than %d (the warm-up), -queue not negative", rateWarmup)
 	}
 	if cfg.connections != 0 && (cfg.connections < 2 || cfg.connections > actors.MaxLines) {
 		return config{}, fmt.Errorf("-connections %d: want 2 to %d (one connection is what every run measures)", cfg.connections, actors.MaxLines)
@@ -366,16 +380,16 @@ type rateRun struct {
 // collector tens of megabytes more to scan, which the program never has.
 const rateQueue = 1024
 
-// rates measures the clients at each steady rate, cfg.runs rounds of one run
-// each, the order turning by one each round so that no client always runs
+// rates measures the clients at each steady rate, cfg.rateRuns rounds of one
+// run each, the order turning by one each round so that no client always runs
 // first or last, and prints a table with their ratios. The latencies of a
 // client's runs are pooled: each client meets the machine's quiet and busy
 // spells alike, where the run with the median p99 (as it was shown before)
 // moved with whichever spell that run fell in.
 func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *bool) error {
 	fmt.Fprintf(stdout, "\nsteady rates, one trade a frame, frames arriving one at a time from the feed process; each client reads\n")
-	fmt.Fprintf(stdout, "%v or %d trades a rate, whichever is longer, %d run(s) each, in turn (the order turning each round): CPU from\n", cfg.rateTime, cfg.rateTrades, cfg.runs)
-	fmt.Fprintf(stdout, "the run with the median CPU, latency (frame → decision) over every run's trades. CPU a trade includes the idle\n")
+	fmt.Fprintf(stdout, "%v or %d trades a run, whichever is longer, %d run(s) each, in turn (the order turning each round): CPU from\n", cfg.rateTime, cfg.rateTrades, cfg.rateRuns)
+	fmt.Fprintf(stdout, "the run with the median CPU, latency (frame → decision) over every run's trades but its first %d (warm-up). CPU a trade includes the idle\n", rateWarmup)
 	fmt.Fprintf(stdout, "time between trades. The pipeline's queues are the program's (%d).\n", rateQueue)
 	if cfg.compare > 0 {
 		fmt.Fprintf(stdout, "The clients run on %s; \"on %d P\" is the pipeline again on %s, for comparison.\n", procsName(cfg.procs), cfg.compare, procsName(cfg.compare))
@@ -403,7 +417,7 @@ func rates(ctx context.Context, f *feed, cfg config, stdout io.Writer, missed *b
 				return res, err
 			}})
 		}
-		err := inTurn(cfg.runs, len(clients), func(i int) error {
+		err := inTurn(cfg.rateRuns, len(clients), func(i int) error {
 			res, err := clients[i].run()
 			clients[i].runs = append(clients[i].runs, res)
 			return err
@@ -457,16 +471,16 @@ func inTurn(rounds, k int, run func(client int) error) error {
 }
 
 // summarise gives one client's runs at a rate: the run with the median CPU,
-// and the latencies of every run, pooled and sorted.
+// and the latencies of every run but its warm-up, pooled and sorted.
 func summarise(runs []runResult) rateRun {
 	var r rateRun
 	costs := make([]cost, len(runs))
 	for i, run := range runs {
 		costs[i] = run.cost
-		lat := slices.Clone(run.latency)
+		lat := slices.Clone(run.latency[min(rateWarmup, len(run.latency)):])
 		slices.Sort(lat)
 		r.p99s = append(r.p99s, percentile(lat, 99))
-		r.latency = append(r.latency, run.latency...)
+		r.latency = append(r.latency, lat...)
 	}
 	r.cost = median(costs)
 	slices.Sort(r.latency)

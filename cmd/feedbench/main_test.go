@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"regexp"
 	"runtime"
 	"slices"
@@ -37,7 +38,7 @@ func TestRunPrintsEveryFigure(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a hang, not a timing
 	defer cancel()
 	var out bytes.Buffer
-	args := []string{"-trades", "2000", "-runs", "2", "-rates", "5,1000", "-rate-time", "200ms", "-rate-trades", "3", "-compare-procs", "2"}
+	args := []string{"-trades", "2000", "-runs", "2", "-rates", "5,1000", "-rate-time", "200ms", "-rate-trades", "3", "-rate-runs", "2", "-compare-procs", "2"}
 	if err := run(ctx, args, &out); err != nil {
 		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
 	}
@@ -98,7 +99,7 @@ func TestBinaryModeRunsTheSniperBesideABareLoop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a guard against a hang, not a timing
 	defer cancel()
 	var out bytes.Buffer
-	if err := run(ctx, []string{"-binary", "-rates", "50,400", "-rate-time", "100ms", "-rate-trades", "5", "-runs", "2"}, &out); err != nil {
+	if err := run(ctx, []string{"-binary", "-rates", "50,400", "-rate-time", "100ms", "-rate-trades", "5", "-rate-runs", "2"}, &out); err != nil {
 		t.Fatalf("run() = %v; printed:\n%s", err, out.String())
 	}
 	row := regexp.MustCompile(`(?m)^ +(\d+) +(\d+) +([\d.]+) +([\d.]+) +[\d.]+× +[\d.]+× [\d.]+×; CPU target ≤ 1\.15×: (met|MISSED)$`)
@@ -230,17 +231,18 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr string
 	}{
-		{nil, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: 3 * time.Second, rateTrades: 60, queue: 100_000}, ""},
-		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, rateTrades: 60, queue: quickTrades}, ""},
-		{[]string{"-quick", "-rates", "1"}, config{trades: quickTrades, runs: 1, rates: []int{1}, rateTime: quickRateTime, rateTrades: 60, queue: quickTrades}, ""},
-		{[]string{"-rates", "5, 50", "-queue", "1024", "-rate-trades", "7"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: 3 * time.Second, rateTrades: 7, queue: 1024}, ""},
-		{[]string{"-rate-trades", "0"}, config{}, "must be positive"},
+		{nil, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: time.Second, rateTrades: 21, rateRuns: 9, queue: 100_000}, ""},
+		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, rateTrades: 21, rateRuns: 1, queue: quickTrades}, ""},
+		{[]string{"-quick", "-rates", "1"}, config{trades: quickTrades, runs: 1, rates: []int{1}, rateTime: quickRateTime, rateTrades: 21, rateRuns: 1, queue: quickTrades}, ""},
+		{[]string{"-rates", "5, 50", "-queue", "1024", "-rate-trades", "7", "-rate-runs", "4"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: time.Second, rateTrades: 7, rateRuns: 4, queue: 1024}, ""},
+		{[]string{"-rate-trades", "1"}, config{}, "-rate-trades more than 1 (the warm-up)"},
+		{[]string{"-rate-runs", "0"}, config{}, "must be positive"},
 		{[]string{"-procs", "-1"}, config{}, "must not be negative"},
 		{[]string{"-rates", "fast"}, config{}, "want positive whole numbers"},
 		{[]string{"-runs", "0"}, config{}, "must be positive"},
 		{[]string{"-connections", "1"}, config{}, "want 2 to 4"},
 		{[]string{"-connections", "5"}, config{}, "want 2 to 4"},
-		{[]string{"-connections", "2"}, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: 3 * time.Second, rateTrades: 60, queue: 100_000}, ""},
+		{[]string{"-connections", "2"}, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: time.Second, rateTrades: 21, rateRuns: 9, queue: 100_000}, ""},
 	}
 	for _, tt := range tests {
 		got, err := parseFlags(tt.args, io.Discard)
@@ -254,7 +256,7 @@ func TestParseFlags(t *testing.T) {
 			t.Errorf("parseFlags(%q) = %v", tt.args, err)
 			continue
 		}
-		if got.trades != tt.want.trades || got.runs != tt.want.runs || got.rateTime != tt.want.rateTime || got.rateTrades != tt.want.rateTrades || got.queue != tt.want.queue || !slices.Equal(got.rates, tt.want.rates) {
+		if got.trades != tt.want.trades || got.runs != tt.want.runs || got.rateTime != tt.want.rateTime || got.rateTrades != tt.want.rateTrades || got.rateRuns != tt.want.rateRuns || got.queue != tt.want.queue || !slices.Equal(got.rates, tt.want.rates) {
 			t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, got, tt.want)
 		}
 	}
@@ -322,11 +324,12 @@ func TestRatesTakeTurnsAndPoolEveryRun(t *testing.T) {
 		t.Errorf("after a failing run: %v and %d calls, want the error and 1 call", err, calls)
 	}
 
-	// Three runs, each of 100 latencies: the quiet one (1–100 µs), and two
-	// with a slow spell (its slowest two 1 ms). Pooled, the p99 is the slow
-	// spells' (the 297th of 300); the p99 of each run is its own.
+	// Three runs, each of a warm-up trade (5 ms) and 100 latencies: the
+	// quiet one (1–100 µs), and two with a slow spell (its slowest two 1 ms).
+	// Pooled, the p99 is the slow spells' (the 297th of 300); the p99 of each
+	// run is its own; no warm-up counts.
 	run := func(spell bool) runResult {
-		var r runResult
+		r := runResult{latency: []time.Duration{5 * time.Millisecond}}
 		for i := range 100 {
 			d := time.Duration(i+1) * time.Microsecond
 			if spell && i >= 98 {
@@ -334,7 +337,7 @@ func TestRatesTakeTurnsAndPoolEveryRun(t *testing.T) {
 			}
 			r.latency = append(r.latency, d)
 		}
-		rand.Shuffle(len(r.latency), func(i, j int) { r.latency[i], r.latency[j] = r.latency[j], r.latency[i] })
+		rand.Shuffle(len(r.latency)-1, func(i, j int) { r.latency[i+1], r.latency[j+1] = r.latency[j+1], r.latency[i+1] })
 		return r
 	}
 	s := summarise([]runResult{run(false), run(true), run(true)})
@@ -346,5 +349,24 @@ func TestRatesTakeTurnsAndPoolEveryRun(t *testing.T) {
 	}
 	if want := []time.Duration{99 * time.Microsecond, time.Millisecond, time.Millisecond}; !slices.Equal(s.p99s, want) {
 		t.Errorf("p99 of each run %v, want %v", s.p99s, want)
+	}
+}
+
+// -binary's latencies: from each frame's send to its record's time, for a
+// run's trades but its warm-up; a record made before its frame was sent, or
+// one without a time, fails the run.
+func TestBinaryLatencies(t *testing.T) {
+	p := &clientProc{cmd: exec.Command("sniper"), made: []int64{110, 220, 330, 1_050, 2_070, 3_090}}
+	sent := []int64{1_000, 2_000, 3_000} // the second run's frames
+	lat, err := p.latencies(nil, 3, sent)
+	if want := []time.Duration{70, 90}; err != nil || !slices.Equal(lat, want) {
+		t.Errorf("latencies of the second run = %v, %v; want %v (its first trade is the warm-up)", lat, err, want)
+	}
+	if _, err := p.latencies(nil, 0, sent); err == nil || !strings.Contains(err.Error(), "trade 1 before the feed sent it") {
+		t.Errorf("the first run's records against the second run's sends: %v, want an error naming trade 1", err)
+	}
+	p.made[4] = 0
+	if _, err := p.latencies(nil, 3, sent); err == nil || !strings.Contains(err.Error(), "trade 5 without a time") {
+		t.Errorf("a record without a time: %v, want an error naming trade 5", err)
 	}
 }
