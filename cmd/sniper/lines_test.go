@@ -189,6 +189,36 @@ func TestStopSaysWhoDeliveredFirst(t *testing.T) {
 	}
 }
 
+// The fake feed's market (the demo's feed) lists its trades to every
+// connection, no connection always first, as on the real feed: over a few
+// dozen trades each connection delivers some first.
+func TestMarketTradesComeFirstOnEachConnection(t *testing.T) {
+	ctx := testCtx(t)
+	srv := rolltest.Start(t, fakeroll.Options{TradeInterval: 50 * time.Millisecond, Seed: 3})
+	stdout, stderr := newLines(), newLines()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(runCtx, append(fastArgs(srv.URL()), twoLines(srv)...), stdout, stderr) }()
+	stdout.waitTrades(ctx, t, 40)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run = %v, want nil after cancel", err)
+	}
+	var stopped struct {
+		DeliveredFirst map[string]uint64 `json:"delivered_first"`
+	}
+	for line := range strings.Lines(stderr.String()) {
+		if strings.Contains(line, `"msg":"stopped"`) {
+			if err := json.Unmarshal([]byte(line), &stopped); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if stopped.DeliveredFirst["conn1"] == 0 || stopped.DeliveredFirst["conn2"] == 0 {
+		t.Errorf("delivered first: %v; want some trades first on each connection\n%s", stopped.DeliveredFirst, tail(stderr.String(), 5))
+	}
+}
+
 // The demo's faults drop its connections one at a time, in turn, each on its
 // own route, and refuse the dropped one's next two reconnects; the other
 // carries the feed meanwhile, so every trade is printed once.

@@ -17,13 +17,16 @@ const marketBacklog = 64
 // each tick's trades (one to BatchMax) go to every open connection, which
 // sends them to its subscriptions. Its random source is its own (the
 // connections' streams are numbered from 1), so a seed gives the same ticks
-// whoever connects.
+// whoever connects. The connections are offered each tick in turn, starting
+// with the next one each time: offered always in one order, the same one
+// sent first every time (on one P, the goroutine readied last runs first),
+// where on the real feed no line is always first.
 func (s *Server) runMarket(stop <-chan struct{}) {
 	rng := rand.New(rand.NewPCG(s.opts.Seed, 0))
 	interval := s.opts.TradeInterval
 	t := time.NewTimer(jitter(rng, interval, 0.5, 1.5))
 	defer t.Stop()
-	for {
+	for tick := uint64(0); ; tick++ {
 		select {
 		case <-stop:
 			return
@@ -31,7 +34,7 @@ func (s *Server) runMarket(stop <-chan struct{}) {
 		}
 		b := &batch{trades: s.newTrades(1 + rng.IntN(s.opts.BatchMax))}
 		b.currentJSON() // encoded here, once: the connections only read it
-		for _, c := range s.openConns() {
+		for _, c := range rotated(s.openConns(), tick) {
 			c.offer(b)
 		}
 		t.Reset(jitter(rng, interval, 0.5, 1.5))

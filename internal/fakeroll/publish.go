@@ -39,11 +39,19 @@ func (s *Server) Publish(trades ...Trade) int {
 // them: in order of connection, or with Options.TakeTurns starting with the
 // next one in turn at each call.
 func (s *Server) publishOrder() []*conn {
-	conns := s.openConns()
-	if !s.opts.TakeTurns || len(conns) < 2 {
+	if !s.opts.TakeTurns {
+		return s.openConns()
+	}
+	return rotated(s.openConns(), s.turn.Add(1))
+}
+
+// rotated is conns starting with the n-th (counting round): each of them
+// first in turn as n counts up.
+func rotated(conns []*conn, n uint64) []*conn {
+	if len(conns) < 2 {
 		return conns
 	}
-	k := int(s.turn.Add(1) % uint64(len(conns)))
+	k := int(n % uint64(len(conns)))
 	return slices.Concat(conns[k:], conns[:k])
 }
 
