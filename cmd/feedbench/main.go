@@ -192,7 +192,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("feedbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config
-	quick := fs.Bool("quick", false, fmt.Sprintf("a short run: %d trades, one run each, rates %s, %v a rate", quickTrades, quickRates, quickRateTime))
+	quick := fs.Bool("quick", false, fmt.Sprintf("a short run: %d trades, one run each, rates %s, %v a rate; flags given as well win", quickTrades, quickRates, quickRateTime))
 	fs.IntVar(&cfg.trades, "trades", 100_000, "trades in the burst")
 	fs.IntVar(&cfg.runs, "runs", 3, "bursts for each client, alternating; the median is shown")
 	rates := fs.String("rates", defaultRates, "steady rates, trades a second, comma-separated")
@@ -219,9 +219,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if !flagSet(fs, "compare-procs") {
 			cfg.compare = 0
 		}
-		cfg.trades, cfg.runs, cfg.rateTime, cfg.rateRuns = quickTrades, 1, quickRateTime, 1
-		if !flagSet(fs, "rates") {
-			*rates = quickRates
+		// -quick sets what the command line does not.
+		for name, set := range map[string]func(){
+			"trades":    func() { cfg.trades = quickTrades },
+			"runs":      func() { cfg.runs = 1 },
+			"rate-time": func() { cfg.rateTime = quickRateTime },
+			"rate-runs": func() { cfg.rateRuns = 1 },
+			"rates":     func() { *rates = quickRates },
+		} {
+			if !flagSet(fs, name) {
+				set()
+			}
 		}
 	}
 	for r := range strings.SplitSeq(*rates, ",") {

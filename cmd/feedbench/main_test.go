@@ -234,6 +234,7 @@ func TestParseFlags(t *testing.T) {
 		{nil, config{trades: 100_000, runs: 3, rates: []int{1, 100, 1000, 10000, 20000}, rateTime: time.Second, rateTrades: 21, rateRuns: 9, queue: 100_000}, ""},
 		{[]string{"-quick"}, config{trades: quickTrades, runs: 1, rates: []int{100, 1000, 10000}, rateTime: quickRateTime, rateTrades: 21, rateRuns: 1, queue: quickTrades}, ""},
 		{[]string{"-quick", "-rates", "1"}, config{trades: quickTrades, runs: 1, rates: []int{1}, rateTime: quickRateTime, rateTrades: 21, rateRuns: 1, queue: quickTrades}, ""},
+		{[]string{"-quick", "-trades", "500", "-runs", "2", "-rate-time", "2s", "-rate-runs", "3"}, config{trades: 500, runs: 2, rates: []int{100, 1000, 10000}, rateTime: 2 * time.Second, rateTrades: 21, rateRuns: 3, queue: 500}, ""},
 		{[]string{"-rates", "5, 50", "-queue", "1024", "-rate-trades", "7", "-rate-runs", "4"}, config{trades: 100_000, runs: 3, rates: []int{5, 50}, rateTime: time.Second, rateTrades: 7, rateRuns: 4, queue: 1024}, ""},
 		{[]string{"-rate-trades", "1"}, config{}, "-rate-trades more than 1 (the warm-up)"},
 		{[]string{"-rate-runs", "0"}, config{}, "must be positive"},
