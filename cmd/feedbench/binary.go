@@ -226,8 +226,9 @@ func startClient(cmd *exec.Cmd, n int) (*clientProc, error) {
 
 // latencies appends to lat, for the trades from the from-th on (one for each
 // frame sent, in order) but the run's warm-up (rateWarmup), the time from its
-// frame's sending to its record's making, and returns it. A record made before its frame was sent means that
-// the records are not the frames' in order: an error.
+// frame's sending to its record's making, and returns it. A record made
+// before its frame was sent means that the records are not the frames' in
+// order: an error.
 func (p *clientProc) latencies(lat []time.Duration, from int, sent []int64) ([]time.Duration, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -215,21 +215,24 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	if *quick {
+	if *quick { // it sets what the command line does not
 		if !flagSet(fs, "compare-procs") {
 			cfg.compare = 0
 		}
-		// -quick sets what the command line does not.
-		for name, set := range map[string]func(){
-			"trades":    func() { cfg.trades = quickTrades },
-			"runs":      func() { cfg.runs = 1 },
-			"rate-time": func() { cfg.rateTime = quickRateTime },
-			"rate-runs": func() { cfg.rateRuns = 1 },
-			"rates":     func() { *rates = quickRates },
-		} {
-			if !flagSet(fs, name) {
-				set()
-			}
+		if !flagSet(fs, "trades") {
+			cfg.trades = quickTrades
+		}
+		if !flagSet(fs, "runs") {
+			cfg.runs = 1
+		}
+		if !flagSet(fs, "rate-time") {
+			cfg.rateTime = quickRateTime
+		}
+		if !flagSet(fs, "rate-runs") {
+			cfg.rateRuns = 1
+		}
+		if !flagSet(fs, "rates") {
+			*rates = quickRates
 		}
 	}
 	for r := range strings.SplitSeq(*rates, ",") {

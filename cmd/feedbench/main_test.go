@@ -163,6 +163,7 @@ func FuzzRecordTime(f *testing.F) {
 	f.Add([]byte(`{"time":"2026-12-01T12:38:15.788378234Z","level":"INFO","msg":"trade"}`))
 	f.Add([]byte(`{"time":"2026-12-01T12:38:15Z"`))
 	f.Add([]byte(`{"time":""}`))
+	f.Add([]byte(`{"msg":"trade","time":"2026-12-01T12:38:15Z"}`)) // a time, but not in front
 	f.Fuzz(func(t *testing.T, line []byte) {
 		if recordTime(line) != 0 && !bytes.HasPrefix(line, []byte(`{"time":"`)) {
 			t.Errorf("recordTime(%q) found a time in a line that does not begin with one", line)

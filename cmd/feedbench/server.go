@@ -41,10 +41,10 @@ func batchSize(i int) int { return 1 + i%4 }
 //	sends                print "sends N", then the last rate's N send times,
 //	                     one a line (Unix nanoseconds: see paced)
 //
-// Each command but sends is answered twice: "go" once the sessions have subscribed and
-// the trades are about to go out, so that the client measures from there
-// (not its dial and handshake), and "done CPU_NS" at the end, the process's
-// user+sys CPU time the command took. serve returns when in ends.
+// Each command but sends is answered twice: "go" once the sessions have
+// subscribed and the trades are about to go out, so that the client measures
+// from there (not its dial and handshake), and "done CPU_NS" at the end, the
+// process's user+sys CPU time the command took. serve returns when in ends.
 func serve(in io.Reader, out io.Writer, trades int) error {
 	// Taking turns: the clients of -binary, side by side, each read a frame
 	// first half the time.
@@ -197,26 +197,19 @@ func (f *feed) send(command, args string, sessions int) error {
 
 // started waits until the feed is about to send the last command's trades.
 func (f *feed) started() error {
-	if !f.out.Scan() {
-		return fmt.Errorf("the feed process stopped: %v", f.out.Err())
+	got, err := f.line()
+	if err == nil && got != "go" {
+		err = fmt.Errorf("feed answered %q, want go", got)
 	}
-	if got := f.out.Text(); got != "go" {
-		return fmt.Errorf("feed answered %q, want go", got)
-	}
-	return nil
+	return err
 }
 
 // done waits for the feed to finish the last command and returns the CPU time
 // the feed spent on it.
 func (f *feed) done() (time.Duration, error) {
-	if !f.out.Scan() {
-		return 0, fmt.Errorf("the feed process stopped: %v", f.out.Err())
-	}
 	var ns int64
-	if _, err := fmt.Sscanf(f.out.Text(), "done %d", &ns); err != nil {
-		return 0, fmt.Errorf("feed answered %q: %w", f.out.Text(), err)
-	}
-	return time.Duration(ns), nil
+	err := f.answer("done %d", &ns)
+	return time.Duration(ns), err
 }
 
 // sends returns the send times of the last rate command's frames (Unix
@@ -226,24 +219,36 @@ func (f *feed) sends() ([]int64, error) {
 		return nil, err
 	}
 	var n int
-	if !f.out.Scan() {
-		return nil, fmt.Errorf("the feed process stopped: %v", f.out.Err())
-	}
-	if _, err := fmt.Sscanf(f.out.Text(), "sends %d", &n); err != nil {
-		return nil, fmt.Errorf("feed answered %q: %w", f.out.Text(), err)
+	if err := f.answer("sends %d", &n); err != nil {
+		return nil, err
 	}
 	sent := make([]int64, n)
 	for i := range sent {
-		if !f.out.Scan() {
-			return nil, fmt.Errorf("the feed process stopped: %v", f.out.Err())
+		if err := f.answer("%d", &sent[i]); err != nil {
+			return nil, err
 		}
-		ns, err := strconv.ParseInt(f.out.Text(), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("feed's send time %q: %w", f.out.Text(), err)
-		}
-		sent[i] = ns
 	}
 	return sent, nil
+}
+
+// answer reads the feed's next line into args, as format says it is.
+func (f *feed) answer(format string, args ...any) error {
+	got, err := f.line()
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Sscanf(got, format, args...); err != nil {
+		return fmt.Errorf("feed answered %q, want %q: %w", got, format, err)
+	}
+	return nil
+}
+
+// line is the feed's next line.
+func (f *feed) line() (string, error) {
+	if !f.out.Scan() {
+		return "", fmt.Errorf("the feed process stopped: %v", f.out.Err())
+	}
+	return f.out.Text(), nil
 }
 
 // close ends the feed process and waits for it.

@@ -173,20 +173,30 @@ func TestStopSaysWhoDeliveredFirst(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("run = %v, want nil after cancel", err)
 	}
-	var stopped struct {
-		Trades         uint64            `json:"trades"`
-		DeliveredFirst map[string]uint64 `json:"delivered_first"`
+	stopped := stopLine(t, stderr.String())
+	if stopped.Trades != 6 || len(stopped.DeliveredFirst) != 2 || stopped.DeliveredFirst["conn1"]+stopped.DeliveredFirst["conn2"] != 6 {
+		t.Errorf("the stop said %+v, want 6 trades, split between conn1 and conn2\n%s", stopped, tail(stderr.String(), 5))
 	}
-	for line := range strings.Lines(stderr.String()) {
+}
+
+// stopped is what the stop's line (JSON logs) says of the run.
+type stopped struct {
+	Trades         uint64            `json:"trades"`
+	DeliveredFirst map[string]uint64 `json:"delivered_first"`
+}
+
+// stopLine reads the stop's line from a run's stderr, JSON logs.
+func stopLine(t *testing.T, stderr string) stopped {
+	t.Helper()
+	var s stopped
+	for line := range strings.Lines(stderr) {
 		if strings.Contains(line, `"msg":"stopped"`) {
-			if err := json.Unmarshal([]byte(line), &stopped); err != nil {
+			if err := json.Unmarshal([]byte(line), &s); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if stopped.Trades != 6 || len(stopped.DeliveredFirst) != 2 || stopped.DeliveredFirst["conn1"]+stopped.DeliveredFirst["conn2"] != 6 {
-		t.Errorf("the stop said %+v, want 6 trades, split between conn1 and conn2\n%s", stopped, tail(stderr.String(), 5))
-	}
+	return s
 }
 
 // The fake feed's market (the demo's feed) lists its trades to every
@@ -204,16 +214,7 @@ func TestMarketTradesComeFirstOnEachConnection(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("run = %v, want nil after cancel", err)
 	}
-	var stopped struct {
-		DeliveredFirst map[string]uint64 `json:"delivered_first"`
-	}
-	for line := range strings.Lines(stderr.String()) {
-		if strings.Contains(line, `"msg":"stopped"`) {
-			if err := json.Unmarshal([]byte(line), &stopped); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	stopped := stopLine(t, stderr.String())
 	if stopped.DeliveredFirst["conn1"] == 0 || stopped.DeliveredFirst["conn2"] == 0 {
 		t.Errorf("delivered first: %v; want some trades first on each connection\n%s", stopped.DeliveredFirst, tail(stderr.String(), 5))
 	}
